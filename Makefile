@@ -1,0 +1,54 @@
+# order_credit: build of record (PGXS).
+#
+#   make                 build the shared library and the install script
+#   make install         install into the server found by pg_config
+#   make installcheck    pg_regress + isolation specs against a running server
+#
+# Everything else (unit tests, pgTAP, stress, crash check) is driven by
+# test/run_all.sh, which is what the README's test command runs.
+
+EXTENSION  = order_credit
+MODULE_big = order_credit
+
+# Install script: concatenated from src/sql/NN_*.sql in file-name order so that
+# each area (credit, stock, ...) owns its own file.
+SQL_PARTS  = $(sort $(wildcard src/sql/[0-9]*.sql))
+DATA_built = order_credit--1.0.sql
+DATA       = $(filter-out $(DATA_built),$(wildcard sql/order_credit--*--*.sql))
+
+CORE_SRCS  = $(sort $(wildcard src/core/*.cpp))
+PG_SRCS    = $(sort $(wildcard src/pg/*.cpp))
+OBJS       = $(CORE_SRCS:.cpp=.o) $(PG_SRCS:.cpp=.o)
+
+# pg_regress: every sql/*.sql except the extension scripts; isolation specs
+# from test/isolation/specs.
+REGRESS      = $(patsubst sql/%.sql,%,$(sort $(filter-out sql/order_credit--%,$(wildcard sql/*.sql))))
+REGRESS_OPTS = --inputdir=. --load-extension=order_credit --dbname=oc_regress
+ISOLATION    = $(patsubst test/isolation/specs/%.spec,%,$(sort $(wildcard test/isolation/specs/*.spec)))
+ISOLATION_OPTS = --inputdir=test/isolation --outputdir=output_iso --load-extension=order_credit
+
+PG_CONFIG ?= pg_config
+
+# C++17, warnings are errors when WERROR=1 (CI sets it).
+PG_CXXFLAGS += -std=c++17 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -fno-omit-frame-pointer -Isrc
+ifeq ($(WERROR),1)
+PG_CXXFLAGS += -Werror
+endif
+ifeq ($(ASSERTS),1)
+PG_CXXFLAGS += -DUSE_ASSERT_CHECKING
+endif
+SHLIB_LINK += -lstdc++ -lfmt
+
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+# The LLVM bitcode rule does not see PG_CXXFLAGS; without this, C++17 fails there.
+COMPILE.cxx.bc += $(PG_CXXFLAGS)
+
+$(DATA_built): $(SQL_PARTS)
+	cat $^ > $@
+
+# Rebuild when a header changes (the core is header-heavy).
+$(OBJS): $(wildcard src/core/*.hpp) $(wildcard src/pg/*.hpp)
+
+EXTRA_CLEAN = output_iso build
