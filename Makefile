@@ -30,7 +30,7 @@ ISOLATION_OPTS = --inputdir=test/isolation --outputdir=output_iso --load-extensi
 PG_CONFIG ?= pg_config
 
 # C++17, warnings are errors when WERROR=1 (CI sets it).
-PG_CXXFLAGS += -std=c++17 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -fno-omit-frame-pointer -Isrc
+PG_CXXFLAGS += -std=c++17 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-register -fno-omit-frame-pointer -Isrc
 ifeq ($(WERROR),1)
 PG_CXXFLAGS += -Werror
 endif

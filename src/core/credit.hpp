@@ -1,0 +1,71 @@
+// Credit-line rules: two-phase transfers (hold -> capture | void | expire,
+// captured -> reversed), as pure functions over balances read under a row
+// lock. The database clock decides expiry; callers pass `expired` in.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/money.hpp"
+
+namespace oc::core {
+
+struct Balances {
+    Money credit_limit;
+    Money posted;   // captured and unpaid
+    Money pending;  // live holds
+    Money available() const { return credit_limit - posted - pending; }
+};
+
+enum class HoldStatus { Pending, Captured, Voided, Expired, Reversed };
+std::string_view to_string(HoldStatus s) noexcept;
+// Throws Error(Internal) on an unknown status text (corrupt row).
+HoldStatus parse_hold_status(std::string_view s);
+
+// Detail text with the numbers that matter, as every OC error carries.
+std::string balance_detail(const Balances &b, std::optional<Money> requested = std::nullopt);
+
+// A new hold of `amount` against an account. Throws OC002 when blocked and
+// OC001 when the amount exceeds what is available.
+void check_reserve(std::string_view account, const Balances &b, bool blocked, Money amount);
+
+struct Hold {
+    std::string order_ref;
+    Money amount;
+    Money captured;
+    HoldStatus status;
+    bool expired;  // expires_at <= database now()
+};
+
+// The status a reader sees: a pending hold past its expiry is expired.
+HoldStatus effective_status(const Hold &h) noexcept;
+
+// A repeated reserve with the same order_ref: replay when the arguments match,
+// OC009 otherwise.
+void check_reserve_replay(const Hold &existing, std::string_view existing_account,
+                          std::string_view account, Money amount, bool same_ttl);
+
+struct CaptureAction {
+    bool replay = false;  // already captured with these arguments: change nothing
+    Money capture;        // moves from pending to posted
+    Money remainder;      // released from pending (partial capture)
+};
+// pending -> captured. `requested` empty captures the whole hold.
+CaptureAction decide_capture(const Hold &h, std::optional<Money> requested);
+
+enum class ReleaseKind { Replay, Void, Expire, Reverse };
+struct ReleaseAction {
+    ReleaseKind kind;
+    Money amount;  // pending released (void, expire) or posted cancelled (reverse)
+};
+// pending -> voided, captured -> reversed; releasing a released hold is a replay.
+ReleaseAction decide_release(const Hold &h, const Balances &b);
+
+// A payment reduces posted; it may not exceed the debt.
+void check_payment(std::string_view account, const Balances &b, Money amount);
+
+// A new credit limit may be below what is in use (new holds then fail); it
+// only has to be non-negative, which require_non_negative checks.
+
+}  // namespace oc::core

@@ -1,0 +1,141 @@
+#include <optional>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "core/error.hpp"
+#include "core/keys.hpp"
+#include "core/money.hpp"
+#include "pg/common.hpp"
+
+namespace oc::pg {
+
+using core::Code;
+using core::Error;
+
+bool Args::is_null(int i) const {
+    FunctionCallInfo fcinfo = fcinfo_;
+    return PG_ARGISNULL(i);
+}
+
+Datum Args::datum(int i) const {
+    FunctionCallInfo fcinfo = fcinfo_;
+    return PG_GETARG_DATUM(i);
+}
+
+void Args::require_not_null(int i, const char *what) const {
+    if (is_null(i)) throw Error(Code::NullValue, fmt::format("{} must not be NULL", what));
+}
+
+std::string Args::key(int i, const char *what) const {
+    require_not_null(i, what);
+    Datum d = datum(i);
+    int chars = 0;
+    char *s = pg_call([d, &chars]() -> char * {
+        text *t = DatumGetTextPP(d);
+        chars = pg_mbstrlen_with_len(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+        return text_to_cstring(t);
+    });
+    core::require_key_length(what, static_cast<size_t>(chars));
+    return std::string(s);
+}
+
+std::optional<std::string> Args::opt_text(int i, const char *what) const {
+    if (is_null(i)) return std::nullopt;
+    Datum d = datum(i);
+    int chars = 0;
+    char *s = pg_call([d, &chars]() -> char * {
+        text *t = DatumGetTextPP(d);
+        chars = pg_mbstrlen_with_len(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+        return text_to_cstring(t);
+    });
+    core::require_reason_length(what, static_cast<size_t>(chars));
+    return std::string(s);
+}
+
+namespace {
+std::string numeric_text(Datum d) {
+    char *s = pg_call([d]() -> char * { return DatumGetCString(DirectFunctionCall1(numeric_out, d)); });
+    return std::string(s);
+}
+}  // namespace
+
+core::Money Args::amount(int i, const char *what) const {
+    require_not_null(i, what);
+    return core::require_amount(numeric_text(datum(i)), what);
+}
+
+std::optional<core::Money> Args::opt_amount(int i, const char *what) const {
+    if (is_null(i)) return std::nullopt;
+    return amount(i, what);
+}
+
+core::Money Args::non_negative(int i, const char *what) const {
+    require_not_null(i, what);
+    return core::require_non_negative(numeric_text(datum(i)), what);
+}
+
+std::optional<Datum> Args::opt_positive_interval(int i, const char *what) const {
+    if (is_null(i)) return std::nullopt;
+    Datum d = datum(i);
+    bool positive = pg_call([d]() -> bool {
+        Interval zero{};
+        return DatumGetBool(DirectFunctionCall2(interval_gt, d, IntervalPGetDatum(&zero)));
+    });
+    if (!positive) {
+        char *s = pg_call([d]() -> char * { return DatumGetCString(DirectFunctionCall1(interval_out, d)); });
+        throw Error(Code::InvalidParameter, fmt::format("{} must be a positive interval", what),
+                    fmt::format("{}={}", what, s),
+                    "Pass NULL for no expiry, or an interval such as '15 minutes'.");
+    }
+    return d;
+}
+
+LockTimeoutScope::LockTimeoutScope() {
+    int wanted = guc_lock_timeout_ms;
+    nest_level_ = pg_call([wanted]() -> int {
+        int level = NewGUCNestLevel();
+        if (LockTimeout != wanted) {
+            char buf[32];
+            pg_snprintf(buf, sizeof buf, "%d", wanted);
+            (void)set_config_option("lock_timeout", buf, PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+                                    true, 0, false);
+        }
+        return level;
+    });
+}
+
+void LockTimeoutScope::end() {
+    if (ended_) return;
+    ended_ = true;
+    int level = nest_level_;
+    pg_call([level] { AtEOXact_GUC(true, level); });
+}
+
+uint64 lock_key(LockSpace space, const std::string &key) {
+    const char *p = key.data();
+    int len = static_cast<int>(key.size());
+    uint64 seed = static_cast<uint64>(space);
+    return pg_call([p, len, seed]() -> uint64 {
+        return hash_bytes_extended(reinterpret_cast<const unsigned char *>(p), len, seed);
+    });
+}
+
+bool lock_handle(LockSpace space, const std::string &key, bool wait) {
+    uint64 k = lock_key(space, key);
+    uint16 field4 = static_cast<uint16>(space);
+    return pg_call([k, field4, wait]() -> bool {
+        LOCKTAG tag;
+        SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, static_cast<uint32>(k >> 32), static_cast<uint32>(k),
+                             field4);
+        return LockAcquire(&tag, ExclusiveLock, false, !wait) != LOCKACQUIRE_NOT_AVAIL;
+    });
+}
+
+Datum caller_name() {
+    return pg_call([]() -> Datum {
+        return CStringGetTextDatum(GetUserNameFromId(GetOuterUserId(), false));
+    });
+}
+
+}  // namespace oc::pg

@@ -1,0 +1,76 @@
+// Shared pieces of the SQL-callable functions: argument validation with the
+// contract's SQLSTATEs, GUCs, lock-timeout scope, handle locks.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "core/money.hpp"
+#include "pg/spi.hpp"
+
+namespace oc::pg {
+
+// GUC storage (defined in module.cpp).
+extern int guc_lock_timeout_ms;     // order_credit.lock_timeout
+extern int guc_default_ttl_s;       // order_credit.default_ttl
+
+// Argument access. Every accessor raises 22004 for a NULL where a value is
+// required and 22023 for a value the contract refuses; `what` names the
+// argument in messages.
+class Args {
+public:
+    explicit Args(FunctionCallInfo fcinfo) : fcinfo_(fcinfo) {}
+    bool is_null(int i) const;
+    Datum datum(int i) const;
+    // A contract key (1..200 characters). Returns the text.
+    std::string key(int i, const char *what) const;
+    // Optional free text (reason); nullopt when NULL.
+    std::optional<std::string> opt_text(int i, const char *what) const;
+    // A strictly positive amount with at most 4 decimals.
+    core::Money amount(int i, const char *what) const;
+    std::optional<core::Money> opt_amount(int i, const char *what) const;
+    // A non-negative amount (credit limits).
+    core::Money non_negative(int i, const char *what) const;
+    // A strictly positive interval; nullopt when NULL (the contract's "never").
+    std::optional<Datum> opt_positive_interval(int i, const char *what) const;
+
+private:
+    void require_not_null(int i, const char *what) const;
+    FunctionCallInfo fcinfo_;
+};
+
+// Applies order_credit.lock_timeout to PostgreSQL's lock_timeout for the rest
+// of the call; the previous value comes back at end() or, on error, with
+// the (sub)transaction abort.
+class LockTimeoutScope {
+public:
+    LockTimeoutScope();
+    void end();
+
+private:
+    int nest_level_;
+    bool ended_ = false;
+};
+
+// Advisory-lock spaces of the extension (locktag field 4). PostgreSQL's own
+// pg_advisory_* functions use 1 and 2, so these never collide with an
+// application's advisory locks.
+enum class LockSpace : uint16 {
+    NamedLock = 0x4F43,   // order_credit.lock() / try_lock()
+    OrderRef = 0x4F44,    // serializes calls on one order_ref
+    PaymentRef = 0x4F45,  // serializes calls on one (account, payment_ref)
+    Handle = 0x4F46,      // other handles (idempotency keys, events, ...)
+};
+
+// 64-bit key of a text in a space (documented in docs/locking.md).
+uint64 lock_key(LockSpace space, const std::string &key);
+// Takes a transaction-scoped exclusive advisory lock on `key` in `space`,
+// waiting at most PostgreSQL's lock_timeout (55P03). Returns false only when
+// `wait` is false and the lock is held elsewhere.
+bool lock_handle(LockSpace space, const std::string &key, bool wait = true);
+
+// Name of the role the caller acts as (SET ROLE / session user), unaffected
+// by SECURITY DEFINER: what the ledger records as created_by.
+Datum caller_name();
+
+}  // namespace oc::pg

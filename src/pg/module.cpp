@@ -1,0 +1,88 @@
+// Module entry: magic block, GUCs, small helpers (default TTL, ledger guard
+// trigger) and the error-boundary self test.
+#include <new>
+#include <stdexcept>
+
+#include "core/error.hpp"
+#include "pg/common.hpp"
+#include "pg/guard.hpp"
+
+extern "C" {
+PG_MODULE_MAGIC;
+void _PG_init(void);
+}
+
+namespace oc::pg {
+int guc_lock_timeout_ms = 2000;
+int guc_default_ttl_s = 900;
+}  // namespace oc::pg
+
+using namespace oc::pg;
+
+void _PG_init(void) {
+    DefineCustomIntVariable("order_credit.lock_timeout",
+                            "Longest wait for a row or advisory lock inside order_credit calls.",
+                            "After this wait a call raises 55P03 (lock_not_available); 0 waits "
+                            "forever.",
+                            &guc_lock_timeout_ms, 2000, 0, INT_MAX, PGC_USERSET, GUC_UNIT_MS, nullptr,
+                            nullptr, nullptr);
+    DefineCustomIntVariable("order_credit.default_ttl",
+                            "Expiry of holds and reservations when expires_in is not given.",
+                            nullptr, &guc_default_ttl_s, 900, 1, INT_MAX, PGC_USERSET, GUC_UNIT_S,
+                            nullptr, nullptr, nullptr);
+    MarkGUCPrefixReserved("order_credit");
+}
+
+// order_credit.default_ttl() -> interval: the current order_credit.default_ttl,
+// used as the DEFAULT of every expires_in argument.
+OC_FUNCTION(oc_default_ttl) {
+    Interval *iv = static_cast<Interval *>(palloc0(sizeof(Interval)));
+    iv->time = static_cast<TimeOffset>(guc_default_ttl_s) * USECS_PER_SEC;
+    PG_RETURN_INTERVAL_P(iv);
+}
+
+// BEFORE UPDATE/DELETE/TRUNCATE trigger that keeps a table append-only.
+OC_FUNCTION(oc_append_only) {
+    if (!CALLED_AS_TRIGGER(fcinfo)) elog(ERROR, "order_credit: oc_append_only must be a trigger");
+    TriggerData *td = reinterpret_cast<TriggerData *>(fcinfo->context);
+    const char *op = TRIGGER_FIRED_BY_UPDATE(td->tg_event)   ? "UPDATE"
+                     : TRIGGER_FIRED_BY_DELETE(td->tg_event) ? "DELETE"
+                                                             : "TRUNCATE";
+    ereport(ERROR,
+            (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+             errmsg("%s on order_credit.%s is not allowed: the table is append-only", op,
+                    RelationGetRelationName(td->tg_relation)),
+             errhint("Corrections are new entries. For a repair, a superuser can ALTER TABLE "
+                     "order_credit.%s DISABLE TRIGGER %s.",
+                     RelationGetRelationName(td->tg_relation), td->tg_trigger->tgname)));
+    PG_RETURN_NULL();
+}
+
+namespace {
+// Counts destructor runs so the self test can prove unwinding happened.
+int destructor_runs = 0;
+struct Tracker {
+    ~Tracker() { ++destructor_runs; }
+};
+
+Datum selftest(FunctionCallInfo fcinfo) {
+    Args args(fcinfo);
+    std::string kind = args.key(0, "kind");
+    if (kind == "count") PG_RETURN_INT32(destructor_runs);
+    Tracker alive;  // must be destroyed on every path below
+    if (kind == "std") throw std::runtime_error("forced std::runtime_error");
+    if (kind == "bad_alloc") throw std::bad_alloc();
+    if (kind == "domain")
+        throw oc::core::Error(oc::core::Code::InvalidState, "forced domain error", "detail=1",
+                              "a hint");
+    if (kind == "unknown") throw 42;
+    if (kind == "pg") {
+        // A PostgreSQL ERROR raised below a live C++ object.
+        pg_call([] { (void)DirectFunctionCall2(int4div, Int32GetDatum(1), Int32GetDatum(0)); });
+    }
+    throw oc::core::Error(oc::core::Code::InvalidParameter, "unknown self-test kind", kind);
+}
+}  // namespace
+
+// order_credit._guard_selftest(kind text) -> int. Not for applications.
+OC_FUNCTION(oc_guard_selftest) { return guard(fcinfo, selftest); }

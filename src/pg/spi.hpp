@@ -1,0 +1,113 @@
+// SPI with plans prepared once per backend and kept (SPI_prepare +
+// SPI_keepplan), typed access to result rows, and the per-call frame that
+// connects SPI and builds results in the caller's memory context.
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <optional>
+#include <string>
+
+#include "core/money.hpp"
+#include "pg/guard.hpp"
+
+namespace oc::pg {
+
+// One bound parameter.
+struct Arg {
+    Datum value;
+    bool null;
+};
+inline Arg val(Datum d) { return Arg{d, false}; }
+inline Arg null_arg() { return Arg{0, true}; }
+
+// A SQL statement of the extension. Define each as a static object; the plan
+// is prepared on first use and kept for the life of the backend. The plan
+// cache re-plans it by itself after DDL (for instance DROP/CREATE EXTENSION).
+class Statement {
+public:
+    static constexpr int kMaxArgs = 12;
+    Statement(const char *sql, std::initializer_list<Oid> types);
+    SPIPlanPtr plan();
+    int nargs() const { return nargs_; }
+    const char *sql() const { return sql_; }
+
+private:
+    const char *sql_;
+    int nargs_;
+    Oid types_[kMaxArgs];
+    SPIPlanPtr plan_ = nullptr;
+};
+
+// Rows of the last execution; valid until the next exec() or SPI_finish.
+class Rows {
+public:
+    Rows(SPITupleTable *table, uint64 count) : table_(table), count_(count) {}
+    uint64 count() const { return count_; }
+    bool empty() const { return count_ == 0; }
+    SPITupleTable *table() const { return table_; }
+
+    // Columns are 1-based, as in SPI.
+    bool is_null(uint64 row, int col) const;
+    Datum datum(uint64 row, int col) const;  // Datum (0) when NULL
+    std::string text(uint64 row, int col) const;
+    std::optional<std::string> opt_text(uint64 row, int col) const;
+    core::Money money(uint64 row, int col) const;
+    int64_t int8(uint64 row, int col) const;
+    bool boolean(uint64 row, int col) const;  // NULL reads as false
+
+private:
+    SPITupleTable *table_;
+    uint64 count_;
+};
+
+// Executes a kept plan. `limit` 0 means all rows.
+Rows exec(Statement &st, std::initializer_list<Arg> args, long limit = 0);
+
+// Per-call frame: SPI connected, results built in `upper`.
+struct Call {
+    FunctionCallInfo fcinfo;
+    MemoryContext upper;  // the caller's memory context at entry
+};
+
+// Builds a composite result of the function's declared type from row `row`
+// of `rows`, whose leading columns must match that type in order and type
+// (trailing extra columns are ignored).
+Datum result_from_row(const Call &call, const Rows &rows, uint64 row);
+// Builds a composite result from the first columns of values/nulls (natts given).
+Datum result_from_values(const Call &call, const Datum *values, const bool *nulls, int natts);
+
+// Set-returning functions (RETURNS TABLE / SETOF): materialize mode. begin()
+// once, then put() each row; the function then returns (Datum) 0.
+class SrfWriter {
+public:
+    explicit SrfWriter(const Call &call);
+    void put(const Datum *values, const bool *nulls);
+    // Appends row `row` of `rows` (leading columns matching the result type).
+    void put_row(const Rows &rows, uint64 row);
+
+private:
+    ReturnSetInfo *rsinfo_;
+};
+
+// Returns a single row from a RETURNS TABLE function.
+Datum return_one_row(const Call &call, const Datum *values, const bool *nulls, int natts);
+
+// Runs `body(call)` with SPI connected. On success SPI is finished; on an
+// error the (sub)transaction abort cleans SPI up, as it does for PL/pgSQL.
+template <typename Body>
+Datum with_spi(FunctionCallInfo fcinfo, Body &&body) {
+    Call call{fcinfo, CurrentMemoryContext};
+    pg_call([] {
+        if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "order_credit: SPI_connect failed");
+    });
+    Datum result = body(call);
+    pg_call([] { SPI_finish(); });
+    return result;
+}
+
+// Conversions between core values and Datums (allocate in the current context).
+Datum money_datum(core::Money m);
+Datum text_datum(const std::string &s);
+
+}  // namespace oc::pg
