@@ -23,7 +23,7 @@ OBJS       = $(CORE_SRCS:.cpp=.o) $(PG_SRCS:.cpp=.o)
 # pg_regress: every sql/*.sql except the extension scripts; isolation specs
 # from test/isolation/specs.
 REGRESS      = $(patsubst sql/%.sql,%,$(sort $(filter-out sql/order_credit--%,$(wildcard sql/*.sql))))
-REGRESS_OPTS = --inputdir=. --load-extension=order_credit --dbname=oc_regress
+REGRESS_OPTS = --inputdir=. --load-extension=order_credit
 ISOLATION    = $(patsubst test/isolation/specs/%.spec,%,$(sort $(wildcard test/isolation/specs/*.spec)))
 ISOLATION_OPTS = --inputdir=test/isolation --outputdir=output_iso --load-extension=order_credit
 

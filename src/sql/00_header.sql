@@ -26,3 +26,12 @@ CREATE FUNCTION order_credit._guard_selftest(kind text) RETURNS int
 COMMENT ON FUNCTION order_credit._guard_selftest(text) IS
     'Test hook: raises a C++ exception or PostgreSQL error through the error boundary. Not for applications.';
 REVOKE ALL ON FUNCTION order_credit._guard_selftest(text) FROM PUBLIC;
+
+-- Which functions each access tier may call. Each area lists its functions
+-- here; order_credit.grant_app() / grant_admin() grant from this list.
+CREATE TABLE order_credit.function_access (
+    function  regprocedure PRIMARY KEY,
+    tier      text NOT NULL CHECK (tier IN ('app', 'admin'))
+);
+COMMENT ON TABLE order_credit.function_access IS
+    'Access tiers: app = operational calls (reserve, capture, ...); admin = also limits, blocking, verify. Read by grant_app() and grant_admin().';

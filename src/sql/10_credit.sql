@@ -210,3 +210,15 @@ CREATE FUNCTION order_credit.record_payment(account text, amount numeric, paymen
     AS 'MODULE_PATHNAME', 'oc_record_payment';
 COMMENT ON FUNCTION order_credit.record_payment(text, numeric, text) IS
     'Records a payment that reduces posted; idempotent on (account, payment_ref). A payment above the debt raises 22023.';
+
+INSERT INTO order_credit.function_access (function, tier) VALUES
+    ('order_credit.credit_status(text)', 'app'),
+    ('order_credit.reserve_credit(text, numeric, text, interval)', 'app'),
+    ('order_credit.try_reserve_credit(text, numeric, text, interval)', 'app'),
+    ('order_credit.capture_credit(text, numeric)', 'app'),
+    ('order_credit.release_credit(text, text)', 'app'),
+    ('order_credit.record_payment(text, numeric, text)', 'app'),
+    ('order_credit.create_account(text, numeric, text)', 'admin'),
+    ('order_credit.set_credit_limit(text, numeric)', 'admin'),
+    ('order_credit.block_account(text, text)', 'admin'),
+    ('order_credit.unblock_account(text)', 'admin');

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Runs every test suite of order_credit against a throwaway cluster:
+#   unit (GoogleTest, pure core) -> pg_regress -> isolation specs -> pgTAP
+#   -> stress scenarios -> crash check (no backend may die by a signal).
+# Installs missing packages first, builds with -Werror, installs the
+# extension into the local PostgreSQL 15.
+#
+#   test/run_all.sh              everything
+#   OC_SUITES="regress isolation" test/run_all.sh   a subset
+#
+# Holds /tmp/order_credit.lock while it installs and tests, so parallel
+# checkouts on one machine do not install over each other's runs.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+SUITES=${OC_SUITES:-"unit regress isolation pgtap stress"}
+PORT=${OC_TEST_PORT:-55499}
+
+exec 9>/tmp/order_credit.lock
+flock 9
+
+bash scripts/install-deps.sh || exit 1
+
+passed=0 failed=0 failed_names=""
+record() { # name status
+    if [ "$2" -eq 0 ]; then
+        passed=$((passed + 1)); echo "=== suite $1: ok"
+    else
+        failed=$((failed + 1)); failed_names="$failed_names $1"; echo "=== suite $1: FAILED"
+    fi
+}
+
+echo "=== build (WERROR=1)"
+make -s -j2 WERROR=1 >/tmp/oc_build.log 2>&1 || { cat /tmp/oc_build.log; echo "0 passed, 1 failed"; exit 1; }
+make -s install >/dev/null || { echo "install failed"; echo "0 passed, 1 failed"; exit 1; }
+
+if [[ " $SUITES " == *" unit "* ]]; then
+    echo "=== unit tests (GoogleTest)"
+    ( cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null &&
+      cmake --build build -j2 >/dev/null &&
+      cd build && ctest --output-on-failure )
+    record unit $?
+fi
+
+DIR=$(mktemp -d /tmp/oc_test.XXXXXX)
+chmod 755 "$DIR"
+cleanup() { scripts/cluster.sh stop "$DIR"; }
+trap cleanup EXIT
+scripts/cluster.sh start "$DIR" "$PORT" "fsync = off" "synchronous_commit = off" \
+    "max_locks_per_transaction = 256" || { cat "$DIR/server.log"; exit 1; }
+export PGHOST=$DIR PGPORT=$PORT PGUSER=postgres
+
+if [[ " $SUITES " == *" regress "* ]]; then
+    echo "=== pg_regress"
+    rm -rf results regression.diffs regression.out
+    make -s installcheck ISOLATION= >/tmp/oc_regress.log 2>&1
+    rc=$?
+    cat /tmp/oc_regress.log | grep -vE "^(make|echo)" | tail -n 60
+    [ $rc -ne 0 ] && [ -f regression.diffs ] && head -n 200 regression.diffs
+    record regress $rc
+fi
+
+if [[ " $SUITES " == *" isolation "* ]]; then
+    echo "=== isolation specs"
+    rm -rf output_iso
+    make -s installcheck REGRESS= >/tmp/oc_iso.log 2>&1
+    rc=$?
+    grep -vE "^(make|echo)" /tmp/oc_iso.log | tail -n 60
+    [ $rc -ne 0 ] && [ -f output_iso/regression.diffs ] && head -n 200 output_iso/regression.diffs
+    record isolation $rc
+fi
+
+if [[ " $SUITES " == *" pgtap "* ]]; then
+    echo "=== pgTAP (pg_prove)"
+    psql -X -q -c "DROP DATABASE IF EXISTS oc_tap" -c "CREATE DATABASE oc_tap" postgres &&
+    psql -X -q -d oc_tap -c "CREATE EXTENSION pgtap" -c "CREATE EXTENSION order_credit" &&
+    pg_prove -d oc_tap test/pgtap/*.sql
+    record pgtap $?
+fi
+
+if [[ " $SUITES " == *" stress "* ]]; then
+    for s in test/stress/*.sh; do
+        [ -e "$s" ] || continue
+        name=stress:$(basename "$s" .sh)
+        echo "=== $name"
+        bash "$s"
+        record "$name" $?
+    done
+fi
+
+echo "=== crash check (server log)"
+if grep -E "terminated by signal|PANIC|TRAP:" "$DIR/server.log"; then
+    record crash-check 1
+else
+    record crash-check 0
+fi
+
+echo
+[ -n "$failed_names" ] && echo "failed suites:$failed_names"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
