@@ -1,3 +1,4 @@
+#include <chrono>
 #include <optional>
 #include <string>
 
@@ -124,12 +125,15 @@ uint64 lock_key(LockSpace space, const std::string &key) {
 bool lock_handle(LockSpace space, const std::string &key, bool wait) {
     uint64 k = lock_key(space, key);
     uint16 field4 = static_cast<uint16>(space);
-    return pg_call([k, field4, wait]() -> bool {
+    auto start = std::chrono::steady_clock::now();
+    bool got = pg_call([k, field4, wait]() -> bool {
         LOCKTAG tag;
         SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, static_cast<uint32>(k >> 32), static_cast<uint32>(k),
                              field4);
         return LockAcquire(&tag, ExclusiveLock, false, !wait) != LOCKACQUIRE_NOT_AVAIL;
     });
+    stats::add_lock_wait_us(static_cast<int64_t>(ms_since(start) * 1000.0));
+    return got;
 }
 
 Datum caller_name() {

@@ -33,7 +33,7 @@ Statement S_lock_account(
     "SELECT credit_limit, posted, pending, status = 'blocked', "
     "       coalesce(next_expiry <= statement_timestamp(), false) "
     "  FROM order_credit.accounts WHERE account = $1 FOR NO KEY UPDATE",
-    {TEXTOID});
+    {TEXTOID}, Statement::kLocks);
 
 // Marks the account's due holds expired and gives their credit back; one
 // ledger entry per hold, each with the balances right after it.
@@ -84,7 +84,7 @@ Statement S_reserve(
     "SELECT h.hold_id, h.account, h.order_ref, h.amount, h.captured, h.status, h.expires_at, "
     "       a.credit_limit - a.posted - a.pending, a.credit_limit "
     "  FROM h CROSS JOIN a",
-    {TEXTOID, NUMERICOID, TEXTOID, INTERVALOID, TEXTOID});
+    {TEXTOID, NUMERICOID, TEXTOID, INTERVALOID, TEXTOID}, Statement::kLocks);
 
 // A hold as callers see it (credit_hold), plus the account's credit_limit.
 Statement S_hold_result(
@@ -107,7 +107,7 @@ Statement S_hold_lock(
     "SELECT account, amount, captured, status, "
     "       coalesce(expires_at <= statement_timestamp(), false) "
     "  FROM order_credit.holds WHERE order_ref = $1 FOR UPDATE",
-    {TEXTOID});
+    {TEXTOID}, Statement::kLocks);
 
 Statement S_capture(
     "WITH h AS ("
@@ -350,6 +350,7 @@ Datum try_reserve_credit(FunctionCallInfo fcinfo) {
         });
         values[0] = BoolGetDatum(out.ok);
         if (!out.ok) {
+            stats::note_outcome(out.code);
             values[1] = text_datum(std::string(core::code_name(out.code)));
             values[2] = text_datum(out.message);
             nulls[1] = nulls[2] = false;
@@ -563,17 +564,18 @@ Datum credit_status(FunctionCallInfo fcinfo) {
 
 using namespace oc::pg;
 
-OC_FUNCTION(oc_create_account) { return guard(fcinfo, create_account); }
-OC_FUNCTION(oc_set_credit_limit) { return guard(fcinfo, set_credit_limit); }
+OC_FUNCTION(oc_create_account) { return guard(fcinfo, "create_account", create_account); }
+OC_FUNCTION(oc_set_credit_limit) { return guard(fcinfo, "set_credit_limit", set_credit_limit); }
 OC_FUNCTION(oc_block_account) {
-    return guard(fcinfo, [](FunctionCallInfo f) { return set_blocked(f, true); });
+    return guard(fcinfo, "block_account", [](FunctionCallInfo f) { return set_blocked(f, true); });
 }
 OC_FUNCTION(oc_unblock_account) {
-    return guard(fcinfo, [](FunctionCallInfo f) { return set_blocked(f, false); });
+    return guard(fcinfo, "unblock_account",
+                 [](FunctionCallInfo f) { return set_blocked(f, false); });
 }
-OC_FUNCTION(oc_credit_status) { return guard(fcinfo, credit_status); }
-OC_FUNCTION(oc_reserve_credit) { return guard(fcinfo, reserve_credit); }
-OC_FUNCTION(oc_try_reserve_credit) { return guard(fcinfo, try_reserve_credit); }
-OC_FUNCTION(oc_capture_credit) { return guard(fcinfo, capture_credit); }
-OC_FUNCTION(oc_release_credit) { return guard(fcinfo, release_credit); }
-OC_FUNCTION(oc_record_payment) { return guard(fcinfo, record_payment); }
+OC_FUNCTION(oc_credit_status) { return guard(fcinfo, "credit_status", credit_status); }
+OC_FUNCTION(oc_reserve_credit) { return guard(fcinfo, "reserve_credit", reserve_credit); }
+OC_FUNCTION(oc_try_reserve_credit) { return guard(fcinfo, "try_reserve_credit", try_reserve_credit); }
+OC_FUNCTION(oc_capture_credit) { return guard(fcinfo, "capture_credit", capture_credit); }
+OC_FUNCTION(oc_release_credit) { return guard(fcinfo, "release_credit", release_credit); }
+OC_FUNCTION(oc_record_payment) { return guard(fcinfo, "record_payment", record_payment); }

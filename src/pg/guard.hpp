@@ -17,11 +17,13 @@
 // ereport is called.
 #pragma once
 
+#include <chrono>
 #include <exception>
 #include <new>
 #include <type_traits>
 
 #include "core/error.hpp"
+#include "pg/stats.hpp"
 #include "pg/pg.hpp"
 
 namespace oc::pg {
@@ -96,15 +98,34 @@ struct CaughtError {
 // SQLSTATE of a core code, as PostgreSQL's packed int.
 int to_sqlerrcode(core::Code code) noexcept;
 
+inline double ms_since(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+        .count();
+}
+
+// `operation` names the call in order_credit.stats (nullptr: not counted).
 template <typename Body>
-Datum guard(FunctionCallInfo fcinfo, Body &&body) {
+Datum guard(FunctionCallInfo fcinfo, const char *operation, Body &&body) {
     CaughtError err;
+    auto start = std::chrono::steady_clock::now();
+    stats::begin_call();
     try {
-        return body(fcinfo);
+        Datum result = body(fcinfo);
+        stats::end_call(operation, stats::overridden_outcome(stats::kOk), ms_since(start));
+        return result;
     } catch (...) {
         err.capture_current();
     }
+    stats::end_call(operation,
+                    stats::outcome_of_sqlerrcode(err.pg != nullptr ? err.pg->sqlerrcode
+                                                                   : err.sqlerrcode),
+                    ms_since(start));
     raise(err);
+}
+
+template <typename Body>
+Datum guard(FunctionCallInfo fcinfo, Body &&body) {
+    return guard(fcinfo, nullptr, std::forward<Body>(body));
 }
 
 }  // namespace oc::pg

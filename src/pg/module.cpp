@@ -8,6 +8,7 @@
 #include "pg/guard.hpp"
 
 extern "C" {
+#include "storage/ipc.h"
 PG_MODULE_MAGIC;
 void _PG_init(void);
 }
@@ -15,9 +16,25 @@ void _PG_init(void);
 namespace oc::pg {
 int guc_lock_timeout_ms = 2000;
 int guc_default_ttl_s = 900;
+void register_sweepers();
 }  // namespace oc::pg
 
 using namespace oc::pg;
+
+namespace {
+shmem_request_hook_type prev_shmem_request_hook = nullptr;
+shmem_startup_hook_type prev_shmem_startup_hook = nullptr;
+
+void oc_shmem_request() {
+    if (prev_shmem_request_hook) prev_shmem_request_hook();
+    stats::request_shmem();
+}
+
+void oc_shmem_startup() {
+    if (prev_shmem_startup_hook) prev_shmem_startup_hook();
+    stats::startup_shmem();
+}
+}  // namespace
 
 void _PG_init(void) {
     DefineCustomIntVariable("order_credit.lock_timeout",
@@ -30,7 +47,27 @@ void _PG_init(void) {
                             "Expiry of holds and reservations when expires_in is not given.",
                             nullptr, &guc_default_ttl_s, 900, 1, INT_MAX, PGC_USERSET, GUC_UNIT_S,
                             nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("order_credit.sweep_interval",
+                            "Pause between sweeper runs of expire_due().", nullptr,
+                            &guc_sweep_interval_ms, 1000, 10, 3600 * 1000, PGC_SIGHUP, GUC_UNIT_MS,
+                            nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("order_credit.sweep_batch",
+                            "Most rows the sweeper expires per transaction.", nullptr,
+                            &guc_sweep_batch, 1000, 1, 1000000, PGC_SIGHUP, 0, nullptr, nullptr,
+                            nullptr);
+    DefineCustomStringVariable("order_credit.database",
+                               "Databases the background sweeper serves (comma-separated).",
+                               "Read at server start; needs shared_preload_libraries.",
+                               &guc_database, "postgres", PGC_POSTMASTER, 0, nullptr, nullptr,
+                               nullptr);
     MarkGUCPrefixReserved("order_credit");
+
+    if (!process_shared_preload_libraries_in_progress) return;
+    prev_shmem_request_hook = shmem_request_hook;
+    shmem_request_hook = oc_shmem_request;
+    prev_shmem_startup_hook = shmem_startup_hook;
+    shmem_startup_hook = oc_shmem_startup;
+    register_sweepers();
 }
 
 // order_credit.default_ttl() -> interval: the current order_credit.default_ttl,

@@ -1,3 +1,4 @@
+#include <chrono>
 #include <string>
 
 #include "core/error.hpp"
@@ -10,8 +11,8 @@ extern "C" {
 
 namespace oc::pg {
 
-Statement::Statement(const char *sql, std::initializer_list<Oid> types)
-    : sql_(sql), nargs_(static_cast<int>(types.size())) {
+Statement::Statement(const char *sql, std::initializer_list<Oid> types, Kind kind)
+    : sql_(sql), nargs_(static_cast<int>(types.size())), kind_(kind) {
     int i = 0;
     for (Oid t : types) types_[i++] = t;
 }
@@ -45,12 +46,14 @@ Rows exec(Statement &st, std::initializer_list<Arg> args, long limit) {
         ++i;
     }
     SPIPlanPtr plan = st.plan();
+    auto start = std::chrono::steady_clock::now();
     int rc = pg_call([&]() -> int {
         int r = SPI_execute_plan(plan, values, nulls, false, limit);
         if (r < 0) elog(ERROR, "order_credit: SPI_execute_plan failed: %s", SPI_result_code_string(r));
         return r;
     });
     (void)rc;
+    if (st.locks()) stats::add_lock_wait_us(static_cast<int64_t>(ms_since(start) * 1000.0));
     return Rows(SPI_tuptable, SPI_processed);
 }
 

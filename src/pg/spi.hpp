@@ -27,7 +27,11 @@ inline Arg null_arg() { return Arg{0, true}; }
 class Statement {
 public:
     static constexpr int kMaxArgs = 12;
-    Statement(const char *sql, std::initializer_list<Oid> types);
+    // kLocks: the statement takes row locks a caller may wait on; its time
+    // counts as lock wait in order_credit.stats.
+    enum Kind { kPlain, kLocks };
+    Statement(const char *sql, std::initializer_list<Oid> types, Kind kind = kPlain);
+    bool locks() const { return kind_ == kLocks; }
     SPIPlanPtr plan();
     int nargs() const { return nargs_; }
     const char *sql() const { return sql_; }
@@ -36,6 +40,7 @@ private:
     const char *sql_;
     int nargs_;
     Oid types_[kMaxArgs];
+    Kind kind_;
     SPIPlanPtr plan_ = nullptr;
 };
 

@@ -1,0 +1,150 @@
+// The background sweeper: with order_credit in shared_preload_libraries, one
+// worker per database listed in order_credit.database runs
+// order_credit.expire_due(order_credit.sweep_batch) every
+// order_credit.sweep_interval, one transaction per batch (so it never holds a
+// row lock a buyer waits on for longer than one batch), logging and going on
+// after errors. The postmaster restarts it if it dies.
+//
+// This file is plain C-style code: no C++ object lives in any frame here,
+// so PostgreSQL errors may longjmp through it freely.
+#include "pg/common.hpp"
+#include "pg/pg.hpp"
+
+extern "C" {
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "tcop/tcopprot.h"
+#include "utils/snapmgr.h"
+#include "utils/varlena.h"
+}
+
+namespace oc::pg {
+int guc_sweep_interval_ms = 1000;
+int guc_sweep_batch = 1000;
+char *guc_database = nullptr;
+}  // namespace oc::pg
+
+using namespace oc::pg;
+
+namespace {
+
+// One batch in its own transaction. Returns rows expired, -1 after an error
+// (already logged), -2 when the extension is not installed in this database.
+int64 sweep_once(MemoryContext loop_cxt) {
+    volatile int64 result = 0;
+    SetCurrentStatementStartTimestamp();
+    StartTransactionCommand();
+    PushActiveSnapshot(GetTransactionSnapshot());
+    pgstat_report_activity(STATE_RUNNING, "SELECT order_credit.expire_due($1)");
+    PG_TRY();
+    {
+        if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "order_credit sweeper: SPI_connect failed");
+        // Installed (and at a version that has expire_due)?
+        SPI_execute("SELECT 1 WHERE pg_catalog.to_regprocedure('order_credit.expire_due(integer)') "
+                    "IS NOT NULL",
+                    true, 1);
+        if (SPI_processed == 0) {
+            result = -2;
+        } else {
+            Oid argtypes[1] = {INT4OID};
+            Datum args[1] = {Int32GetDatum(guc_sweep_batch)};
+            int rc = SPI_execute_with_args("SELECT order_credit.expire_due($1)", 1, argtypes, args,
+                                           nullptr, false, 1);
+            if (rc != SPI_OK_SELECT || SPI_processed != 1)
+                elog(ERROR, "order_credit sweeper: expire_due returned no row");
+            bool isnull = false;
+            Datum d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+            result = isnull ? 0 : DatumGetInt64(d);
+        }
+        SPI_finish();
+        PopActiveSnapshot();
+        CommitTransactionCommand();
+    }
+    PG_CATCH();
+    {
+        MemoryContextSwitchTo(loop_cxt);
+        EmitErrorReport();
+        FlushErrorState();
+        AbortCurrentTransaction();
+        result = -1;
+    }
+    PG_END_TRY();
+    pgstat_report_stat(false);
+    pgstat_report_activity(STATE_IDLE, nullptr);
+    return result;
+}
+
+}  // namespace
+
+extern "C" PGDLLEXPORT __attribute__((visibility("default"))) void oc_sweeper_main(Datum arg);
+
+void oc_sweeper_main(Datum arg) {
+    pqsignal(SIGHUP, SignalHandlerForConfigReload);
+    pqsignal(SIGTERM, die);
+    BackgroundWorkerUnblockSignals();
+    BackgroundWorkerInitializeConnection(MyBgworkerEntry->bgw_extra, nullptr, 0);
+    pgstat_report_appname("order_credit sweeper");
+    ereport(LOG, (errmsg("order_credit sweeper started for database \"%s\"",
+                         MyBgworkerEntry->bgw_extra)));
+    MemoryContext loop_cxt =
+        AllocSetContextCreate(TopMemoryContext, "order_credit sweeper", ALLOCSET_DEFAULT_SIZES);
+    bool warned_missing = false;
+    int64 last = 0;
+    for (;;) {
+        // A full batch means more may be due: go again at once.
+        if (last < guc_sweep_batch) {
+            (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+                            guc_sweep_interval_ms, PG_WAIT_EXTENSION);
+            ResetLatch(MyLatch);
+        }
+        CHECK_FOR_INTERRUPTS();
+        if (ConfigReloadPending) {
+            ConfigReloadPending = false;
+            ProcessConfigFile(PGC_SIGHUP);
+        }
+        MemoryContext old = MemoryContextSwitchTo(loop_cxt);
+        last = sweep_once(loop_cxt);
+        MemoryContextSwitchTo(old);
+        MemoryContextReset(loop_cxt);
+        if (last == -2 && !warned_missing) {
+            ereport(LOG, (errmsg("order_credit sweeper: extension not installed in database "
+                                 "\"%s\"; waiting",
+                                 MyBgworkerEntry->bgw_extra)));
+            warned_missing = true;
+        } else if (last >= 0) {
+            warned_missing = false;
+        }
+    }
+}
+
+namespace oc::pg {
+
+// Registers one sweeper per database in order_credit.database (comma list).
+void register_sweepers() {
+    char *list = pstrdup(guc_database != nullptr ? guc_database : "");
+    List *names = NIL;
+    if (!SplitIdentifierString(list, ',', &names)) {
+        ereport(WARNING, (errmsg("order_credit.database is not a valid list: \"%s\"", guc_database)));
+        return;
+    }
+    ListCell *lc;
+    foreach (lc, names) {
+        const char *db = static_cast<const char *>(lfirst(lc));
+        BackgroundWorker worker;
+        memset(&worker, 0, sizeof(worker));
+        worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+        worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+        worker.bgw_restart_time = 1;
+        strlcpy(worker.bgw_library_name, "order_credit", BGW_MAXLEN);
+        strlcpy(worker.bgw_function_name, "oc_sweeper_main", BGW_MAXLEN);
+        snprintf(worker.bgw_name, BGW_MAXLEN, "order_credit sweeper [%s]", db);
+        strlcpy(worker.bgw_type, "order_credit sweeper", BGW_MAXLEN);
+        strlcpy(worker.bgw_extra, db, BGW_EXTRALEN);
+        RegisterBackgroundWorker(&worker);
+    }
+}
+
+}  // namespace oc::pg
