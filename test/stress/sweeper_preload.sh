@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# A second throwaway cluster with order_credit in shared_preload_libraries:
+#  - an order placed with expires_in => '1 second' is marked expired, and its
+#    stock and credit are given back in storage, within 3 seconds with no
+#    client call (the background sweeper did it);
+#  - pg_terminate_backend on the sweeper gets it restarted by the postmaster,
+#    and the restarted worker sweeps again;
+#  - order_credit.stats counts exactly the calls this script made.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+source test/stress/lib/common.sh
+
+OC_TMP=$(mktemp -d /tmp/oc_preload.XXXXXX)
+chmod 755 "$OC_TMP"
+PORT2=$((${PGPORT:-55499} + 1))
+DB=oc_preload
+scripts/cluster.sh start "$OC_TMP/c" "$PORT2" \
+    "shared_preload_libraries = 'order_credit'" "order_credit.database = '$DB'" \
+    "order_credit.sweep_interval = 100ms" || oc_die "preloaded cluster did not start"
+trap 'scripts/cluster.sh stop "$OC_TMP/c"; grep -E "terminated by signal|PANIC" "$OC_TMP/c/server.log" && echo "crash in preloaded cluster"; oc_cleanup' EXIT
+export PGHOST=$OC_TMP/c PGPORT=$PORT2
+
+oc_fresh_db $DB || oc_die "cannot create $DB"
+oc_psql -d $DB -c "SELECT order_credit.create_account('sw-acct', 1000)" \
+    -c "SELECT order_credit.set_stock('sw-sku', 10)" -c "SELECT order_credit.stats_reset()" >/dev/null
+
+# Raw storage, not the exact-expiry views: only the sweeper changes these.
+raw_state() {
+    oc_value $DB "SELECT o.status || ',' || a.pending || ',' ||
+                         (SELECT sum(reserved) FROM order_credit.stock_buckets WHERE sku = 'sw-sku')
+                    FROM order_credit.orders o, order_credit.accounts a
+                   WHERE o.order_ref = '$1' AND a.account = 'sw-acct'"
+}
+
+sweeper_pid() {
+    oc_value $DB "SELECT pid FROM pg_stat_activity WHERE backend_type = 'order_credit sweeper' AND datname = '$DB'"
+}
+
+oc_wait_for $DB "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'order_credit sweeper' AND datname = '$DB'" 1 10 ||
+    oc_die "no sweeper in pg_stat_activity"
+oc_check "sweeper application_name" "order_credit sweeper" \
+    "$(oc_value $DB "SELECT application_name FROM pg_stat_activity WHERE backend_type = 'order_credit sweeper'")"
+
+place() {
+    oc_psql -d $DB -c "SELECT order_credit.place_order('$1', '[{\"sku\":\"sw-sku\",\"quantity\":3,\"unit_price\":10}]', 'sw-acct', '1 second')" >/dev/null
+}
+
+place sw-1 || oc_die "place_order failed"
+oc_check "right after placing" "pending,30,3" "$(raw_state sw-1)"
+start=$SECONDS
+oc_wait_for $DB "SELECT o.status || ',' || a.pending FROM order_credit.orders o, order_credit.accounts a WHERE o.order_ref = 'sw-1' AND a.account = 'sw-acct'" "expired,0" 3 ||
+    oc_die "order not swept within 3 s: $(raw_state sw-1)"
+oc_check "stock given back by the sweeper" "expired,0,0" "$(raw_state sw-1)"
+oc_log "swept within $((SECONDS - start + 1)) s of the expiry"
+
+old=$(sweeper_pid)
+oc_psql -d $DB -c "SELECT pg_terminate_backend($old)" >/dev/null
+oc_wait_for $DB "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'order_credit sweeper' AND datname = '$DB' AND pid <> $old" 1 10 ||
+    oc_die "sweeper not restarted after pg_terminate_backend"
+oc_log "sweeper restarted: pid $old -> $(sweeper_pid)"
+place sw-2 || oc_die "place_order failed"
+oc_wait_for $DB "SELECT status FROM order_credit.orders WHERE order_ref = 'sw-2'" "expired" 4 ||
+    oc_die "restarted sweeper did not expire sw-2"
+oc_check "restarted sweeper gave stock and credit back" "expired,0,0" "$(raw_state sw-2)"
+
+# Stats: exactly the calls made since stats_reset (plus the sweeper's own).
+oc_psql -d $DB -c "SELECT order_credit.order_status('sw-1')" -c "SELECT order_credit.order_status('sw-2')" \
+    -c "SELECT order_credit.order_status('sw-2')" >/dev/null
+oc_psql -d $DB -c "SELECT order_credit.order_status('nope')" >/dev/null 2>&1
+oc_psql -d $DB -c "SELECT * FROM order_credit.try_reserve_credit('sw-acct', 5000, 'sw-big')" >/dev/null
+stat() { oc_value $DB "SELECT coalesce(sum(calls), 0) FROM order_credit.stats WHERE operation = '$1' AND outcome = '$2'"; }
+oc_check "stats place_order ok" 2 "$(stat place_order ok)"
+oc_check "stats order_status ok" 3 "$(stat order_status ok)"
+oc_check "stats order_status reference_not_found" 1 "$(stat order_status reference_not_found)"
+oc_check "stats try_reserve_credit insufficient_credit" 1 "$(stat try_reserve_credit insufficient_credit)"
+oc_check "stats expire_due called by the sweeper" t "$(oc_value $DB "SELECT sum(calls) > 10 FROM order_credit.stats WHERE operation = 'expire_due'")"
+oc_check "verify()" 0 "$(oc_value $DB "SELECT count(*) FROM order_credit.verify()")"
+
+[ "$OC_FAILURES" -eq 0 ] || { oc_log "$OC_FAILURES check(s) failed"; exit 1; }
+oc_log "all checks passed"
