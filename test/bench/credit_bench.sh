@@ -93,6 +93,19 @@ declare -A COUNTQ=([a]="SELECT count(*) FROM order_credit.holds WHERE account LI
                    [c-b]="SELECT count(*) FROM order_credit.holds WHERE account = 'hot'"
                    [d]="SELECT count(*) FROM app_ledger")
 declare -A TPS  # "scen clients" -> space-separated TPS of each round
+declare -A FOREIGN  # "scen clients" -> max foreign CPU % over the rounds
+
+# The machine may be shared: CPU used during a run by anything other than
+# this cluster and pgbench ("foreign CPU", % of all CPUs) is printed with
+# each run, so a disturbed measurement can be recognised.
+HZ=$(getconf CLK_TCK)
+NCPU=$(nproc)
+busy_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8}' /proc/stat; }  # user nice system irq softirq
+cluster_ticks() { # postmaster's own + exited children's user and system time
+    local pm
+    pm=$(head -1 "$DIR/data/postmaster.pid")
+    awk '{print $14 + $15 + $16 + $17}' "/proc/$pm/stat"
+}
 
 run() { # scenario clients round seconds measured
     local s=$1 c=$2 round=$3 secs=$4 measured=$5
@@ -102,8 +115,17 @@ run() { # scenario clients round seconds measured
     [ "$PROFILE" = 1 ] && val "SELECT pg_stat_statements_reset()" >/dev/null
     local before after rc=0
     before=$(val "${COUNTQ[$s]}")
-    "$PGBENCH" -n -M prepared -c "$c" -j 2 -T "$secs" -D run="$tag" -f "$B/${FILE[$s]}" \
-        >"$log" 2>&1 || rc=$?
+    local b0 c0 t0 b1 c1 t1 bench_cpu
+    b0=$(busy_ticks) c0=$(cluster_ticks) t0=$(date +%s.%N)
+    local TIMEFORMAT='%U %S'
+    { time "$PGBENCH" -n -M prepared -c "$c" -j 2 -T "$secs" -D run="$tag" -f "$B/${FILE[$s]}" \
+        >"$log" 2>&1 || rc=$?; } 2>"$log.time"
+    b1=$(busy_ticks) c1=$(cluster_ticks) t1=$(date +%s.%N)
+    bench_cpu=$(awk '{print $1 + $2}' "$log.time")
+    local foreign
+    foreign=$(awk -v b=$((b1 - b0)) -v c=$((c1 - c0)) -v p="$bench_cpu" -v hz="$HZ" \
+                  -v n="$NCPU" -v t0="$t0" -v t1="$t1" \
+                  'BEGIN { f = (b / hz - c / hz - p) / (n * (t1 - t0)) * 100; if (f < 0) f = 0; printf "%.0f", f }')
     after=$(val "${COUNTQ[$s]}")
     local tps processed
     tps=$(sed -nE 's/^tps = ([0-9.]+) \(without initial connection time\)/\1/p' "$log")
@@ -119,8 +141,10 @@ run() { # scenario clients round seconds measured
     fi
     if [ "$measured" = 1 ]; then
         TPS["$s $c"]="${TPS["$s $c"]:-} $tps"
-        printf '   round %d  %-4s %-32s %3d clients  %10.1f tps  (%d transactions)\n' \
-            "$round" "$s" "${DESC[$s]}" "$c" "$tps" "$processed"
+        local prev=${FOREIGN["$s $c"]:-0}
+        [ "$foreign" -gt "$prev" ] && FOREIGN["$s $c"]=$foreign || FOREIGN["$s $c"]=$prev
+        printf '   round %d  %-4s %-32s %3d clients  %10.1f tps  (%d transactions, foreign CPU %s%%)\n' \
+            "$round" "$s" "${DESC[$s]}" "$c" "$tps" "$processed" "$foreign"
         if [ "$PROFILE" = 1 ]; then
             psql -c "SELECT calls, round(total_exec_time::numeric, 1) AS total_ms,
                             round(mean_exec_time::numeric, 3) AS mean_ms,
@@ -151,15 +175,16 @@ median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{v[NR]=$1} END {print (NR
 ratio() { awk -v x="$1" -v y="$2" 'BEGIN {printf "%.2f", x / y}'; }
 
 echo
-echo "== results (TPS: median of $ROUNDS runs of $SECS s; all runs in brackets)"
-printf '| %-4s | %-32s | %7s | %10s | %-36s |\n' scen "what" clients "TPS" "runs"
-printf '|%s|%s|%s|%s|%s|\n' ------ ---------------------------------- --------- ------------ --------------------------------------
+echo "== results (TPS: median of $ROUNDS runs of $SECS s; foreign CPU: worst run, % of all CPUs)"
+printf '| %-4s | %-32s | %7s | %10s | %-24s | %11s |\n' scen "what" clients "TPS" "runs" "foreign CPU"
+printf '|%s|%s|%s|%s|%s|%s|\n' ------ ---------------------------------- --------- ------------ -------------------------- -------------
 declare -A MED
 for c in $CLIENTS; do
     for s in $SCEN_ORDER; do
         MED["$s $c"]=$(echo "${TPS["$s $c"]}" | median)
         runs=$(for t in ${TPS["$s $c"]}; do printf '%.0f ' "$t"; done)
-        printf '| %-4s | %-32s | %7d | %10.1f | %-36s |\n' "$s" "${DESC[$s]}" "$c" "${MED["$s $c"]}" "${runs% }"
+        printf '| %-4s | %-32s | %7d | %10.1f | %-24s | %10s%% |\n' "$s" "${DESC[$s]}" "$c" \
+            "${MED["$s $c"]}" "${runs% }" "<=${FOREIGN["$s $c"]}"
     done
 done
 echo
