@@ -62,7 +62,11 @@ Statement S_expire_account_due(
     {TEXTOID, TEXTOID});
 
 // The guarded fast path of a reservation: succeeds only for an active
-// account, with no hold possibly due, and enough available credit.
+// account, with no hold possibly due, enough available credit, and no hold
+// for this order_ref yet (a replay or a mismatch is sorted out on the slow
+// path; the caller holds the order_ref lock, so the probe cannot go stale).
+// The probe is an uncorrelated InitPlan: when a hold exists, the UPDATE does
+// not touch (or wait for) the account row.
 Statement S_reserve(
     "WITH a AS ("
     "    UPDATE order_credit.accounts "
@@ -72,6 +76,7 @@ Statement S_reserve(
     "     WHERE account = $1 AND status = 'active' "
     "       AND (next_expiry IS NULL OR next_expiry > statement_timestamp()) "
     "       AND credit_limit - posted - pending >= $2 "
+    "       AND NOT EXISTS (SELECT FROM order_credit.holds WHERE order_ref = $3) "
     "    RETURNING account, credit_limit, posted, pending), "
     "h AS ("
     "    INSERT INTO order_credit.holds (order_ref, account, amount, expires_in, expires_at) "
@@ -308,16 +313,18 @@ Rows do_reserve(const ReserveArgs &a) {
     // Serialise calls on the same order_ref: a second caller waits for the
     // first to commit or roll back, then sees its hold (or none).
     lock_handle(LockSpace::OrderRef, a.order_ref);
+    // Fast path: one statement (it also checks that no hold exists yet).
+    Rows placed = exec(S_reserve, {val(a.account_d), val(a.amount_d), val(a.order_ref_d), ttl, val(user)});
+    if (!placed.empty()) return placed;
+
+    // Slow path. A hold for this order_ref: a replay or a mismatch.
     Rows existing = exec(S_hold_get, {val(a.order_ref_d), ttl});
     if (!existing.empty()) {
         core::check_reserve_replay(hold_from(existing, a.order_ref), existing.text(0, 1), a.account,
                                    a.amount, existing.boolean(0, 6));
         return exec(S_hold_result, {val(a.order_ref_d)});
     }
-    Rows placed = exec(S_reserve, {val(a.account_d), val(a.amount_d), val(a.order_ref_d), ttl, val(user)});
-    if (!placed.empty()) return placed;
-
-    // Slow path: find out why under the row lock, with exact balances.
+    // No hold: find out why under the row lock, with exact balances.
     LockedAccount acc = lock_account_exact(a.account_d, a.account, user);
     core::check_reserve(a.account, acc.balances, acc.blocked, a.amount);
     placed = exec(S_reserve, {val(a.account_d), val(a.amount_d), val(a.order_ref_d), ttl, val(user)});
