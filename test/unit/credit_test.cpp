@@ -49,8 +49,7 @@ TEST(Balances, Available) {
 
 TEST(BalanceDetail, CarriesTheNumbers) {
     Balances b = bal("100", "50", "40");
-    EXPECT_EQ(oc::core::balance_detail(b),
-              "available=10, credit_limit=100, posted=50, pending=40");
+    EXPECT_EQ(oc::core::balance_detail(b), "available=10, credit_limit=100, posted=50, pending=40");
     EXPECT_EQ(oc::core::balance_detail(b, M("10.0001")),
               "available=10, requested=10.0001, credit_limit=100, posted=50, pending=40");
 }
@@ -58,7 +57,8 @@ TEST(BalanceDetail, CarriesTheNumbers) {
 // ------------------------------------------------------------ reserve
 
 TEST(CheckReserve, ExactlyAvailableIsAccepted) {
-    EXPECT_NO_THROW(oc::core::check_reserve("acme", bal("100000", "0", "90000"), false, M("10000")));
+    EXPECT_NO_THROW(
+        oc::core::check_reserve("acme", bal("100000", "0", "90000"), false, M("10000")));
     EXPECT_NO_THROW(oc::core::check_reserve("acme", bal("100", "50", "40"), false, M("10")));
     EXPECT_NO_THROW(oc::core::check_reserve("acme", bal("100", "0", "0"), false, M("0.0001")));
 }
@@ -99,8 +99,8 @@ TEST(EffectiveStatus, OnlyPendingExpires) {
     EXPECT_EQ(oc::core::effective_status(hold(HoldStatus::Pending, "5")), HoldStatus::Pending);
     EXPECT_EQ(oc::core::effective_status(hold(HoldStatus::Pending, "5", "0", true)),
               HoldStatus::Expired);
-    for (HoldStatus s : {HoldStatus::Captured, HoldStatus::Voided, HoldStatus::Expired,
-                         HoldStatus::Reversed}) {
+    for (HoldStatus s :
+         {HoldStatus::Captured, HoldStatus::Voided, HoldStatus::Expired, HoldStatus::Reversed}) {
         EXPECT_EQ(oc::core::effective_status(hold(s, "5", "0", true)), s);
         EXPECT_EQ(oc::core::effective_status(hold(s, "5", "0", false)), s);
     }
@@ -120,24 +120,27 @@ TEST(ReserveReplay, SameArgumentsReplay) {
 
 TEST(ReserveReplay, EachMismatchIsIdempotencyMismatch) {
     Hold h = hold(HoldStatus::Pending, "10000");
-    Error acct = expect_error(
-        [&] { oc::core::check_reserve_replay(h, "acme", "other", M("10000"), true); });
+    Error acct =
+        expect_error([&] { oc::core::check_reserve_replay(h, "acme", "other", M("10000"), true); });
     EXPECT_EQ(acct.code(), Code::IdempotencyMismatch);
     EXPECT_EQ(acct.message(), "order_ref \"o-1\" already has a credit hold with other arguments");
-    EXPECT_EQ(acct.detail(), "existing: account=acme, amount=10000; requested: account=other, "
-                             "amount=10000");
+    EXPECT_EQ(acct.detail(),
+              "existing: account=acme, amount=10000; requested: account=other, "
+              "amount=10000");
 
     Error amount = expect_error(
         [&] { oc::core::check_reserve_replay(h, "acme", "acme", M("10000.0001"), true); });
     EXPECT_EQ(amount.code(), Code::IdempotencyMismatch);
-    EXPECT_EQ(amount.detail(), "existing: account=acme, amount=10000; requested: account=acme, "
-                               "amount=10000.0001");
+    EXPECT_EQ(amount.detail(),
+              "existing: account=acme, amount=10000; requested: account=acme, "
+              "amount=10000.0001");
 
     Error ttl =
         expect_error([&] { oc::core::check_reserve_replay(h, "acme", "acme", M("10000"), false); });
     EXPECT_EQ(ttl.code(), Code::IdempotencyMismatch);
-    EXPECT_EQ(ttl.detail(), "existing: account=acme, amount=10000; requested: account=acme, "
-                            "amount=10000 (expires_in differs)");
+    EXPECT_EQ(ttl.detail(),
+              "existing: account=acme, amount=10000; requested: account=acme, "
+              "amount=10000 (expires_in differs)");
 }
 
 // ------------------------------------------------------------ capture
@@ -178,9 +181,9 @@ TEST(DecideCapture, CapturedReplay) {
     EXPECT_TRUE(b.replay);
     EXPECT_EQ(b.capture, M("30"));
     // A captured hold never "expires": replay still works after expires_at.
-    EXPECT_TRUE(oc::core::decide_capture(hold(HoldStatus::Captured, "100", "100", true),
-                                         std::nullopt)
-                    .replay);
+    EXPECT_TRUE(
+        oc::core::decide_capture(hold(HoldStatus::Captured, "100", "100", true), std::nullopt)
+            .replay);
 }
 
 TEST(DecideCapture, CapturedWithOtherAmountIsMismatch) {
@@ -231,13 +234,13 @@ TEST(DecideRelease, PendingPastExpiryIsExpired) {
 
 TEST(DecideRelease, CapturedIsReversed) {
     // Partial capture: only the captured part is cancelled.
-    auto a = oc::core::decide_release(hold(HoldStatus::Captured, "100", "30"),
-                                      bal("1000", "30", "0"));
+    auto a =
+        oc::core::decide_release(hold(HoldStatus::Captured, "100", "30"), bal("1000", "30", "0"));
     EXPECT_EQ(a.kind, ReleaseKind::Reverse);
     EXPECT_EQ(a.amount, M("30"));
     // Exactly the posted amount is fine.
-    auto b = oc::core::decide_release(hold(HoldStatus::Captured, "100", "100"),
-                                      bal("1000", "100", "0"));
+    auto b =
+        oc::core::decide_release(hold(HoldStatus::Captured, "100", "100"), bal("1000", "100", "0"));
     EXPECT_EQ(b.kind, ReleaseKind::Reverse);
     EXPECT_EQ(b.amount, M("100"));
 }
@@ -265,15 +268,15 @@ TEST(DecideRelease, ReleasedHoldsReplay) {
 TEST(CheckPayment, UpToTheDebt) {
     EXPECT_NO_THROW(oc::core::check_payment("acme", bal("100", "50", "0"), M("50")));
     EXPECT_NO_THROW(oc::core::check_payment("acme", bal("100", "50", "0"), M("0.0001")));
-    Error e = expect_error(
-        [] { oc::core::check_payment("acme", bal("100", "50", "20"), M("50.0001")); });
+    Error e =
+        expect_error([] { oc::core::check_payment("acme", bal("100", "50", "20"), M("50.0001")); });
     EXPECT_EQ(e.code(), Code::InvalidParameter);
     EXPECT_EQ(e.message(), "payment exceeds the debt of account \"acme\"");
     EXPECT_EQ(e.detail(), "posted=50, requested=50.0001");
     // Pending holds are not debt.
-    EXPECT_EQ(expect_error([] { oc::core::check_payment("acme", bal("100", "0", "20"), M("1")); })
-                  .code(),
-              Code::InvalidParameter);
+    EXPECT_EQ(
+        expect_error([] { oc::core::check_payment("acme", bal("100", "0", "20"), M("1")); }).code(),
+        Code::InvalidParameter);
 }
 
 }  // namespace

@@ -24,4 +24,6 @@ static_assert(oc::core::Money::kScale == 4, "the contract allows 4 decimal place
 static_assert(oc::core::Money::kUnit == 10000, "one unit is 10^kScale ticks");
 static_assert(oc::core::kMaxKeyChars == 200, "keys are 1..200 characters");
 
-TEST(CoreHeaders, CompileWithoutPostgres) { SUCCEED(); }
+TEST(CoreHeaders, CompileWithoutPostgres) {
+    SUCCEED();
+}

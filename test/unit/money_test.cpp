@@ -23,7 +23,9 @@ __int128 ticks_of(const char *text) {
     return m ? m->ticks() : -1;
 }
 
-bool refused(const char *text) { return !Money::parse(text).has_value(); }
+bool refused(const char *text) {
+    return !Money::parse(text).has_value();
+}
 
 TEST(MoneyParse, Integers) {
     EXPECT_TRUE(ticks_of("0") == 0);
@@ -57,9 +59,9 @@ TEST(MoneyParse, FifthSignificantDecimalRefused) {
 }
 
 TEST(MoneyParse, NonFiniteAndGarbageRefused) {
-    for (const char *s : {"NaN", "nan", "Infinity", "-Infinity", "inf", "", "-", "+", ".", "-.",
-                          "abc", "1a", "a1", "1.2.3", "1,5", " 1", "1 ", "1e5", "--1", "+-1",
-                          "0x10", "1..0"}) {
+    for (const char *s : {"NaN", "nan", "Infinity", "-Infinity", "inf",  "",      "-",   "+",
+                          ".",   "-.",  "abc",      "1a",        "a1",   "1.2.3", "1,5", " 1",
+                          "1 ",  "1e5", "--1",      "+-1",       "0x10", "1..0"}) {
         EXPECT_TRUE(refused(s)) << "accepted: \"" << s << "\"";
     }
 }
@@ -109,9 +111,9 @@ TEST(MoneyToString, Canonical) {
 }
 
 TEST(MoneyToString, RoundTrips) {
-    for (const char *s : {"0", "1", "-1", "0.0001", "-0.0001", "12.34", "-12.34", "100000",
-                          "999999999999999999999999.9999", "-999999999999999999999999.9999",
-                          "1.001", "10.5"}) {
+    for (const char *s :
+         {"0", "1", "-1", "0.0001", "-0.0001", "12.34", "-12.34", "100000",
+          "999999999999999999999999.9999", "-999999999999999999999999.9999", "1.001", "10.5"}) {
         auto m = Money::parse(s);
         ASSERT_TRUE(m.has_value()) << s;
         EXPECT_EQ(m->to_string(), s);

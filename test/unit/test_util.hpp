@@ -10,8 +10,12 @@
 
 namespace oc::core {
 // Lets GoogleTest print Money in failure messages.
-inline void PrintTo(const Money &m, std::ostream *os) { *os << m.to_string(); }
-inline void PrintTo(Code c, std::ostream *os) { *os << sqlstate(c) << " " << code_name(c); }
+inline void PrintTo(const Money &m, std::ostream *os) {
+    *os << m.to_string();
+}
+inline void PrintTo(Code c, std::ostream *os) {
+    *os << sqlstate(c) << " " << code_name(c);
+}
 }  // namespace oc::core
 
 namespace oc::test {
