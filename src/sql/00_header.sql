@@ -15,6 +15,7 @@ COMMENT ON FUNCTION order_credit.default_ttl() IS
 
 CREATE FUNCTION order_credit.append_only() RETURNS trigger
     LANGUAGE c
+    SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'oc_append_only';
 COMMENT ON FUNCTION order_credit.append_only() IS
     'Trigger refusing UPDATE, DELETE and TRUNCATE on append-only tables (ledger, audit).';
