@@ -49,6 +49,8 @@ CREATE TABLE order_credit.payments (
     created_at   timestamptz NOT NULL DEFAULT statement_timestamp(),
     PRIMARY KEY (account, payment_ref)
 );
+COMMENT ON TABLE order_credit.payments IS
+    'Payments recorded with record_payment(), one per (account, payment_ref): the idempotency record.';
 
 CREATE TABLE order_credit.ledger (
     entry_id       bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

@@ -125,6 +125,11 @@ AS $$
      WHERE h.to_status <> o.status
 $$;
 
+COMMENT ON FUNCTION order_credit._expire_orders(int) IS
+    'Marks up to max_rows due pending orders expired (SKIP LOCKED); called by expire_due().';
+COMMENT ON FUNCTION order_credit._verify_orders() IS
+    'Order invariant checks used by verify().';
+
 INSERT INTO order_credit.function_access (function, tier) VALUES
     ('order_credit.place_order(text, jsonb, text, interval)', 'app'),
     ('order_credit.confirm_order(text, text)', 'app'),

@@ -72,3 +72,5 @@ AS $$
      WHERE (h.status IN ('captured', 'reversed')) <> (h.captured > 0)
 $$;
 
+COMMENT ON FUNCTION order_credit._verify_credit() IS
+    'Credit-line invariant checks used by verify().';

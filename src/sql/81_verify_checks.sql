@@ -10,6 +10,9 @@ AS $$
     SELECT * FROM order_credit._verify_orders()
 $$;
 
+COMMENT ON FUNCTION order_credit._verify_checks() IS
+    'Union of every area''s invariant checks; verify() orders and returns them.';
+
 CREATE FUNCTION order_credit.verify()
     RETURNS TABLE (check_name text, subject text, detail text)
     LANGUAGE sql STABLE SECURITY DEFINER
