@@ -6,6 +6,8 @@ CREATE FUNCTION order_credit._verify_checks()
     SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT * FROM order_credit._verify_credit()
+    UNION ALL
+    SELECT * FROM order_credit._verify_stock()
 $$;
 
 CREATE FUNCTION order_credit.verify()
