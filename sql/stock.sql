@@ -143,7 +143,7 @@ DELETE FROM order_credit.stock_audit;
 SELECT * FROM order_credit.verify();
 -- verify() notices a tampered bucket.
 BEGIN;
-UPDATE order_credit.stock_buckets SET reserved = reserved + 1 WHERE sku = 'pen' AND bucket = 0;
+UPDATE order_credit.stock_buckets SET reserved = reserved + 1 WHERE sku = 'beans';
 SELECT check_name, subject, detail FROM order_credit.verify();
 ROLLBACK;
 -- Access tiers.

@@ -42,7 +42,8 @@ run_workers() {
     mkdir -p "$out"
     barrier_hold "$db"
     for i in $(seq 1 "$n"); do
-        psql -X -q -At -d "$db" -c "SELECT pg_advisory_lock_shared($BARRIER_KEY)" \
+        PGOPTIONS="-c order_credit.lock_timeout=60s" psql -X -q -At -d "$db" \
+            -c "SELECT pg_advisory_lock_shared($BARRIER_KEY)" \
             -c "${sql//@I@/$i}" >"$out/$i.out" 2>"$out/$i.err" &
         pids+=($!)
     done
