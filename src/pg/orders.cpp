@@ -16,6 +16,7 @@
 #include "core/money.hpp"
 #include "core/orders.hpp"
 #include "pg/common.hpp"
+#include "pg/expire.hpp"
 #include "pg/spi.hpp"
 
 namespace oc::pg {
@@ -286,7 +287,16 @@ Datum order_status(FunctionCallInfo fcinfo) {
     });
 }
 
+Statement S_expire_orders("SELECT order_credit._expire_orders($1)", {INT4OID});
+
 }  // namespace
+
+int64_t expire_orders_step(int64_t budget, Datum user) {
+    (void)user;
+    int32 n = budget > INT32_MAX ? INT32_MAX : static_cast<int32>(budget);
+    return exec(S_expire_orders, {val(Int32GetDatum(n))}).int8(0, 1);
+}
+
 }  // namespace oc::pg
 
 using namespace oc::pg;

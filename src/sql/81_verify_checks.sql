@@ -7,6 +7,8 @@ CREATE FUNCTION order_credit._verify_checks()
 AS $$
     SELECT * FROM order_credit._verify_credit()
     UNION ALL
+    SELECT * FROM order_credit._verify_stock()
+    UNION ALL
     SELECT * FROM order_credit._verify_orders()
 $$;
 

@@ -1,0 +1,161 @@
+-- Stock: every function, error and boundary of API.md section 2, plus
+-- expire_due for reservations, active_reservations and verify().
+\set VERBOSITY default
+SET order_credit.default_ttl = '1h';
+SELECT sku, on_hand, reserved, available, buckets FROM order_credit.set_stock('rice', 10);
+-- set_stock again with the same level changes nothing (no audit entry).
+SELECT sku, on_hand, reserved, available, buckets FROM order_credit.set_stock('rice', 10);
+SELECT sku, on_hand, reserved, available, buckets FROM order_credit.stock_status('rice');
+
+-- Argument errors.
+SELECT order_credit.set_stock('x', -1);
+SELECT order_credit.set_stock('x', 1, 0);
+SELECT order_credit.set_stock('x', 1, 1025);
+SELECT order_credit.set_stock(NULL, 1);
+SELECT order_credit.set_stock('', 1);
+SELECT order_credit.reserve_stock('rice', 0, 'q0');
+SELECT order_credit.reserve_stock('rice', -1, 'q1');
+SELECT order_credit.reserve_stock('rice', NULL::bigint, 'q1');
+SELECT order_credit.reserve_stock('rice', 1, NULL);
+SELECT order_credit.reserve_stock('rice', '9223372036854775808'::bigint, 'q2');
+SELECT order_credit.reserve_stock('rice', 9223372036854775807, 'q2');
+SELECT order_credit.reserve_stock('rice', 1, 'q3', '-1 minute');
+SELECT order_credit.reserve_stock('nope', 1, 'q4');
+SELECT order_credit.stock_status('nope');
+SELECT order_credit.adjust_stock('nope', 1, 'receipt');
+SELECT order_credit.adjust_stock('rice', 0, 'nothing');
+SELECT order_credit.adjust_stock('rice', 1, NULL);
+
+-- Reserve, replay, mismatch, insufficient.
+SELECT reservation_id, sku, order_ref, quantity, status, available
+  FROM order_credit.reserve_stock('rice', 3, 'o1');
+SELECT reservation_id, sku, order_ref, quantity, status, available
+  FROM order_credit.reserve_stock('rice', 3, 'o1');
+SELECT order_credit.reserve_stock('rice', 4, 'o1');
+SELECT order_credit.reserve_stock('rice', 3, 'o1', '2 hours');
+SELECT order_credit.reserve_stock('rice', 8, 'o2');
+SELECT ok, code, message, reservation_id IS NULL AS no_id, available
+  FROM order_credit.try_reserve_stock('rice', 8, 'o2');
+SELECT ok, code, message, reservation_id IS NOT NULL AS has_id, available
+  FROM order_credit.try_reserve_stock('rice', 7, 'o2');
+SELECT ok, code, available FROM order_credit.try_reserve_stock('nope', 1, 'o2');
+SELECT order_credit.try_reserve_stock('rice', 0, 'o2');
+SELECT sku, on_hand, reserved, available FROM order_credit.stock_status('rice');
+
+-- adjust below reserved: OC004; receipts are fine.
+SELECT order_credit.adjust_stock('rice', -1, 'shrinkage');
+SELECT sku, on_hand, reserved, available FROM order_credit.adjust_stock('rice', 5, 'receipt');
+SELECT sku, on_hand, reserved, available FROM order_credit.adjust_stock('rice', -2, 'damaged');
+SELECT order_credit.set_stock('rice', 9);
+
+-- Commit, commit twice, release after commit.
+SELECT sku, order_ref, quantity, status, available FROM order_credit.commit_stock('o1');
+SELECT sku, order_ref, quantity, status, available FROM order_credit.commit_stock('o1');
+SELECT order_credit.release_stock('o1');
+SELECT sku, on_hand, reserved, available FROM order_credit.stock_status('rice');
+-- Release, release twice, commit after release.
+SELECT sku, order_ref, quantity, status, available FROM order_credit.release_stock('o2', 'changed mind');
+SELECT sku, order_ref, quantity, status, available FROM order_credit.release_stock('o2');
+SELECT order_credit.commit_stock('o2');
+SELECT order_credit.commit_stock('nobody');
+SELECT order_credit.release_stock('nobody');
+SELECT order_credit.commit_stock(NULL);
+
+-- Multi-item: all or nothing, sku order, replay, bad documents.
+SELECT sku, on_hand, buckets FROM order_credit.set_stock('beans', 5);
+SELECT sku, order_ref, quantity, status, available
+  FROM order_credit.reserve_stock('[{"sku": "rice", "quantity": 2}, {"sku": "beans", "quantity": 1}]', 'm1');
+SELECT sku, order_ref, quantity, status, available
+  FROM order_credit.reserve_stock('[{"sku": "beans", "quantity": 1}, {"sku": "rice", "quantity": 2}]', 'm1');
+SELECT order_credit.reserve_stock('[{"sku": "beans", "quantity": 2}, {"sku": "rice", "quantity": 2}]', 'm1');
+-- beans would fit, rice would not: nothing is reserved.
+SELECT order_credit.reserve_stock('[{"sku": "beans", "quantity": 1}, {"sku": "rice", "quantity": 100}]', 'm2');
+SELECT count(*) AS m2_rows FROM order_credit.reservations WHERE order_ref = 'm2';
+SELECT sku, on_hand, reserved, available FROM order_credit.stock_status('beans');
+SELECT order_credit.reserve_stock('[{"sku": "beans", "quantity": 1}, {"sku": "nope", "quantity": 1}]', 'm3');
+SELECT order_credit.reserve_stock('{"sku": "beans", "quantity": 1}', 'm4');
+SELECT order_credit.reserve_stock('[]', 'm4');
+SELECT order_credit.reserve_stock('"beans"', 'm4');
+SELECT order_credit.reserve_stock('[{"sku": "beans", "quantity": 1}, 7]', 'm4');
+SELECT order_credit.reserve_stock('[{"quantity": 1}]', 'm4');
+SELECT order_credit.reserve_stock('[{"sku": 12, "quantity": 1}]', 'm4');
+SELECT order_credit.reserve_stock('[{"sku": "", "quantity": 1}]', 'm4');
+SELECT order_credit.reserve_stock('[{"sku": "beans"}]', 'm4');
+SELECT order_credit.reserve_stock('[{"sku": "beans", "quantity": 0}]', 'm4');
+SELECT order_credit.reserve_stock('[{"sku": "beans", "quantity": -2}]', 'm4');
+SELECT order_credit.reserve_stock('[{"sku": "beans", "quantity": 1.5}]', 'm4');
+SELECT order_credit.reserve_stock('[{"sku": "beans", "quantity": "1"}]', 'm4');
+SELECT order_credit.reserve_stock('[{"sku": "beans", "quantity": 9223372036854775808}]', 'm4');
+SELECT order_credit.reserve_stock('[{"sku": "beans", "quantity": 1}, {"sku": "rice", "quantity": 1}, {"sku": "beans", "quantity": 1}]', 'm4');
+SELECT order_credit.reserve_stock(NULL::jsonb, 'm4');
+SELECT sku, quantity, status FROM order_credit.reserve_stock('[{"sku": "beans", "quantity": 1.000}]', 'm4');
+
+-- Striped items: a request larger than any bucket spans buckets; the item
+-- shows as one; changing the bucket count keeps every unit.
+SELECT sku, on_hand, reserved, available, buckets FROM order_credit.set_stock('hot', 20, 4);
+SELECT bucket, on_hand, reserved FROM order_credit.stock_buckets WHERE sku = 'hot' ORDER BY bucket;
+SELECT sku, quantity, status, available FROM order_credit.reserve_stock('hot', 12, 'h1');
+SELECT cardinality(part_buckets) > 1 AS spans, quantity FROM order_credit.reservations WHERE order_ref = 'h1';
+SELECT sku, quantity, available FROM order_credit.reserve_stock('hot', 3, 'h2');
+SELECT sku, on_hand, reserved, available, buckets FROM order_credit.set_stock('hot', 20, 2);
+SELECT sku, on_hand, reserved, available, buckets FROM order_credit.set_stock('hot', 20, 8);
+SELECT order_credit.set_stock('hot', 14, 8);
+SELECT sku, quantity, available FROM order_credit.reserve_stock('hot', 5, 'h3');
+SELECT order_credit.reserve_stock('hot', 1, 'h4');
+SELECT sku, order_ref, quantity, status FROM order_credit.commit_stock('h1');
+SELECT sku, on_hand, reserved, available, buckets FROM order_credit.stock_status('hot');
+SELECT * FROM order_credit.verify();
+
+-- Exact expiry: an expired reservation never blocks a buyer and cannot be
+-- committed, whether or not expire_due ran.
+SELECT sku, on_hand, buckets FROM order_credit.set_stock('seat', 1);
+SELECT sku, quantity, status FROM order_credit.reserve_stock('seat', 1, 'e1', '1 millisecond');
+SELECT pg_sleep(0.02);
+SELECT sku, on_hand, reserved, available FROM order_credit.stock_status('seat');
+SELECT count(*) AS e1_active FROM order_credit.active_reservations WHERE order_ref = 'e1';
+SELECT order_credit.commit_stock('e1');
+SELECT sku, quantity, status FROM order_credit.reserve_stock('seat', 1, 'e2');
+SELECT sku, order_ref, status FROM order_credit.release_stock('e1');
+SELECT order_ref, status FROM order_credit.reservations WHERE sku = 'seat' ORDER BY order_ref;
+SELECT order_credit.commit_stock('e2') IS NOT NULL AS committed;
+-- expire_due marks due reservations and gives the units back.
+SELECT sku, on_hand, buckets FROM order_credit.set_stock('pen', 10, 2);
+SELECT count(*) FROM (SELECT order_credit.reserve_stock('pen', 1, 'x' || i, '1 millisecond')
+                        FROM generate_series(1, 5) i) s;
+SELECT sku, quantity FROM order_credit.reserve_stock('pen', 2, 'keep', NULL);
+SELECT pg_sleep(0.02);
+SELECT sum(reserved) AS stored_reserved FROM order_credit.stock_buckets WHERE sku = 'pen';
+SELECT sku, on_hand, reserved, available FROM order_credit.stock_status('pen');
+SELECT order_credit.expire_due(3) AS first_batch;
+SELECT order_credit.expire_due() AS second_batch;
+SELECT order_credit.expire_due() AS nothing_left;
+SELECT sum(reserved) AS stored_reserved FROM order_credit.stock_buckets WHERE sku = 'pen';
+SELECT order_ref, sku, quantity, expires_at IS NULL AS never FROM order_credit.active_reservations
+ WHERE sku = 'pen';
+SELECT order_credit.expire_due(0);
+SELECT order_credit.expire_due(NULL);
+
+-- The audit: every change to on_hand, append-only.
+SELECT sku, kind, delta, on_hand_after, buckets_after, order_ref, reason, created_by
+  FROM order_credit.stock_audit ORDER BY audit_id;
+UPDATE order_credit.stock_audit SET delta = 0;
+DELETE FROM order_credit.stock_audit;
+SELECT * FROM order_credit.verify();
+-- verify() notices a tampered bucket.
+BEGIN;
+UPDATE order_credit.stock_buckets SET reserved = reserved + 1 WHERE sku = 'beans';
+SELECT check_name, subject, detail FROM order_credit.verify();
+ROLLBACK;
+-- Access tiers.
+SELECT function, tier FROM order_credit.function_access
+ WHERE function::text ~ '(stock|expire)' ORDER BY 1::text;
+-- expire_due also expires credit holds (ledger kind expire).
+SELECT account, available FROM order_credit.create_account('acme', 100);
+SELECT amount, status FROM order_credit.reserve_credit('acme', 20, 'c2');
+SELECT amount, status FROM order_credit.reserve_credit('acme', 30, 'c1', '1 millisecond');
+SELECT pg_sleep(0.02);
+SELECT order_credit.expire_due() AS expired_holds;
+SELECT order_ref, status FROM order_credit.holds ORDER BY order_ref;
+SELECT kind, amount, order_ref, pending_after FROM order_credit.ledger ORDER BY entry_id;
+SELECT pending, available FROM order_credit.credit_status('acme');
+SELECT * FROM order_credit.verify();

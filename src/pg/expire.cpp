@@ -1,0 +1,116 @@
+// order_credit.expire_due(max_rows): the sweep, also run by any scheduler.
+//
+// Never waits behind a buyer: every row lock below is taken with SKIP
+// LOCKED, in the extension's canonical order (account -> holds; stock
+// buckets -> reservations), so several sweeps and live traffic run side by
+// side; rows skipped now are taken by a later call.
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "core/error.hpp"
+#include "pg/common.hpp"
+#include "pg/expire.hpp"
+#include "pg/spi.hpp"
+
+namespace oc::pg {
+namespace {
+
+using core::Code;
+using core::Error;
+
+// Accounts with due holds, earliest expiry first (a bounded index scan).
+Statement S_due_accounts(
+    "SELECT DISTINCT d.account FROM ("
+    "    SELECT account FROM order_credit.holds "
+    "     WHERE status = 'pending' AND expires_at <= statement_timestamp() "
+    "     ORDER BY expires_at LIMIT $1) d ORDER BY 1",
+    {INT8OID});
+
+Statement S_try_lock_account(
+    "SELECT 1 FROM order_credit.accounts WHERE account = $1 FOR NO KEY UPDATE SKIP LOCKED",
+    {TEXTOID});
+
+// With the account row locked: expires at most $3 of its due holds, one
+// ledger entry per hold with the balances right after it. next_expiry stays
+// a lower bound of the pending holds left (due ones skipped included).
+Statement S_expire_account_batch(
+    "WITH cand AS MATERIALIZED ("
+    "    SELECT hold_id FROM order_credit.holds "
+    "     WHERE account = $1 AND status = 'pending' AND expires_at <= statement_timestamp() "
+    "     ORDER BY expires_at LIMIT $3 FOR UPDATE SKIP LOCKED), "
+    "due AS ("
+    "    UPDATE order_credit.holds h SET status = 'expired', updated_at = statement_timestamp() "
+    "      FROM cand WHERE h.hold_id = cand.hold_id AND h.status = 'pending' "
+    "    RETURNING h.hold_id, h.order_ref, h.amount), "
+    "acc AS ("
+    "    UPDATE order_credit.accounts a "
+    "       SET pending = a.pending - (SELECT coalesce(sum(amount), 0) FROM due), "
+    "           next_expiry = (SELECT min(h.expires_at) FROM order_credit.holds h "
+    "                           WHERE h.account = $1 AND h.status = 'pending' "
+    "                             AND h.hold_id NOT IN (SELECT hold_id FROM cand)), "
+    "           updated_at = statement_timestamp() "
+    "     WHERE a.account = $1 AND EXISTS (SELECT 1 FROM due) "
+    "    RETURNING a.posted, a.pending), "
+    "led AS ("
+    "    INSERT INTO order_credit.ledger (account, kind, amount, order_ref, reason, posted_after, "
+    "                                     pending_after, created_by) "
+    "    SELECT $1, 'expire', d.amount, d.order_ref, 'expired', acc.posted, "
+    "           acc.pending + coalesce(sum(d.amount) OVER (ORDER BY d.order_ref ROWS BETWEEN "
+    "                                  1 FOLLOWING AND UNBOUNDED FOLLOWING), 0), $2 "
+    "      FROM due d CROSS JOIN acc ORDER BY d.order_ref) "
+    "SELECT count(*) FROM due",
+    {TEXTOID, TEXTOID, INT8OID});
+
+// One step of expire_due, in the order they run.
+using Step = int64_t (*)(int64_t budget, Datum user);
+constexpr Step kSteps[] = {
+    expire_credit_step,
+    expire_stock_step,
+    expire_orders_step,
+    // idempotency keys, events: append their steps here.
+};
+
+Datum expire_due(FunctionCallInfo fcinfo) {
+    return with_spi(fcinfo, [](const Call &call) {
+        Args args(call.fcinfo);
+        if (args.is_null(0)) throw Error(Code::NullValue, "max_rows must not be NULL");
+        int32 max_rows = DatumGetInt32(args.datum(0));
+        if (max_rows <= 0)
+            throw Error(Code::InvalidParameter, "max_rows must be a positive integer",
+                        fmt::format("max_rows={}", max_rows));
+        LockTimeoutScope timeout;
+        Datum user = caller_name();
+        int64_t done = 0;
+        for (Step step : kSteps) {
+            if (done >= max_rows) break;
+            done += step(max_rows - done, user);
+        }
+        timeout.end();
+        return Int64GetDatum(done);
+    });
+}
+
+}  // namespace
+
+int64_t expire_credit_step(int64_t budget, Datum user) {
+    Rows acc = exec(S_due_accounts, {val(Int64GetDatum(budget))});
+    std::vector<std::string> accounts;
+    for (uint64 i = 0; i < acc.count(); ++i) accounts.push_back(acc.text(i, 1));
+    int64_t done = 0;
+    for (const std::string &a : accounts) {
+        if (done >= budget) break;
+        Datum a_d = text_datum(a);
+        if (exec(S_try_lock_account, {val(a_d)}).empty()) continue;  // a buyer has it: next time
+        Rows r = exec(S_expire_account_batch, {val(a_d), val(user), val(Int64GetDatum(budget - done))});
+        done += r.int8(0, 1);
+    }
+    return done;
+}
+
+}  // namespace oc::pg
+
+using namespace oc::pg;
+
+OC_FUNCTION(oc_expire_due) { return guard(fcinfo, "expire_due", expire_due); }

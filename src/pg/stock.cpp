@@ -1,0 +1,723 @@
+// Stock: SQL-callable functions of ../shared/API.md section 2, and the stock
+// step of expire_due.
+//
+// Locking order (the extension's canonical order): the order_ref handle lock
+// -> item row (set_stock / adjust_stock only) -> stock bucket rows sorted by
+// (sku, bucket) -> reservation rows. A reservation first tries one bucket
+// with enough units that no one holds (FOR NO KEY UPDATE SKIP LOCKED: never
+// waits, so it cannot take part in a deadlock); only when none qualifies does
+// it lock every bucket of the SKU in bucket order, waiting at most
+// order_credit.lock_timeout. Multi-item requests handle SKUs in sorted order.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "core/error.hpp"
+#include "core/stock.hpp"
+#include "pg/common.hpp"
+#include "pg/expire.hpp"
+#include "pg/spi.hpp"
+#include "pg/subxact.hpp"
+
+namespace oc::pg {
+namespace {
+
+using core::Code;
+using core::Error;
+
+// ---------------------------------------------------------------- statements
+
+Statement S_status(
+    "SELECT sku, on_hand, reserved, available, buckets, updated_at "
+    "  FROM order_credit.stock_levels WHERE sku = $1",
+    {TEXTOID});
+
+Statement S_item_buckets("SELECT buckets FROM order_credit.items WHERE sku = $1", {TEXTOID});
+
+Statement S_item_create(
+    "INSERT INTO order_credit.items (sku, buckets) VALUES ($1, $2) "
+    "ON CONFLICT (sku) DO NOTHING RETURNING 1",
+    {TEXTOID, INT4OID});
+
+Statement S_item_lock(
+    "SELECT buckets FROM order_credit.items WHERE sku = $1 FOR NO KEY UPDATE", {TEXTOID});
+
+Statement S_item_set_buckets(
+    "UPDATE order_credit.items SET buckets = $2, updated_at = statement_timestamp() "
+    " WHERE sku = $1",
+    {TEXTOID, INT4OID});
+
+Statement S_lock_buckets(
+    "SELECT bucket, on_hand, reserved FROM order_credit.stock_buckets "
+    " WHERE sku = $1 ORDER BY bucket FOR NO KEY UPDATE",
+    {TEXTOID});
+
+// With every bucket of the SKU locked: expires its due reservations and gives
+// their units back to the buckets they came from.
+Statement S_expire_sku_due(
+    "WITH exp AS ("
+    "    UPDATE order_credit.reservations SET status = 'expired', reason = 'expired', "
+    "           updated_at = statement_timestamp() "
+    "     WHERE sku = $1 AND status = 'active' AND expires_at <= statement_timestamp() "
+    "    RETURNING part_buckets, part_qty), "
+    "parts AS (SELECT p.b, sum(p.q) AS q FROM exp, unnest(exp.part_buckets, exp.part_qty) AS p(b, q) "
+    "           GROUP BY p.b), "
+    "upd AS ("
+    "    UPDATE order_credit.stock_buckets s SET reserved = s.reserved - parts.q, "
+    "           updated_at = statement_timestamp() "
+    "      FROM parts WHERE s.sku = $1 AND s.bucket = parts.b RETURNING 1) "
+    "SELECT count(*) FROM exp",
+    {TEXTOID});
+
+// The fast path: one bucket with enough units that no one else holds,
+// starting at a per-call offset so concurrent buyers spread over the
+// buckets. Returns a stock_reservation row, or nothing.
+Statement S_fast_reserve(
+    "WITH pick AS MATERIALIZED ("
+    "    SELECT b.bucket FROM order_credit.stock_buckets b "
+    "     WHERE b.sku = $1 AND b.on_hand - b.reserved >= $2 "
+    "     ORDER BY (b.bucket + $5) % (SELECT i.buckets FROM order_credit.items i WHERE i.sku = $1), "
+    "              b.bucket "
+    "     LIMIT 1 FOR NO KEY UPDATE SKIP LOCKED), "
+    "u AS ("
+    "    UPDATE order_credit.stock_buckets s SET reserved = s.reserved + $2, "
+    "           updated_at = statement_timestamp() "
+    "      FROM pick WHERE s.sku = $1 AND s.bucket = pick.bucket AND s.on_hand - s.reserved >= $2 "
+    "    RETURNING s.bucket), "
+    "r AS ("
+    "    INSERT INTO order_credit.reservations (order_ref, sku, quantity, part_buckets, part_qty, "
+    "                                           expires_in, expires_at) "
+    "    SELECT $3, $1, $2, ARRAY[u.bucket], ARRAY[$2::bigint], $4, statement_timestamp() + $4 FROM u "
+    "    RETURNING reservation_id, sku, order_ref, quantity, status, expires_at) "
+    "SELECT r.reservation_id, r.sku, r.order_ref, r.quantity, r.status, r.expires_at, "
+    "       (SELECT sum(s.on_hand - s.reserved) FROM order_credit.stock_buckets s "
+    "         WHERE s.sku = $1)::bigint - $2 "
+    "       + (SELECT coalesce(sum(x.quantity), 0) FROM order_credit.reservations x "
+    "           WHERE x.sku = $1 AND x.status = 'active' "
+    "             AND x.expires_at <= statement_timestamp())::bigint "
+    "  FROM r",
+    {TEXTOID, INT8OID, TEXTOID, INTERVALOID, INT4OID});
+
+// The slow path's write, with every bucket locked: the planned parts.
+Statement S_alloc(
+    "WITH p AS (SELECT * FROM unnest($4::int[], $5::bigint[]) AS p(b, q)), "
+    "u AS ("
+    "    UPDATE order_credit.stock_buckets s SET reserved = s.reserved + p.q, "
+    "           updated_at = statement_timestamp() "
+    "      FROM p WHERE s.sku = $1 AND s.bucket = p.b AND s.on_hand - s.reserved >= p.q "
+    "    RETURNING 1) "
+    "INSERT INTO order_credit.reservations (order_ref, sku, quantity, part_buckets, part_qty, "
+    "                                       expires_in, expires_at) "
+    "SELECT $3, $1, $2, $4, $5, $6, statement_timestamp() + $6 "
+    " WHERE (SELECT count(*) FROM u) = cardinality($4) "
+    "RETURNING reservation_id",
+    {TEXTOID, INT8OID, TEXTOID, INT4ARRAYOID, INT8ARRAYOID, INTERVALOID});
+
+Statement S_res_get(
+    "SELECT quantity, status, coalesce(expires_at <= statement_timestamp(), false), "
+    "       expires_in IS NOT DISTINCT FROM $3 "
+    "  FROM order_credit.reservations WHERE order_ref = $1 AND sku = $2",
+    {TEXTOID, TEXTOID, INTERVALOID});
+
+// Reservations as callers see them (stock_reservation), sku order.
+#define OC_RES_RESULT                                                                         \
+    "SELECT r.reservation_id, r.sku, r.order_ref, r.quantity, "                              \
+    "       CASE WHEN r.status = 'active' AND r.expires_at <= statement_timestamp() "        \
+    "            THEN 'expired' ELSE r.status END, "                                         \
+    "       r.expires_at, l.available "                                                      \
+    "  FROM order_credit.reservations r JOIN order_credit.stock_levels l ON l.sku = r.sku " \
+    " WHERE r.order_ref = $1 "
+Statement S_res_result_one(OC_RES_RESULT "AND r.sku = $2", {TEXTOID, TEXTOID});
+Statement S_res_result_order(OC_RES_RESULT "ORDER BY r.sku", {TEXTOID});
+
+Statement S_order_skus(
+    "SELECT DISTINCT sku FROM order_credit.reservations WHERE order_ref = $1 ORDER BY sku",
+    {TEXTOID});
+
+Statement S_order_lock(
+    "SELECT reservation_id, sku, quantity, status, "
+    "       coalesce(expires_at <= statement_timestamp(), false) "
+    "  FROM order_credit.reservations WHERE order_ref = $1 ORDER BY sku FOR UPDATE",
+    {TEXTOID});
+
+Statement S_commit_one(
+    "WITH r AS ("
+    "    UPDATE order_credit.reservations SET status = 'committed', "
+    "           updated_at = statement_timestamp() "
+    "     WHERE reservation_id = $1 AND status = 'active' "
+    "    RETURNING sku, order_ref, quantity, part_buckets, part_qty), "
+    "u AS ("
+    "    UPDATE order_credit.stock_buckets s SET on_hand = s.on_hand - p.q, "
+    "           reserved = s.reserved - p.q, updated_at = statement_timestamp() "
+    "      FROM r, unnest(r.part_buckets, r.part_qty) AS p(b, q) "
+    "     WHERE s.sku = r.sku AND s.bucket = p.b RETURNING 1), "
+    "a AS ("
+    "    INSERT INTO order_credit.stock_audit (sku, kind, delta, on_hand_after, buckets_after, "
+    "                                          order_ref, reason, created_by) "
+    "    SELECT r.sku, 'sale', -r.quantity, "
+    "           (SELECT sum(s.on_hand) FROM order_credit.stock_buckets s "
+    "             WHERE s.sku = r.sku)::bigint - r.quantity, "
+    "           (SELECT i.buckets FROM order_credit.items i WHERE i.sku = r.sku), "
+    "           r.order_ref, 'commit_stock', $2 FROM r) "
+    "SELECT count(*) FROM r",
+    {INT8OID, TEXTOID});
+
+// active -> released or expired ($2), units back to their buckets.
+Statement S_release_one(
+    "WITH r AS ("
+    "    UPDATE order_credit.reservations SET status = $2, reason = $3, "
+    "           updated_at = statement_timestamp() "
+    "     WHERE reservation_id = $1 AND status = 'active' "
+    "    RETURNING sku, part_buckets, part_qty), "
+    "u AS ("
+    "    UPDATE order_credit.stock_buckets s SET reserved = s.reserved - p.q, "
+    "           updated_at = statement_timestamp() "
+    "      FROM r, unnest(r.part_buckets, r.part_qty) AS p(b, q) "
+    "     WHERE s.sku = r.sku AND s.bucket = p.b RETURNING 1) "
+    "SELECT count(*) FROM r",
+    {INT8OID, TEXTOID, TEXTOID});
+
+// Re-striping: a live part in bucket b moves to b % n (core::remap_bucket),
+// parts landing in one bucket merge.
+Statement S_remap_parts(
+    "UPDATE order_credit.reservations r "
+    "   SET (part_buckets, part_qty) = ("
+    "       SELECT array_agg(x.nb ORDER BY x.nb), array_agg(x.q ORDER BY x.nb) FROM ("
+    "           SELECT p.b % $2 AS nb, sum(p.q)::bigint AS q "
+    "             FROM unnest(r.part_buckets, r.part_qty) AS p(b, q) GROUP BY 1) x), "
+    "       updated_at = statement_timestamp() "
+    " WHERE r.sku = $1 AND r.status = 'active' "
+    "   AND EXISTS (SELECT 1 FROM unnest(r.part_buckets) AS b WHERE b >= $2)",
+    {TEXTOID, INT4OID});
+
+Statement S_drop_buckets(
+    "DELETE FROM order_credit.stock_buckets WHERE sku = $1 AND bucket >= $2", {TEXTOID, INT4OID});
+
+Statement S_put_buckets(
+    "INSERT INTO order_credit.stock_buckets AS s (sku, bucket, on_hand, reserved) "
+    "SELECT $1, x.b, x.o, x.r FROM unnest($2::int[], $3::bigint[], $4::bigint[]) AS x(b, o, r) "
+    "ON CONFLICT (sku, bucket) DO UPDATE SET on_hand = excluded.on_hand, "
+    "    reserved = excluded.reserved, updated_at = statement_timestamp() "
+    " WHERE (s.on_hand, s.reserved) IS DISTINCT FROM (excluded.on_hand, excluded.reserved)",
+    {TEXTOID, INT4ARRAYOID, INT8ARRAYOID, INT8ARRAYOID});
+
+Statement S_audit(
+    "INSERT INTO order_credit.stock_audit (sku, kind, delta, on_hand_after, buckets_after, reason, "
+    "                                      created_by) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    {TEXTOID, TEXTOID, INT8OID, INT8OID, INT4OID, TEXTOID, TEXTOID});
+
+// expire_due's stock step.
+Statement S_due_skus(
+    "SELECT DISTINCT d.sku FROM ("
+    "    SELECT sku FROM order_credit.reservations "
+    "     WHERE status = 'active' AND expires_at <= statement_timestamp() "
+    "     ORDER BY expires_at LIMIT $1) d ORDER BY 1",
+    {INT8OID});
+
+// Locks the SKU's free buckets (SKIP LOCKED), then at most $2 due
+// reservations whose parts all lie in those buckets (SKIP LOCKED), and
+// expires them.
+Statement S_expire_sku_batch(
+    "WITH lb AS MATERIALIZED ("
+    "    SELECT bucket FROM order_credit.stock_buckets WHERE sku = $1 "
+    "     ORDER BY bucket FOR NO KEY UPDATE SKIP LOCKED), "
+    "la AS MATERIALIZED (SELECT coalesce(array_agg(bucket), '{}') AS bs FROM lb), "
+    "cand AS MATERIALIZED ("
+    "    SELECT r.reservation_id FROM order_credit.reservations r, la "
+    "     WHERE r.sku = $1 AND r.status = 'active' AND r.expires_at <= statement_timestamp() "
+    "       AND r.part_buckets <@ la.bs "
+    "     ORDER BY r.expires_at LIMIT $2 FOR UPDATE OF r SKIP LOCKED), "
+    "exp AS ("
+    "    UPDATE order_credit.reservations r SET status = 'expired', reason = 'expired', "
+    "           updated_at = statement_timestamp() "
+    "      FROM cand WHERE r.reservation_id = cand.reservation_id AND r.status = 'active' "
+    "    RETURNING r.part_buckets, r.part_qty), "
+    "parts AS (SELECT p.b, sum(p.q) AS q FROM exp, unnest(exp.part_buckets, exp.part_qty) AS p(b, q) "
+    "           GROUP BY p.b), "
+    "upd AS ("
+    "    UPDATE order_credit.stock_buckets s SET reserved = s.reserved - parts.q, "
+    "           updated_at = statement_timestamp() "
+    "      FROM parts WHERE s.sku = $1 AND s.bucket = parts.b RETURNING 1) "
+    "SELECT count(*) FROM exp",
+    {TEXTOID, INT8OID});
+
+// ------------------------------------------------------------------ helpers
+
+[[noreturn]] void item_not_found(const std::string &sku) {
+    throw Error(Code::ItemNotFound, fmt::format("item \"{}\" does not exist", sku),
+                fmt::format("sku={}", sku), "Create it with order_credit.set_stock().");
+}
+
+[[noreturn]] void reservation_not_found(const std::string &order_ref) {
+    throw Error(Code::ReferenceNotFound,
+                fmt::format("no stock reservation for order_ref \"{}\"", order_ref),
+                fmt::format("order_ref={}", order_ref),
+                "Place one with order_credit.reserve_stock().");
+}
+
+int64_t arg_int8(const Args &args, int i, const char *what) {
+    if (args.is_null(i)) throw Error(Code::NullValue, fmt::format("{} must not be NULL", what));
+    return DatumGetInt64(args.datum(i));
+}
+
+int32 arg_int4(const Args &args, int i, const char *what) {
+    if (args.is_null(i)) throw Error(Code::NullValue, fmt::format("{} must not be NULL", what));
+    return DatumGetInt32(args.datum(i));
+}
+
+Datum int4_array(const std::vector<int> &v) {
+    const int *p = v.data();
+    int n = static_cast<int>(v.size());
+    return pg_call([p, n]() -> Datum {
+        Datum *d = static_cast<Datum *>(palloc(sizeof(Datum) * (n > 0 ? n : 1)));
+        for (int i = 0; i < n; ++i) d[i] = Int32GetDatum(p[i]);
+        return PointerGetDatum(construct_array(d, n, INT4OID, 4, true, TYPALIGN_INT));
+    });
+}
+
+Datum int8_array(const std::vector<int64_t> &v) {
+    const int64_t *p = v.data();
+    int n = static_cast<int>(v.size());
+    return pg_call([p, n]() -> Datum {
+        Datum *d = static_cast<Datum *>(palloc(sizeof(Datum) * (n > 0 ? n : 1)));
+        for (int i = 0; i < n; ++i) d[i] = Int64GetDatum(p[i]);
+        return PointerGetDatum(construct_array(d, n, INT8OID, 8, true, TYPALIGN_DOUBLE));
+    });
+}
+
+std::vector<core::BucketLevel> levels_from(const Rows &r) {
+    std::vector<core::BucketLevel> out;
+    for (uint64 i = 0; i < r.count(); ++i)
+        out.push_back(core::BucketLevel{static_cast<int>(r.int8(i, 1)), r.int8(i, 2), r.int8(i, 3)});
+    return out;
+}
+
+// Locks every bucket of the SKU in bucket order (waiting), expires its due
+// reservations, and returns the exact levels. A re-stripe that committed
+// while we waited shows as a bucket count that differs from the item's:
+// lock again (the new rows have higher numbers or are free).
+std::vector<core::BucketLevel> lock_all_buckets(Datum sku_d, const std::string &sku) {
+    for (int round = 0;; ++round) {
+        Rows b = exec(S_lock_buckets, {val(sku_d)});
+        uint64 got = b.count();
+        Rows n = exec(S_item_buckets, {val(sku_d)});
+        if (n.empty()) item_not_found(sku);
+        if (static_cast<int64_t>(got) == n.int8(0, 1) || round >= 3) break;
+    }
+    Rows e = exec(S_expire_sku_due, {val(sku_d)});
+    (void)e;
+    return levels_from(exec(S_lock_buckets, {val(sku_d)}));
+}
+
+uint32 spread_counter = 0;
+
+struct ReserveItem {
+    std::string sku;
+    int64_t quantity;
+    Datum sku_d;
+};
+
+struct Ttl {
+    bool has;
+    Datum d;
+    Arg arg() const { return has ? val(d) : null_arg(); }
+};
+
+// Reserves one SKU for order_ref (or recognises a replay). The caller holds
+// the order_ref handle lock. Returns the stock_reservation row as row 0.
+Rows reserve_one(Datum order_ref_d, const std::string &order_ref, const ReserveItem &it,
+                 const Ttl &ttl) {
+    Rows existing = exec(S_res_get, {val(order_ref_d), val(it.sku_d), ttl.arg()});
+    if (!existing.empty()) {
+        core::Reservation r{order_ref, it.sku, existing.int8(0, 1),
+                            core::parse_reservation_status(existing.text(0, 2)),
+                            existing.boolean(0, 3)};
+        core::check_reserve_replay(r, it.quantity, existing.boolean(0, 4));
+        return exec(S_res_result_one, {val(order_ref_d), val(it.sku_d)});
+    }
+    int32 k = static_cast<int32>((static_cast<uint32>(MyProcPid) + spread_counter++) & 0x3fffffff);
+    Datum q_d = Int64GetDatum(it.quantity);
+    Rows fast = exec(S_fast_reserve,
+                     {val(it.sku_d), val(q_d), val(order_ref_d), ttl.arg(), val(Int32GetDatum(k))});
+    if (!fast.empty()) return fast;
+
+    // Slow path: every bucket locked in order, due reservations expired,
+    // then the core's plan over exact levels (or OC004 with the numbers).
+    std::vector<core::BucketLevel> levels = lock_all_buckets(it.sku_d, it.sku);
+    std::vector<core::Part> parts = core::plan_allocation(it.sku, levels, it.quantity);
+    std::vector<int> pb;
+    std::vector<int64_t> pq;
+    for (const auto &p : parts) {
+        pb.push_back(p.bucket);
+        pq.push_back(p.quantity);
+    }
+    Rows placed = exec(S_alloc, {val(it.sku_d), val(q_d), val(order_ref_d), val(int4_array(pb)),
+                                 val(int8_array(pq)), ttl.arg()});
+    if (placed.empty())
+        throw Error(Code::Internal, "order_credit: reservation refused after the plan passed");
+    return exec(S_res_result_one, {val(order_ref_d), val(it.sku_d)});
+}
+
+struct SingleArgs {
+    ReserveItem item;
+    std::string order_ref;
+    Datum order_ref_d;
+    Ttl ttl;
+};
+
+SingleArgs single_args(const Args &args) {
+    SingleArgs a;
+    a.item.sku = args.key(0, "sku");
+    a.item.quantity = arg_int8(args, 1, "quantity");
+    core::require_quantity(a.item.quantity, "quantity");
+    a.order_ref = args.key(2, "order_ref");
+    auto ttl = args.opt_positive_interval(3, "expires_in");
+    a.item.sku_d = args.datum(0);
+    a.order_ref_d = args.datum(2);
+    a.ttl = Ttl{ttl.has_value(), ttl.value_or(Datum(0))};
+    return a;
+}
+
+// ---------------------------------------------------------------- reserve
+
+Datum reserve_stock(FunctionCallInfo fcinfo) {
+    return with_spi(fcinfo, [](const Call &call) {
+        SingleArgs a = single_args(Args(call.fcinfo));
+        LockTimeoutScope timeout;
+        lock_handle(LockSpace::OrderRef, a.order_ref);
+        Rows r = reserve_one(a.order_ref_d, a.order_ref, a.item, a.ttl);
+        Datum d = result_from_row(call, r, 0);
+        timeout.end();
+        return d;
+    });
+}
+
+Datum try_reserve_stock(FunctionCallInfo fcinfo) {
+    return with_spi(fcinfo, [](const Call &call) {
+        SingleArgs a = single_args(Args(call.fcinfo));
+        LockTimeoutScope timeout;
+        Datum values[5] = {0};
+        bool nulls[5] = {false, true, true, true, true};
+        Outcome out = attempt([&] {
+            lock_handle(LockSpace::OrderRef, a.order_ref);
+            Rows r = reserve_one(a.order_ref_d, a.order_ref, a.item, a.ttl);
+            values[3] = r.datum(0, 1);  // reservation_id (int8 by value)
+            nulls[3] = false;
+        });
+        values[0] = BoolGetDatum(out.ok);
+        if (!out.ok) {
+            values[1] = text_datum(std::string(core::code_name(out.code)));
+            values[2] = text_datum(out.message);
+            nulls[1] = nulls[2] = false;
+        }
+        Rows s = exec(S_status, {val(a.item.sku_d)});
+        if (!s.empty()) {
+            values[4] = s.datum(0, 4);
+            nulls[4] = false;
+        }
+        Datum d = return_one_row(call, values, nulls, 5);
+        timeout.end();
+        return d;
+    });
+}
+
+// One element of the items array, as plain data (filled inside pg_call).
+struct RawElem {
+    bool is_object;
+    int sku_kind;
+    const char *sku;
+    int sku_len;
+    int sku_chars;
+    int quantity_kind;
+    const char *quantity;
+};
+
+int json_kind(const JsonbValue *v) {
+    switch (v->type) {
+        case jbvString: return static_cast<int>(core::JsonKind::String);
+        case jbvNumeric: return static_cast<int>(core::JsonKind::Number);
+        default: return static_cast<int>(core::JsonKind::Other);
+    }
+}
+
+std::vector<core::Item> read_items(Datum d) {
+    Jsonb *jb = pg_call([d]() -> Jsonb * { return DatumGetJsonbP(d); });
+    JsonbContainer *root = &jb->root;
+    bool is_array = JsonContainerIsArray(root) && !JsonContainerIsScalar(root);
+    int n = is_array ? static_cast<int>(JsonContainerSize(root)) : 0;
+    std::vector<core::RawItem> raw;
+    raw.reserve(static_cast<size_t>(n));
+    for (int i = 0; i < n; ++i) {
+        RawElem e = pg_call([root, i]() -> RawElem {
+            RawElem e{};
+            JsonbValue *v = getIthJsonbValueFromContainer(root, static_cast<uint32>(i));
+            if (v == nullptr || v->type != jbvBinary || !JsonContainerIsObject(v->val.binary.data))
+                return e;
+            e.is_object = true;
+            JsonbContainer *c = v->val.binary.data;
+            JsonbValue kv;
+            if (getKeyJsonValueFromContainer(c, "sku", 3, &kv) != nullptr) {
+                e.sku_kind = json_kind(&kv);
+                if (kv.type == jbvString) {
+                    e.sku = kv.val.string.val;
+                    e.sku_len = kv.val.string.len;
+                    e.sku_chars = pg_mbstrlen_with_len(e.sku, e.sku_len);
+                }
+            }
+            JsonbValue qv;
+            if (getKeyJsonValueFromContainer(c, "quantity", 8, &qv) != nullptr) {
+                e.quantity_kind = json_kind(&qv);
+                if (qv.type == jbvNumeric)
+                    e.quantity = DatumGetCString(
+                        DirectFunctionCall1(numeric_out, NumericGetDatum(qv.val.numeric)));
+            }
+            return e;
+        });
+        core::RawItem r;
+        r.is_object = e.is_object;
+        r.sku_kind = static_cast<core::JsonKind>(e.sku_kind);
+        if (e.sku != nullptr) r.sku.assign(e.sku, static_cast<size_t>(e.sku_len));
+        r.sku_chars = static_cast<size_t>(e.sku_chars);
+        r.quantity_kind = static_cast<core::JsonKind>(e.quantity_kind);
+        if (e.quantity != nullptr) r.quantity = e.quantity;
+        raw.push_back(std::move(r));
+    }
+    return core::validate_items(is_array, raw);
+}
+
+Datum reserve_stock_items(FunctionCallInfo fcinfo) {
+    return with_spi(fcinfo, [](const Call &call) {
+        Args args(call.fcinfo);
+        if (args.is_null(0)) throw Error(Code::NullValue, "items must not be NULL");
+        std::vector<core::Item> items = read_items(args.datum(0));
+        std::string order_ref = args.key(1, "order_ref");
+        auto ttl_opt = args.opt_positive_interval(2, "expires_in");
+        Ttl ttl{ttl_opt.has_value(), ttl_opt.value_or(Datum(0))};
+        Datum order_ref_d = args.datum(1);
+        LockTimeoutScope timeout;
+        lock_handle(LockSpace::OrderRef, order_ref);
+        // Sorted by sku: buckets are locked in the canonical order.
+        std::vector<ReserveItem> todo;
+        for (const auto &i : items) todo.push_back(ReserveItem{i.sku, i.quantity, text_datum(i.sku)});
+        for (const auto &it : todo) (void)reserve_one(order_ref_d, order_ref, it, ttl);
+        SrfWriter w(call);
+        for (const auto &it : todo) {
+            Rows r = exec(S_res_result_one, {val(order_ref_d), val(it.sku_d)});
+            w.put_row(r, 0);
+        }
+        timeout.end();
+        return Datum(0);
+    });
+}
+
+// ---------------------------------------------------------------- commit / release
+
+struct LockedReservation {
+    int64_t id;
+    core::Reservation r;
+};
+
+// order_ref handle -> every bucket of each SKU of the order (sorted) ->
+// the reservation rows. Holding all buckets of a SKU also keeps a re-stripe
+// from moving the parts while we work.
+std::vector<LockedReservation> lock_order(Datum order_ref_d, const std::string &order_ref) {
+    lock_handle(LockSpace::OrderRef, order_ref);
+    Rows s = exec(S_order_skus, {val(order_ref_d)});
+    std::vector<std::string> skus;
+    for (uint64 i = 0; i < s.count(); ++i) skus.push_back(s.text(i, 1));
+    if (skus.empty()) reservation_not_found(order_ref);
+    for (const auto &sku : skus) (void)exec(S_lock_buckets, {val(text_datum(sku))});
+    Rows r = exec(S_order_lock, {val(order_ref_d)});
+    std::vector<LockedReservation> out;
+    for (uint64 i = 0; i < r.count(); ++i)
+        out.push_back(LockedReservation{
+            r.int8(i, 1),
+            core::Reservation{order_ref, r.text(i, 2), r.int8(i, 3),
+                              core::parse_reservation_status(r.text(i, 4)), r.boolean(i, 5)}});
+    return out;
+}
+
+void expect_one(const Rows &r, const char *what) {
+    if (r.empty() || r.int8(0, 1) != 1)
+        throw Error(Code::Internal, fmt::format("order_credit: {} changed no row", what));
+}
+
+Datum order_result(const Call &call, Datum order_ref_d) {
+    SrfWriter w(call);
+    Rows r = exec(S_res_result_order, {val(order_ref_d)});
+    for (uint64 i = 0; i < r.count(); ++i) w.put_row(r, i);
+    return Datum(0);
+}
+
+Datum commit_stock(FunctionCallInfo fcinfo) {
+    return with_spi(fcinfo, [](const Call &call) {
+        Args args(call.fcinfo);
+        std::string order_ref = args.key(0, "order_ref");
+        Datum order_ref_d = args.datum(0);
+        LockTimeoutScope timeout;
+        std::vector<LockedReservation> rs = lock_order(order_ref_d, order_ref);
+        std::vector<core::StockAction> acts;
+        for (const auto &lr : rs) acts.push_back(core::decide_commit(lr.r));  // all or nothing
+        Datum user = caller_name();
+        for (size_t i = 0; i < rs.size(); ++i)
+            if (acts[i] == core::StockAction::Commit)
+                expect_one(exec(S_commit_one, {val(Int64GetDatum(rs[i].id)), val(user)}), "commit");
+        Datum d = order_result(call, order_ref_d);
+        timeout.end();
+        return d;
+    });
+}
+
+Datum release_stock(FunctionCallInfo fcinfo) {
+    return with_spi(fcinfo, [](const Call &call) {
+        Args args(call.fcinfo);
+        std::string order_ref = args.key(0, "order_ref");
+        std::optional<std::string> reason = args.opt_text(1, "reason");
+        Datum order_ref_d = args.datum(0);
+        Arg reason_a = reason ? val(args.datum(1)) : null_arg();
+        LockTimeoutScope timeout;
+        std::vector<LockedReservation> rs = lock_order(order_ref_d, order_ref);
+        std::vector<core::StockAction> acts;
+        for (const auto &lr : rs) acts.push_back(core::decide_release(lr.r));
+        for (size_t i = 0; i < rs.size(); ++i) {
+            Datum id = Int64GetDatum(rs[i].id);
+            if (acts[i] == core::StockAction::Release)
+                expect_one(exec(S_release_one, {val(id), val(text_datum("released")), reason_a}),
+                           "release");
+            else if (acts[i] == core::StockAction::Expire)
+                expect_one(exec(S_release_one, {val(id), val(text_datum("expired")),
+                                                val(text_datum("expired"))}),
+                           "expire");
+        }
+        Datum d = order_result(call, order_ref_d);
+        timeout.end();
+        return d;
+    });
+}
+
+// ---------------------------------------------------------------- levels
+
+Datum status_result(const Call &call, Datum sku_d, const std::string &sku) {
+    Rows r = exec(S_status, {val(sku_d)});
+    if (r.empty()) item_not_found(sku);
+    return result_from_row(call, r, 0);
+}
+
+// Writes a new layout of the item (buckets 0..n-1) after moving live parts.
+void apply_layout(Datum sku_d, int old_n, const std::vector<core::BucketLevel> &layout) {
+    int n = static_cast<int>(layout.size());
+    if (old_n != n) exec(S_remap_parts, {val(sku_d), val(Int32GetDatum(n))});
+    exec(S_drop_buckets, {val(sku_d), val(Int32GetDatum(n))});
+    std::vector<int> b;
+    std::vector<int64_t> o, r;
+    for (const auto &l : layout) {
+        b.push_back(l.bucket);
+        o.push_back(l.on_hand);
+        r.push_back(l.reserved);
+    }
+    exec(S_put_buckets, {val(sku_d), val(int4_array(b)), val(int8_array(o)), val(int8_array(r))});
+    if (old_n != n) exec(S_item_set_buckets, {val(sku_d), val(Int32GetDatum(n))});
+}
+
+void audit(Datum sku_d, const char *kind, int64_t delta, int64_t after, int n, Arg reason,
+           Datum user) {
+    exec(S_audit, {val(sku_d), val(text_datum(kind)), val(Int64GetDatum(delta)),
+                   val(Int64GetDatum(after)), val(Int32GetDatum(n)), reason, val(user)});
+}
+
+Datum set_stock(FunctionCallInfo fcinfo) {
+    return with_spi(fcinfo, [](const Call &call) {
+        Args args(call.fcinfo);
+        std::string sku = args.key(0, "sku");
+        int64_t on_hand = arg_int8(args, 1, "on_hand");
+        core::require_on_hand(on_hand, "on_hand");
+        int32 n = arg_int4(args, 2, "buckets");
+        core::require_buckets(n, "buckets");
+        Datum sku_d = args.datum(0);
+        LockTimeoutScope timeout;
+        bool created = !exec(S_item_create, {val(sku_d), val(Int32GetDatum(n))}).empty();
+        Rows item = exec(S_item_lock, {val(sku_d)});
+        if (item.empty()) throw Error(Code::Internal, "order_credit: item vanished");
+        int old_n = created ? 0 : static_cast<int>(item.int8(0, 1));
+        std::vector<core::BucketLevel> levels =
+            created ? std::vector<core::BucketLevel>{} : lock_all_buckets(sku_d, sku);
+        core::StockLevel before = core::total(levels);
+        if (created || old_n != n || before.on_hand != on_hand) {
+            std::vector<core::BucketLevel> layout = core::plan_layout(sku, levels, n, on_hand);
+            apply_layout(sku_d, created ? n : old_n, layout);
+            Datum user = caller_name();
+            if (created || before.on_hand != on_hand)
+                audit(sku_d, "set", on_hand - before.on_hand, on_hand, n,
+                      val(text_datum(created ? "item created" : "set_stock")), user);
+            if (!created && old_n != n)
+                audit(sku_d, "restripe", 0, on_hand, n,
+                      val(text_datum(fmt::format("buckets {} -> {}", old_n, n))), user);
+        }
+        Datum d = status_result(call, sku_d, sku);
+        timeout.end();
+        return d;
+    });
+}
+
+Datum adjust_stock(FunctionCallInfo fcinfo) {
+    return with_spi(fcinfo, [](const Call &call) {
+        Args args(call.fcinfo);
+        std::string sku = args.key(0, "sku");
+        int64_t delta = arg_int8(args, 1, "delta");
+        core::require_delta(delta, "delta");
+        if (args.is_null(2)) throw Error(Code::NullValue, "reason must not be NULL");
+        std::optional<std::string> reason = args.opt_text(2, "reason");
+        Datum sku_d = args.datum(0);
+        LockTimeoutScope timeout;
+        Rows item = exec(S_item_lock, {val(sku_d)});
+        if (item.empty()) item_not_found(sku);
+        int n = static_cast<int>(item.int8(0, 1));
+        std::vector<core::BucketLevel> levels = lock_all_buckets(sku_d, sku);
+        int64_t next = core::check_adjust(sku, core::total(levels), delta);
+        apply_layout(sku_d, n, core::plan_layout(sku, levels, n, next));
+        audit(sku_d, "adjust", delta, next, n, val(args.datum(2)), caller_name());
+        Datum d = status_result(call, sku_d, sku);
+        timeout.end();
+        return d;
+    });
+}
+
+Datum stock_status(FunctionCallInfo fcinfo) {
+    return with_spi(fcinfo, [](const Call &call) {
+        Args args(call.fcinfo);
+        std::string sku = args.key(0, "sku");
+        return status_result(call, args.datum(0), sku);
+    });
+}
+
+}  // namespace
+
+int64_t expire_stock_step(int64_t budget, Datum user) {
+    (void)user;
+    Rows s = exec(S_due_skus, {val(Int64GetDatum(budget))});
+    std::vector<std::string> skus;
+    for (uint64 i = 0; i < s.count(); ++i) skus.push_back(s.text(i, 1));
+    int64_t done = 0;
+    for (const auto &sku : skus) {
+        if (done >= budget) break;
+        Rows r = exec(S_expire_sku_batch, {val(text_datum(sku)), val(Int64GetDatum(budget - done))});
+        done += r.int8(0, 1);
+    }
+    return done;
+}
+
+}  // namespace oc::pg
+
+using namespace oc::pg;
+
+OC_FUNCTION(oc_set_stock) { return guard(fcinfo, set_stock); }
+OC_FUNCTION(oc_adjust_stock) { return guard(fcinfo, adjust_stock); }
+OC_FUNCTION(oc_stock_status) { return guard(fcinfo, stock_status); }
+OC_FUNCTION(oc_reserve_stock) { return guard(fcinfo, reserve_stock); }
+OC_FUNCTION(oc_reserve_stock_items) { return guard(fcinfo, reserve_stock_items); }
+OC_FUNCTION(oc_try_reserve_stock) { return guard(fcinfo, try_reserve_stock); }
+OC_FUNCTION(oc_commit_stock) { return guard(fcinfo, commit_stock); }
+OC_FUNCTION(oc_release_stock) { return guard(fcinfo, release_stock); }

@@ -1,0 +1,261 @@
+-- ===================================================================
+-- Stock: items striped over bucket rows, reservations (reserve -> commit |
+-- release | expire), append-only audit of every change to on_hand.
+-- ===================================================================
+
+CREATE TABLE order_credit.items (
+    sku         text PRIMARY KEY CHECK (char_length(sku) BETWEEN 1 AND 200),
+    buckets     int NOT NULL DEFAULT 1 CHECK (buckets BETWEEN 1 AND 1024),
+    created_at  timestamptz NOT NULL DEFAULT statement_timestamp(),
+    updated_at  timestamptz NOT NULL DEFAULT statement_timestamp()
+);
+COMMENT ON TABLE order_credit.items IS
+    'Stocked items. The levels live in stock_buckets: an item is striped over `buckets` rows so concurrent reservations do not queue on one row lock.';
+
+CREATE TABLE order_credit.stock_buckets (
+    sku         text NOT NULL REFERENCES order_credit.items (sku),
+    bucket      int NOT NULL CHECK (bucket >= 0),
+    on_hand     bigint NOT NULL CHECK (on_hand >= 0),
+    reserved    bigint NOT NULL DEFAULT 0 CHECK (reserved >= 0 AND reserved <= on_hand),
+    updated_at  timestamptz NOT NULL DEFAULT statement_timestamp(),
+    PRIMARY KEY (sku, bucket)
+) WITH (fillfactor = 50);
+COMMENT ON TABLE order_credit.stock_buckets IS
+    'One stripe of an item: on_hand and reserved (live reservation parts, expired-but-unswept included). The item is the sum of its buckets; reserved <= on_hand per bucket, so no item is ever oversold.';
+
+CREATE TABLE order_credit.reservations (
+    reservation_id  bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    order_ref       text NOT NULL CHECK (char_length(order_ref) BETWEEN 1 AND 200),
+    sku             text NOT NULL REFERENCES order_credit.items (sku),
+    quantity        bigint NOT NULL CHECK (quantity > 0),
+    -- where the units came from: part_qty[i] units of bucket part_buckets[i]
+    part_buckets    int[] NOT NULL,
+    part_qty        bigint[] NOT NULL,
+    status          text NOT NULL DEFAULT 'active'
+                    CHECK (status IN ('active', 'committed', 'released', 'expired')),
+    expires_in      interval,      -- as requested; NULL: never expires
+    expires_at      timestamptz,
+    reason          text,
+    created_at      timestamptz NOT NULL DEFAULT statement_timestamp(),
+    updated_at      timestamptz NOT NULL DEFAULT statement_timestamp(),
+    UNIQUE (order_ref, sku),
+    CHECK (cardinality(part_buckets) = cardinality(part_qty) AND cardinality(part_buckets) >= 1)
+);
+CREATE INDEX reservations_sku_active ON order_credit.reservations (sku, expires_at)
+    WHERE status = 'active';
+CREATE INDEX reservations_active_expiry ON order_credit.reservations (expires_at)
+    WHERE status = 'active';
+COMMENT ON TABLE order_credit.reservations IS
+    'Stock reservations, one per (order_ref, sku). An active reservation past expires_at counts as expired for every reader.';
+
+CREATE TABLE order_credit.stock_audit (
+    audit_id       bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    sku            text NOT NULL,
+    kind           text NOT NULL CHECK (kind IN ('set', 'adjust', 'sale', 'restripe')),
+    delta          bigint NOT NULL,
+    on_hand_after  bigint NOT NULL,
+    buckets_after  int NOT NULL,
+    order_ref      text,
+    reason         text,
+    created_at     timestamptz NOT NULL DEFAULT statement_timestamp(),
+    created_by     text NOT NULL
+);
+CREATE INDEX stock_audit_sku ON order_credit.stock_audit (sku, audit_id);
+COMMENT ON TABLE order_credit.stock_audit IS
+    'Append-only journal of every change to on_hand: set (set_stock), adjust (adjust_stock), sale (commit_stock), restripe (bucket count changed, delta 0). delta is signed; on_hand_after is the item total right after it.';
+
+CREATE TRIGGER stock_audit_append_only BEFORE UPDATE OR DELETE ON order_credit.stock_audit
+    FOR EACH ROW EXECUTE FUNCTION order_credit.append_only();
+CREATE TRIGGER stock_audit_append_only_truncate BEFORE TRUNCATE ON order_credit.stock_audit
+    FOR EACH STATEMENT EXECUTE FUNCTION order_credit.append_only();
+
+-- Levels as every reader must see them: active reservations past their
+-- expiry no longer count, whether or not anything has marked them expired.
+CREATE VIEW order_credit.stock_levels AS
+SELECT i.sku, b.on_hand, b.reserved - d.due AS reserved,
+       b.on_hand - b.reserved + d.due AS available, i.buckets,
+       greatest(i.updated_at, b.updated_at) AS updated_at
+  FROM order_credit.items i
+  CROSS JOIN LATERAL (
+      SELECT coalesce(sum(s.on_hand), 0)::bigint AS on_hand,
+             coalesce(sum(s.reserved), 0)::bigint AS reserved,
+             max(s.updated_at) AS updated_at
+        FROM order_credit.stock_buckets s WHERE s.sku = i.sku) b
+  CROSS JOIN LATERAL (
+      SELECT coalesce(sum(r.quantity), 0)::bigint AS due
+        FROM order_credit.reservations r
+       WHERE r.sku = i.sku AND r.status = 'active'
+         AND r.expires_at <= statement_timestamp()) d;
+COMMENT ON VIEW order_credit.stock_levels IS
+    'Every item with exact levels (reservations past expiry excluded); same columns as stock_status.';
+
+CREATE TYPE order_credit.stock_status AS (
+    sku         text,
+    on_hand     bigint,
+    reserved    bigint,
+    available   bigint,
+    buckets     int,
+    updated_at  timestamptz
+);
+
+CREATE TYPE order_credit.stock_reservation AS (
+    reservation_id  bigint,
+    sku             text,
+    order_ref       text,
+    quantity        bigint,
+    status          text,
+    expires_at      timestamptz,
+    available       bigint
+);
+
+CREATE VIEW order_credit.active_reservations AS
+SELECT r.reservation_id, r.order_ref, r.sku, r.quantity, r.expires_at,
+       r.expires_at - statement_timestamp() AS expires_in, r.created_at
+  FROM order_credit.reservations r
+ WHERE r.status = 'active'
+   AND (r.expires_at IS NULL OR r.expires_at > statement_timestamp());
+COMMENT ON VIEW order_credit.active_reservations IS
+    'Live (active, unexpired) stock reservations.';
+
+-- ------------------------------------------------------------------
+-- Functions
+-- ------------------------------------------------------------------
+
+CREATE FUNCTION order_credit.set_stock(sku text, on_hand bigint, buckets int DEFAULT 1)
+    RETURNS order_credit.stock_status
+    LANGUAGE c VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'oc_set_stock';
+COMMENT ON FUNCTION order_credit.set_stock(text, bigint, int) IS
+    'Creates an item or sets its on_hand level (audited as kind set). buckets > 1 stripes a hot item over that many rows; changing the count keeps every unit and every live reservation. OC004 when on_hand would go below what is reserved.';
+
+CREATE FUNCTION order_credit.adjust_stock(sku text, delta bigint, reason text)
+    RETURNS order_credit.stock_status
+    LANGUAGE c VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'oc_adjust_stock';
+COMMENT ON FUNCTION order_credit.adjust_stock(text, bigint, text) IS
+    'Receipts, returns (delta > 0) and shrinkage (delta < 0), audited with the reason. OC004 when available would go below zero, OC005 unknown SKU.';
+
+CREATE FUNCTION order_credit.stock_status(sku text)
+    RETURNS order_credit.stock_status
+    LANGUAGE c STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'oc_stock_status';
+COMMENT ON FUNCTION order_credit.stock_status(text) IS
+    'on_hand, reserved, available and bucket count of an item, summed over its buckets; expired reservations never count. OC005 if unknown.';
+
+CREATE FUNCTION order_credit.reserve_stock(sku text, quantity bigint, order_ref text,
+                                           expires_in interval DEFAULT order_credit.default_ttl())
+    RETURNS order_credit.stock_reservation
+    LANGUAGE c VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'oc_reserve_stock';
+COMMENT ON FUNCTION order_credit.reserve_stock(text, bigint, text, interval) IS
+    'Reserves quantity units of sku for order_ref. NULL expires_in: never expires. Idempotent on (order_ref, sku). OC004 insufficient stock, OC005 unknown SKU, OC009 same (order_ref, sku) with other arguments, 55P03 lock wait over order_credit.lock_timeout.';
+
+CREATE FUNCTION order_credit.reserve_stock(items jsonb, order_ref text,
+                                           expires_in interval DEFAULT order_credit.default_ttl())
+    RETURNS SETOF order_credit.stock_reservation
+    LANGUAGE c VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'oc_reserve_stock_items';
+COMMENT ON FUNCTION order_credit.reserve_stock(jsonb, text, interval) IS
+    'Reserves every item of [{"sku": ..., "quantity": ...}, ...] for order_ref, all or nothing, locking rows in sku order (no deadlock whatever the listed order). Duplicate SKUs and malformed elements raise 22023 naming the element. Returns one row per SKU, in sku order.';
+
+CREATE FUNCTION order_credit.try_reserve_stock(sku text, quantity bigint, order_ref text,
+                                               expires_in interval DEFAULT order_credit.default_ttl())
+    RETURNS TABLE (ok boolean, code text, message text, reservation_id bigint, available bigint)
+    LANGUAGE c VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'oc_try_reserve_stock';
+COMMENT ON FUNCTION order_credit.try_reserve_stock(text, bigint, text, interval) IS
+    'Like reserve_stock, but reports OC001-OC011 and lock timeouts as ok = false with the code name instead of raising. Invalid input still raises.';
+
+CREATE FUNCTION order_credit.commit_stock(order_ref text)
+    RETURNS SETOF order_credit.stock_reservation
+    LANGUAGE c VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'oc_commit_stock';
+COMMENT ON FUNCTION order_credit.commit_stock(text) IS
+    'Sale: commits every reservation of order_ref (on_hand and reserved drop, audited as kind sale). Committing again changes nothing. OC006 no reservation, OC007 released, OC008 expired.';
+
+CREATE FUNCTION order_credit.release_stock(order_ref text, reason text DEFAULT NULL)
+    RETURNS SETOF order_credit.stock_reservation
+    LANGUAGE c VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'oc_release_stock';
+COMMENT ON FUNCTION order_credit.release_stock(text, text) IS
+    'Releases every active reservation of order_ref (units back to available); a reservation past expiry is marked expired. Releasing again changes nothing. OC006 no reservation, OC007 committed.';
+
+INSERT INTO order_credit.function_access (function, tier) VALUES
+    ('order_credit.stock_status(text)', 'app'),
+    ('order_credit.reserve_stock(text, bigint, text, interval)', 'app'),
+    ('order_credit.reserve_stock(jsonb, text, interval)', 'app'),
+    ('order_credit.try_reserve_stock(text, bigint, text, interval)', 'app'),
+    ('order_credit.commit_stock(text)', 'app'),
+    ('order_credit.release_stock(text, text)', 'app'),
+    ('order_credit.set_stock(text, bigint, int)', 'admin'),
+    ('order_credit.adjust_stock(text, bigint, text)', 'admin');
+
+-- Invariants of the stock area, one row per violation (part of verify()).
+CREATE FUNCTION order_credit._verify_stock()
+    RETURNS TABLE (check_name text, subject text, detail text)
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    -- Each bucket's reserved equals the parts of the active reservations in it.
+    WITH parts AS (
+        SELECT r.sku, p.b AS bucket, sum(p.q)::bigint AS q
+          FROM order_credit.reservations r,
+               unnest(r.part_buckets, r.part_qty) AS p(b, q)
+         WHERE r.status = 'active'
+         GROUP BY r.sku, p.b)
+    SELECT 'stock_reserved', coalesce(s.sku, p.sku) || '#' || coalesce(s.bucket, p.bucket),
+           format('reserved=%s, sum of live reservation parts=%s', s.reserved, coalesce(p.q, 0))
+      FROM order_credit.stock_buckets s
+      FULL JOIN parts p ON p.sku = s.sku AND p.bucket = s.bucket
+     WHERE s.reserved IS DISTINCT FROM coalesce(p.q, 0)
+    UNION ALL
+    -- No bucket (hence no item) is oversold.
+    SELECT 'stock_oversold', s.sku || '#' || s.bucket,
+           format('on_hand=%s, reserved=%s', s.on_hand, s.reserved)
+      FROM order_credit.stock_buckets s
+     WHERE s.on_hand < 0 OR s.reserved < 0 OR s.reserved > s.on_hand
+    UNION ALL
+    -- An item has exactly buckets 0..buckets-1.
+    SELECT 'stock_buckets', i.sku,
+           format('buckets=%s, rows=%s, highest bucket=%s', i.buckets, b.n, b.hi)
+      FROM order_credit.items i
+      CROSS JOIN LATERAL (SELECT count(*) AS n, max(bucket) AS hi FROM order_credit.stock_buckets
+                           WHERE sku = i.sku) b
+     WHERE b.n <> i.buckets OR b.hi <> i.buckets - 1
+    UNION ALL
+    -- A reservation's parts add up to its quantity, in distinct buckets.
+    SELECT 'reservation_parts', r.order_ref || '/' || r.sku,
+           format('quantity=%s, parts=%s x %s', r.quantity, r.part_buckets, r.part_qty)
+      FROM order_credit.reservations r
+     WHERE (SELECT sum(q) FROM unnest(r.part_qty) q) <> r.quantity
+        OR EXISTS (SELECT 1 FROM unnest(r.part_qty) q WHERE q <= 0)
+        OR (SELECT count(DISTINCT b) FROM unnest(r.part_buckets) b) <> cardinality(r.part_buckets)
+    UNION ALL
+    -- on_hand equals what the audit adds up to, and the newest entry carries it.
+    SELECT 'stock_audit', i.sku,
+           format('on_hand=%s, audit sum=%s, last on_hand_after=%s', b.on_hand, a.s, l.on_hand_after)
+      FROM order_credit.items i
+      CROSS JOIN LATERAL (SELECT coalesce(sum(on_hand), 0) AS on_hand FROM order_credit.stock_buckets
+                           WHERE sku = i.sku) b
+      CROSS JOIN LATERAL (SELECT coalesce(sum(delta), 0) AS s FROM order_credit.stock_audit
+                           WHERE sku = i.sku) a
+      LEFT JOIN LATERAL (SELECT on_hand_after FROM order_credit.stock_audit
+                          WHERE sku = i.sku ORDER BY audit_id DESC LIMIT 1) l ON true
+     WHERE b.on_hand <> a.s OR l.on_hand_after IS DISTINCT FROM b.on_hand
+    UNION ALL
+    -- Every audit entry follows from the one before it.
+    SELECT 'stock_audit_chain', c.sku,
+           format('entry %s (%s %s) goes from on_hand=%s to %s', c.audit_id, c.kind, c.delta,
+                  c.prev, c.on_hand_after)
+      FROM (SELECT a.*, coalesce(lag(a.on_hand_after) OVER w, 0) AS prev
+              FROM order_credit.stock_audit a WINDOW w AS (PARTITION BY a.sku ORDER BY a.audit_id)) c
+     WHERE c.on_hand_after <> c.prev + c.delta
+$$;

@@ -1,0 +1,16 @@
+-- ===================================================================
+-- expire_due(): the sweep. One C++ entry point (src/pg/expire.cpp) runs
+-- each area's step in turn with the remaining row budget; an area adds its
+-- purge step (idempotency keys, events, orders) to the step list there.
+-- ===================================================================
+
+CREATE FUNCTION order_credit.expire_due(max_rows int DEFAULT 10000)
+    RETURNS bigint
+    LANGUAGE c VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'oc_expire_due';
+COMMENT ON FUNCTION order_credit.expire_due(int) IS
+    'Marks at most max_rows due credit holds and stock reservations expired and gives their credit and units back; returns how many. Never waits for a row lock: rows a live transaction holds are skipped and taken next time. Safe from several sessions at once.';
+
+INSERT INTO order_credit.function_access (function, tier) VALUES
+    ('order_credit.expire_due(int)', 'admin');

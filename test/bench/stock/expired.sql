@@ -1,0 +1,12 @@
+-- 1,000,000 expired reservations over 1,000 SKUs (:prefix), written
+-- straight into the tables with consistent bucket counters and audit.
+INSERT INTO order_credit.items (sku, buckets) SELECT :'prefix' || i, 1 FROM generate_series(1, 1000) i;
+INSERT INTO order_credit.stock_buckets (sku, bucket, on_hand, reserved)
+SELECT :'prefix' || i, 0, 2000, 1000 FROM generate_series(1, 1000) i;
+INSERT INTO order_credit.stock_audit (sku, kind, delta, on_hand_after, buckets_after, reason, created_by)
+SELECT :'prefix' || i, 'set', 2000, 2000, 1, 'bench', 'bench' FROM generate_series(1, 1000) i;
+INSERT INTO order_credit.reservations (order_ref, sku, quantity, part_buckets, part_qty, expires_in, expires_at)
+SELECT :'prefix' || 'r' || n, :'prefix' || (1 + n % 1000), 1, '{0}', '{1}', interval '1 minute',
+       statement_timestamp() - interval '1 hour' + (random() * interval '50 minutes')
+  FROM generate_series(1, 1000000) n;
+VACUUM ANALYZE order_credit.reservations;

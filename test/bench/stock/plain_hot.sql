@@ -1,0 +1,4 @@
+WITH u AS (UPDATE plain_stock SET reserved = reserved + 1
+            WHERE sku = 'hot' AND on_hand - reserved >= 1 RETURNING sku)
+INSERT INTO plain_res (order_ref, sku, quantity, expires_at)
+SELECT 'h' || nextval('bench_ref'), sku, 1, statement_timestamp() + interval '15 minutes' FROM u;

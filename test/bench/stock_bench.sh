@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Stock throughput: reserve_stock on a hot SKU striped over 8 buckets against
+# the single-row plain-SQL reservation; distinct SKUs against plain SQL;
+# expire_due over 1,000,000 expired reservations (rows/s) and reserve
+# throughput while it runs. See docs/stock.md.
+#
+# Environment: BENCH_SECONDS (10), BENCH_CLIENTS (32), BENCH_PORT (55504).
+# Holds /tmp/order_credit.lock for the whole run (own throwaway cluster).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+SECS=${BENCH_SECONDS:-10}
+CLIENTS=${BENCH_CLIENTS:-32}
+PORT=${BENCH_PORT:-55504}
+B=test/bench/stock
+PGBENCH=$(pg_config --bindir)/pgbench
+
+exec 9>/tmp/order_credit.lock
+flock 9
+make -s -j2 WERROR=1 >/dev/null 2>&1 || { make -j2 WERROR=1; exit 1; }
+make -s install >/dev/null
+
+DIR=$(mktemp -d /tmp/oc_bench_stock.XXXXXX)
+chmod 755 "$DIR"
+trap 'scripts/cluster.sh stop "$DIR" || true; rm -rf "$DIR"' EXIT
+scripts/cluster.sh start "$DIR" "$PORT" "fsync = on" "synchronous_commit = on" \
+    "max_wal_size = 8GB" "checkpoint_timeout = 30min" "max_locks_per_transaction = 256"
+export PGHOST=$DIR PGPORT=$PORT PGUSER=postgres PGDATABASE=postgres
+psql() { command psql -X -q -v ON_ERROR_STOP=1 -P pager=off "$@"; }
+echo "machine: $(nproc) CPUs; pgbench -n -M prepared -c $CLIENTS -j 2 -T $SECS; fsync on, synchronous_commit on"
+psql -f $B/setup.sql >/dev/null
+
+tps() { # script -> tps
+    psql -c "CHECKPOINT" >/dev/null
+    "$PGBENCH" -n -M prepared -c "$CLIENTS" -j 2 -T "$SECS" -f "$1" 2>&1 |
+        awk '/^tps/ {printf "%.0f", $3}'
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}'; }
+
+hot_ext=$(tps $B/ext_hot.sql)
+hot_plain=$(tps $B/plain_hot.sql)
+dist_ext=$(tps $B/ext_distinct.sql)
+dist_plain=$(tps $B/plain_distinct.sql)
+
+echo "== expire_due on 1,000,000 expired reservations"
+psql -v prefix=e -f $B/expired.sql >/dev/null
+psql -c "CHECKPOINT" >/dev/null
+start=$(date +%s.%N)
+total=0
+while :; do
+    n=$(psql -At -c "SELECT order_credit.expire_due(10000)")
+    [ "$n" = 0 ] && break
+    total=$((total + n))
+done
+secs=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN {printf "%.2f", e - s}')
+rate=$(awk -v n="$total" -v s="$secs" 'BEGIN {printf "%.0f", n / s}')
+left=$(psql -At -c "SELECT count(*) FROM order_credit.reservations WHERE status = 'active' AND sku LIKE 'e%'")
+viol=$(psql -At -c "SELECT count(*) FROM order_credit.verify()")
+
+echo "== reserve throughput while expire_due runs"
+psql -v prefix=f -f $B/expired.sql >/dev/null
+( while [ "$(psql -At -c "SELECT order_credit.expire_due(10000)")" != 0 ]; do :; done ) &
+SWEEP=$!
+dist_during=$(tps $B/ext_distinct.sql)
+sweep_done=$(kill -0 $SWEEP 2>/dev/null && echo "still running at the end" || echo "finished during the run")
+wait $SWEEP || true
+viol2=$(psql -At -c "SELECT count(*) FROM order_credit.verify()")
+
+echo
+printf "%-44s %10s %8s %s\n" scenario tps ratio target
+printf "%-44s %10s\n" "hot SKU, plain SQL single row" "$hot_plain"
+printf "%-44s %10s %8s %s\n" "hot SKU, reserve_stock over 8 buckets" "$hot_ext" "$(ratio $hot_ext $hot_plain)" ">= 4"
+printf "%-44s %10s\n" "distinct SKUs, plain SQL" "$dist_plain"
+printf "%-44s %10s %8s %s\n" "distinct SKUs, reserve_stock" "$dist_ext" "$(ratio $dist_ext $dist_plain)" ">= 0.9"
+printf "%-44s %10s %8s %s\n" "distinct SKUs, reserve_stock + expire_due" "$dist_during" "$(ratio $dist_during $dist_ext)" ">= 0.8 (sweep $sweep_done)"
+echo "expire_due: $total rows in ${secs}s = $rate rows/s (target >= 50000); active left: $left"
+echo "verify(): $viol violations after the sweep, $viol2 after the concurrent run"
