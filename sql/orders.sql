@@ -73,6 +73,13 @@ SELECT * FROM order_credit.place_order('ord-5', '[{"sku":"ord-rice","quantity":1
 SELECT available FROM order_credit.stock_status('ord-rice');
 SELECT * FROM order_credit.place_order('ord-5', '[{"sku":"ord-nope","quantity":1,"unit_price":1}]');
 SELECT * FROM order_credit.place_order('ord-5', '[{"sku":"ord-rice","quantity":1,"unit_price":1}]', 'no-such-account');
+SELECT * FROM order_credit.place_order('ord-5', '[{"sku":"ord-rice","quantity":1,"unit_price":0}]', 'no-such-account');
+-- A free order on a real account reserves stock but no credit.
+SELECT status, amount FROM order_credit.place_order('ord-8', '[{"sku":"ord-rice","quantity":1,"unit_price":0}]', 'ord-acct');
+SELECT pending FROM order_credit.credit_status('ord-acct');
+SELECT status FROM order_credit.confirm_order('ord-8');
+SELECT status FROM order_credit.cancel_order('ord-8');
+SELECT on_hand, available FROM order_credit.stock_status('ord-rice');
 
 -- Expiry: a pending order past expires_at reads expired and cannot be confirmed.
 SELECT status FROM order_credit.place_order('ord-6', '[{"sku":"ord-rice","quantity":2,"unit_price":1}]', 'ord-acct', '10 milliseconds');

@@ -57,8 +57,10 @@ void _PG_init(void) {
                             nullptr);
     DefineCustomStringVariable("order_credit.database",
                                "Databases the background sweeper serves (comma-separated).",
-                               "Read at server start; needs shared_preload_libraries.",
-                               &guc_database, "postgres", PGC_POSTMASTER, 0, nullptr, nullptr,
+                               "Read when the workers are registered, at server start (needs "
+                               "shared_preload_libraries); a change takes effect at the next "
+                               "restart. SIGHUP context so the library can also load later.",
+                               &guc_database, "postgres", PGC_SIGHUP, 0, nullptr, nullptr,
                                nullptr);
     MarkGUCPrefixReserved("order_credit");
 

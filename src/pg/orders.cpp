@@ -64,8 +64,12 @@ Statement S_reserve_stock(
 Statement S_reserve_credit("SELECT hold_id FROM order_credit.reserve_credit($1, $2, $3, $4)",
                            {TEXTOID, NUMERICOID, TEXTOID, INTERVALOID});
 
+// A free order (total 0) on an account reserves no credit, but the account
+// must exist (OC003 from credit_status).
+Statement S_account_exists("SELECT 1 FROM order_credit.credit_status($1)", {TEXTOID});
+
 Statement S_order_lock(
-    "SELECT account, status, amount > 0, "
+    "SELECT account, status, account IS NOT NULL AND amount > 0, "
     "       status = 'pending' AND expires_at <= statement_timestamp(), payment_ref, items "
     "  FROM order_credit.orders WHERE order_ref = $1 FOR NO KEY UPDATE",
     {TEXTOID}, Statement::kLocks);
@@ -183,12 +187,15 @@ Datum place_order(FunctionCallInfo fcinfo) {
                             "Use a new order_ref for a different order.");
         } else {
             Datum total_d = money_datum(total);
-            exec(S_order_insert, {val(order_ref_d), account_a, val(total_d), val(items_d), ttl_a,
-                                  val(caller_name())});
             // Stock first, then credit: the extension's canonical lock order.
+            // The order row comes last, once everything it refers to exists.
             exec(S_reserve_stock, {val(items_d), val(order_ref_d), ttl_a});
             if (account && total.is_positive())
                 exec(S_reserve_credit, {account_a, val(total_d), val(order_ref_d), ttl_a});
+            else if (account)
+                exec(S_account_exists, {account_a});
+            exec(S_order_insert, {val(order_ref_d), account_a, val(total_d), val(items_d), ttl_a,
+                                  val(caller_name())});
         }
         Datum d = order_result(call, order_ref_d);
         timeout.end();
