@@ -45,6 +45,8 @@ private:
 class LockTimeoutScope {
 public:
     LockTimeoutScope();
+    // Applies `timeout_ms` (> 0) instead of order_credit.lock_timeout.
+    explicit LockTimeoutScope(int timeout_ms);
     void end();
 
 private:
