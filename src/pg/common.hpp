@@ -13,6 +13,8 @@ namespace oc::pg {
 // GUC storage (defined in module.cpp).
 extern int guc_lock_timeout_ms;     // order_credit.lock_timeout
 extern int guc_default_ttl_s;       // order_credit.default_ttl
+extern int guc_idempotency_ttl_s;   // order_credit.idempotency_ttl
+extern int guc_event_retention_s;   // order_credit.event_retention
 
 // Argument access. Every accessor raises 22004 for a NULL where a value is
 // required and 22023 for a value the contract refuses; `what` names the

@@ -15,6 +15,8 @@ void _PG_init(void);
 namespace oc::pg {
 int guc_lock_timeout_ms = 2000;
 int guc_default_ttl_s = 900;
+int guc_idempotency_ttl_s = 86400;
+int guc_event_retention_s = 604800;
 }  // namespace oc::pg
 
 using namespace oc::pg;
@@ -29,6 +31,18 @@ void _PG_init(void) {
     DefineCustomIntVariable("order_credit.default_ttl",
                             "Expiry of holds and reservations when expires_in is not given.",
                             nullptr, &guc_default_ttl_s, 900, 1, INT_MAX, PGC_USERSET, GUC_UNIT_S,
+                            nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("order_credit.idempotency_ttl",
+                            "How long idempotency keys are kept before the purge may delete them.",
+                            "Counted from the key's first begin; a key with a live lease is kept "
+                            "until the lease lapses.",
+                            &guc_idempotency_ttl_s, 86400, 1, INT_MAX, PGC_SUSET, GUC_UNIT_S,
+                            nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("order_credit.event_retention",
+                            "How long process_once() remembers an event before the purge may "
+                            "delete it.",
+                            "Keep it longer than the retry window of every event provider.",
+                            &guc_event_retention_s, 604800, 1, INT_MAX, PGC_SUSET, GUC_UNIT_S,
                             nullptr, nullptr, nullptr);
     MarkGUCPrefixReserved("order_credit");
 }
