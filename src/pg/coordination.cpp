@@ -132,6 +132,17 @@ Statement S_purge_events(
 // other handles; the prefix keeps the names apart).
 std::string key_handle(const std::string &key) { return "idempotency\x1f" + key; }
 
+// Takes the key's handle lock. Only a wait needs order_credit.lock_timeout,
+// so the GUC is applied only around it: the uncontended path (the common
+// one) pays no set_config. Once the handle lock is held, the key's row can
+// only be locked by the purge's short batch.
+void lock_key_handle(const std::string &handle) {
+    if (lock_handle(LockSpace::Handle, handle, /*wait=*/false)) return;
+    LockTimeoutScope timeout;
+    lock_handle(LockSpace::Handle, handle, /*wait=*/true);  // 55P03 on timeout
+    timeout.end();
+}
+
 // A required, non-empty text of at most 1000 characters.
 std::string coordination_text(const Args &args, int i, const char *what) {
     if (args.is_null(i)) throw Error(Code::NullValue, fmt::format("{} must not be NULL", what));
@@ -179,7 +190,6 @@ Datum idempotency_begin(FunctionCallInfo fcinfo) {
         Arg lease_a = lease ? val(*lease) : null_arg();
         std::string handle = key_handle(key);
 
-        LockTimeoutScope timeout;
         // A holder is detected without blocking; a completed key replays
         // without the lock (completed rows never change).
         bool locked = lock_handle(LockSpace::Handle, handle, /*wait=*/false);
@@ -190,7 +200,7 @@ Datum idempotency_begin(FunctionCallInfo fcinfo) {
             BeginState s = core::decide_begin(f, false, key, f.exists ? r.text(0, 8) : "",
                                               fingerprint);
             if (s == BeginState::InProgress && wait) {
-                lock_handle(LockSpace::Handle, handle, /*wait=*/true);  // 55P03 on timeout
+                lock_key_handle(handle);
                 locked = true;
             } else {
                 Datum values[5] = {text_datum(std::string(core::to_string(s))), 0, 0, 0, 0};
@@ -203,9 +213,7 @@ Datum idempotency_begin(FunctionCallInfo fcinfo) {
                 } else if (f.exists) {
                     values[4] = datum_or_null(r, 0, 7, &nulls[4]);
                 }
-                Datum d = return_one_row(call, values, nulls, 5);
-                timeout.end();
-                return d;
+                return return_one_row(call, values, nulls, 5);
             }
         }
 
@@ -230,7 +238,9 @@ Datum idempotency_begin(FunctionCallInfo fcinfo) {
             } else if (s == BeginState::InProgress) {
                 values[4] = datum_or_null(r, 0, 7, &nulls[4]);
             } else if (s == BeginState::Resume) {
+                LockTimeoutScope timeout;
                 Rows u = exec(S_key_resume, {val(key_d), lease_a});
+                timeout.end();
                 if (u.empty())
                     throw Error(Code::Internal, "order_credit: resume changed no row",
                                 fmt::format("key={}", key));
@@ -238,9 +248,7 @@ Datum idempotency_begin(FunctionCallInfo fcinfo) {
             }
         }
         values[0] = text_datum(std::string(core::to_string(s)));
-        Datum d = return_one_row(call, values, nulls, 5);
-        timeout.end();
-        return d;
+        return return_one_row(call, values, nulls, 5);
     });
 }
 
@@ -257,8 +265,7 @@ Datum idempotency_checkpoint(FunctionCallInfo fcinfo) {
         std::string key = args.key(0, "key");
         coordination_text(args, 1, "recovery_point");
         Datum key_d = args.datum(0), point_d = args.datum(1);
-        LockTimeoutScope timeout;
-        lock_handle(LockSpace::Handle, key_handle(key));
+        lock_key_handle(key_handle(key));
         Rows u = exec(S_key_checkpoint, {val(key_d), val(point_d)});
         if (u.empty()) {
             Rows r = exec(S_key_state, {val(key_d), null_arg()});
@@ -268,7 +275,6 @@ Datum idempotency_checkpoint(FunctionCallInfo fcinfo) {
                         fmt::format("key={}, state={}", key, r.text(0, 1)),
                         "A completed key only replays its response.");
         }
-        timeout.end();
         return Datum(0);
     });
 }
@@ -282,8 +288,7 @@ Datum idempotency_complete(FunctionCallInfo fcinfo) {
         Datum key_d = args.datum(0), resp_d = args.datum(1), code_d = args.datum(2);
         int code = pg_call([code_d]() -> int { return DatumGetInt32(code_d); });
         core::require_response_code(code);
-        LockTimeoutScope timeout;
-        lock_handle(LockSpace::Handle, key_handle(key));
+        lock_key_handle(key_handle(key));
         Rows u = exec(S_key_complete, {val(key_d), val(resp_d), val(code_d)});
         if (u.empty()) {
             Rows r = exec(S_key_state, {val(key_d), val(resp_d)});
@@ -291,7 +296,6 @@ Datum idempotency_complete(FunctionCallInfo fcinfo) {
             core::check_complete_replay(key, r.boolean(0, 2), static_cast<int>(r.int8(0, 3)),
                                         code);
         }
-        timeout.end();
         return Datum(0);
     });
 }
