@@ -92,8 +92,10 @@ std::optional<Datum> Args::opt_positive_interval(int i, const char *what) const 
     return d;
 }
 
-LockTimeoutScope::LockTimeoutScope() {
-    int wanted = guc_lock_timeout_ms;
+LockTimeoutScope::LockTimeoutScope() : LockTimeoutScope(guc_lock_timeout_ms) {}
+
+LockTimeoutScope::LockTimeoutScope(int timeout_ms) {
+    int wanted = timeout_ms;
     nest_level_ = pg_call([wanted]() -> int {
         int level = NewGUCNestLevel();
         if (LockTimeout != wanted) {

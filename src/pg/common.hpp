@@ -16,6 +16,8 @@ extern int guc_default_ttl_s;       // order_credit.default_ttl
 extern int guc_sweep_interval_ms;   // order_credit.sweep_interval
 extern int guc_sweep_batch;         // order_credit.sweep_batch
 extern char *guc_database;          // order_credit.database
+extern int guc_idempotency_ttl_s;   // order_credit.idempotency_ttl
+extern int guc_event_retention_s;   // order_credit.event_retention
 
 // Argument access. Every accessor raises 22004 for a NULL where a value is
 // required and 22023 for a value the contract refuses; `what` names the
@@ -48,6 +50,8 @@ private:
 class LockTimeoutScope {
 public:
     LockTimeoutScope();
+    // Applies `timeout_ms` (> 0) instead of order_credit.lock_timeout.
+    explicit LockTimeoutScope(int timeout_ms);
     void end();
 
 private:

@@ -69,7 +69,7 @@ constexpr Step kSteps[] = {
     expire_credit_step,
     expire_stock_step,
     expire_orders_step,
-    // idempotency keys, events: append their steps here.
+    purge_coordination_step,
 };
 
 Datum expire_due(FunctionCallInfo fcinfo) {

@@ -17,5 +17,8 @@ int64_t expire_credit_step(int64_t budget, Datum user);
 int64_t expire_stock_step(int64_t budget, Datum user);
 // Pending orders past expires_at -> expired, with a history entry.
 int64_t expire_orders_step(int64_t budget, Datum user);
+// Idempotency keys past order_credit.idempotency_ttl and processed events
+// past order_credit.event_retention are deleted.
+int64_t purge_coordination_step(int64_t budget, Datum user);
 
 }  // namespace oc::pg

@@ -17,6 +17,8 @@ namespace oc::pg {
 int guc_lock_timeout_ms = 2000;
 int guc_default_ttl_s = 900;
 void register_sweepers();
+int guc_idempotency_ttl_s = 86400;
+int guc_event_retention_s = 604800;
 }  // namespace oc::pg
 
 using namespace oc::pg;
@@ -62,6 +64,18 @@ void _PG_init(void) {
                                "restart. SIGHUP context so the library can also load later.",
                                &guc_database, "postgres", PGC_SIGHUP, 0, nullptr, nullptr,
                                nullptr);
+    DefineCustomIntVariable("order_credit.idempotency_ttl",
+                            "How long idempotency keys are kept before the purge may delete them.",
+                            "Counted from the key's first begin; a key with a live lease is kept "
+                            "until the lease lapses.",
+                            &guc_idempotency_ttl_s, 86400, 1, INT_MAX, PGC_SUSET, GUC_UNIT_S,
+                            nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("order_credit.event_retention",
+                            "How long process_once() remembers an event before the purge may "
+                            "delete it.",
+                            "Keep it longer than the retry window of every event provider.",
+                            &guc_event_retention_s, 604800, 1, INT_MAX, PGC_SUSET, GUC_UNIT_S,
+                            nullptr, nullptr, nullptr);
     MarkGUCPrefixReserved("order_credit");
 
     if (!process_shared_preload_libraries_in_progress) return;

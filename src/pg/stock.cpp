@@ -409,6 +409,7 @@ Datum try_reserve_stock(FunctionCallInfo fcinfo) {
         });
         values[0] = BoolGetDatum(out.ok);
         if (!out.ok) {
+            stats::note_outcome(out.code);
             values[1] = text_datum(std::string(core::code_name(out.code)));
             values[2] = text_datum(out.message);
             nulls[1] = nulls[2] = false;
@@ -713,11 +714,11 @@ int64_t expire_stock_step(int64_t budget, Datum user) {
 
 using namespace oc::pg;
 
-OC_FUNCTION(oc_set_stock) { return guard(fcinfo, set_stock); }
-OC_FUNCTION(oc_adjust_stock) { return guard(fcinfo, adjust_stock); }
-OC_FUNCTION(oc_stock_status) { return guard(fcinfo, stock_status); }
-OC_FUNCTION(oc_reserve_stock) { return guard(fcinfo, reserve_stock); }
-OC_FUNCTION(oc_reserve_stock_items) { return guard(fcinfo, reserve_stock_items); }
-OC_FUNCTION(oc_try_reserve_stock) { return guard(fcinfo, try_reserve_stock); }
-OC_FUNCTION(oc_commit_stock) { return guard(fcinfo, commit_stock); }
-OC_FUNCTION(oc_release_stock) { return guard(fcinfo, release_stock); }
+OC_FUNCTION(oc_set_stock) { return guard(fcinfo, "set_stock", set_stock); }
+OC_FUNCTION(oc_adjust_stock) { return guard(fcinfo, "adjust_stock", adjust_stock); }
+OC_FUNCTION(oc_stock_status) { return guard(fcinfo, "stock_status", stock_status); }
+OC_FUNCTION(oc_reserve_stock) { return guard(fcinfo, "reserve_stock", reserve_stock); }
+OC_FUNCTION(oc_reserve_stock_items) { return guard(fcinfo, "reserve_stock", reserve_stock_items); }
+OC_FUNCTION(oc_try_reserve_stock) { return guard(fcinfo, "try_reserve_stock", try_reserve_stock); }
+OC_FUNCTION(oc_commit_stock) { return guard(fcinfo, "commit_stock", commit_stock); }
+OC_FUNCTION(oc_release_stock) { return guard(fcinfo, "release_stock", release_stock); }

@@ -1,0 +1,473 @@
+// Coordination: SQL-callable functions of ../shared/API.md sections 4 and 5
+// (idempotency keys, named locks, leases with fencing tokens, exactly-once
+// events) and their purge. Rules in src/core/coordination.hpp; design and
+// guarantees in docs/coordination.md.
+//
+// Locking order (the extension's canonical order): the key's handle
+// advisory lock (LockSpace::Handle, "idempotency" prefix) -> its row.
+#include <optional>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "core/coordination.hpp"
+#include "core/error.hpp"
+#include "pg/common.hpp"
+#include "pg/expire.hpp"
+#include "pg/spi.hpp"
+
+namespace oc::pg {
+namespace {
+
+using core::BeginState;
+using core::Code;
+using core::Error;
+
+// ---------------------------------------------------------------- statements
+
+Statement S_key_insert(
+    "INSERT INTO order_credit.idempotency_keys (key, fingerprint, lease, lease_expires_at) "
+    "VALUES ($1, $2, $3, statement_timestamp() + $3) "
+    "ON CONFLICT (key) DO NOTHING RETURNING 1",
+    {TEXTOID, TEXTOID, INTERVALOID});
+
+// Facts about a key: 1 fingerprint matches, 2 completed, 3 lease live,
+// 4 response, 5 response_code, 6 recovery_point, 7 remaining lease, 8 fingerprint.
+Statement S_key_get(
+    "SELECT fingerprint = $2, state = 'completed', "
+    "       coalesce(lease_expires_at > statement_timestamp(), false), "
+    "       response, response_code, recovery_point, "
+    "       CASE WHEN lease_expires_at > statement_timestamp() "
+    "            THEN lease_expires_at - statement_timestamp() END, "
+    "       fingerprint "
+    "  FROM order_credit.idempotency_keys WHERE key = $1",
+    {TEXTOID, TEXTOID});
+
+// A lapsed (or lease-less, committed) in-progress key taken over: new lease.
+Statement S_key_resume(
+    "UPDATE order_credit.idempotency_keys "
+    "   SET lease = $2, lease_expires_at = statement_timestamp() + $2, resumed = resumed + 1, "
+    "       updated_at = statement_timestamp() "
+    " WHERE key = $1 AND state = 'in_progress' RETURNING recovery_point",
+    {TEXTOID, INTERVALOID});
+
+Statement S_key_checkpoint(
+    "UPDATE order_credit.idempotency_keys "
+    "   SET recovery_point = $2, lease_expires_at = statement_timestamp() + lease, "
+    "       updated_at = statement_timestamp() "
+    " WHERE key = $1 AND state = 'in_progress' RETURNING 1",
+    {TEXTOID, TEXTOID});
+
+Statement S_key_complete(
+    "UPDATE order_credit.idempotency_keys "
+    "   SET state = 'completed', response = $2, response_code = $3, lease_expires_at = NULL, "
+    "       completed_at = statement_timestamp(), updated_at = statement_timestamp() "
+    " WHERE key = $1 AND state = 'in_progress' RETURNING 1",
+    {TEXTOID, JSONBOID, INT4OID});
+
+// 1 state, 2 same response, 3 stored response_code.
+Statement S_key_state(
+    "SELECT state, response IS NOT DISTINCT FROM $2, coalesce(response_code, 0) "
+    "  FROM order_credit.idempotency_keys WHERE key = $1",
+    {TEXTOID, JSONBOID});
+
+Statement S_lease_acquire(
+    "INSERT INTO order_credit.leases AS l (key, owner, token, expires_at) "
+    "VALUES ($1, $2, 1, statement_timestamp() + $3) "
+    "ON CONFLICT (key) DO UPDATE "
+    "   SET owner = excluded.owner, token = l.token + 1, expires_at = excluded.expires_at, "
+    "       acquired_at = statement_timestamp(), updated_at = statement_timestamp() "
+    " WHERE l.owner IS NULL OR l.expires_at <= statement_timestamp() "
+    "RETURNING token",
+    {TEXTOID, TEXTOID, INTERVALOID});
+
+// The caller's own live lease (ON CONFLICT above left the row locked).
+Statement S_lease_mine(
+    "SELECT token FROM order_credit.leases "
+    " WHERE key = $1 AND owner = $2 AND expires_at > statement_timestamp()",
+    {TEXTOID, TEXTOID});
+
+Statement S_lease_renew(
+    "UPDATE order_credit.leases "
+    "   SET expires_at = statement_timestamp() + $4, updated_at = statement_timestamp() "
+    " WHERE key = $1 AND owner = $2 AND token = $3 RETURNING 1",
+    {TEXTOID, TEXTOID, INT8OID, INTERVALOID});
+
+Statement S_lease_release(
+    "UPDATE order_credit.leases "
+    "   SET owner = NULL, expires_at = NULL, updated_at = statement_timestamp() "
+    " WHERE key = $1 AND owner = $2 AND token = $3 RETURNING 1",
+    {TEXTOID, TEXTOID, INT8OID});
+
+Statement S_fence("SELECT token FROM order_credit.leases WHERE key = $1 FOR SHARE", {TEXTOID});
+
+Statement S_event(
+    "INSERT INTO order_credit.processed_events (source, event_id) VALUES ($1, $2) "
+    "ON CONFLICT DO NOTHING RETURNING 1",
+    {TEXTOID, TEXTOID});
+
+Statement S_purge_keys(
+    "WITH d AS ("
+    "    DELETE FROM order_credit.idempotency_keys WHERE key IN ("
+    "        SELECT key FROM order_credit.idempotency_keys "
+    "         WHERE created_at < statement_timestamp() - $1 "
+    "           AND (lease_expires_at IS NULL OR lease_expires_at <= statement_timestamp()) "
+    "         ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED) "
+    "    RETURNING 1) "
+    "SELECT count(*) FROM d",
+    {INTERVALOID, INT4OID});
+
+Statement S_purge_events(
+    "WITH d AS ("
+    "    DELETE FROM order_credit.processed_events WHERE (source, event_id) IN ("
+    "        SELECT source, event_id FROM order_credit.processed_events "
+    "         WHERE processed_at < statement_timestamp() - $1 "
+    "         ORDER BY processed_at LIMIT $2 FOR UPDATE SKIP LOCKED) "
+    "    RETURNING 1) "
+    "SELECT count(*) FROM d",
+    {INTERVALOID, INT4OID});
+
+// ------------------------------------------------------------------ helpers
+
+// Handle-lock name of an idempotency key (LockSpace::Handle is shared with
+// other handles; the prefix keeps the names apart).
+std::string key_handle(const std::string &key) { return "idempotency\x1f" + key; }
+
+// Takes the key's handle lock. Only a wait needs order_credit.lock_timeout,
+// so the GUC is applied only around it: the uncontended path (the common
+// one) pays no set_config. Once the handle lock is held, the key's row can
+// only be locked by the purge's short batch.
+void lock_key_handle(const std::string &handle) {
+    if (lock_handle(LockSpace::Handle, handle, /*wait=*/false)) return;
+    LockTimeoutScope timeout;
+    lock_handle(LockSpace::Handle, handle, /*wait=*/true);  // 55P03 on timeout
+    timeout.end();
+}
+
+// A required, non-empty text of at most 1000 characters.
+std::string coordination_text(const Args &args, int i, const char *what) {
+    if (args.is_null(i)) throw Error(Code::NullValue, fmt::format("{} must not be NULL", what));
+    Datum d = args.datum(i);
+    int chars = 0;
+    char *s = pg_call([d, &chars]() -> char * {
+        text *t = DatumGetTextPP(d);
+        chars = pg_mbstrlen_with_len(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+        return text_to_cstring(t);
+    });
+    core::require_coordination_text(what, static_cast<size_t>(chars));
+    return std::string(s);
+}
+
+// A required, strictly positive interval.
+Datum positive_interval(const Args &args, int i, const char *what) {
+    if (args.is_null(i)) throw Error(Code::NullValue, fmt::format("{} must not be NULL", what));
+    return *args.opt_positive_interval(i, what);
+}
+
+int64_t token_arg(const Args &args, int i) {
+    if (args.is_null(i)) throw Error(Code::NullValue, "token must not be NULL");
+    Datum d = args.datum(i);
+    int64_t token = pg_call([d]() -> int64_t { return DatumGetInt64(d); });
+    core::require_token("token", token);
+    return token;
+}
+
+Datum datum_or_null(const Rows &r, uint64 row, int col, bool *isnull) {
+    *isnull = r.is_null(row, col);
+    return r.datum(row, col);
+}
+
+// ---------------------------------------------------------------- idempotency
+
+Datum idempotency_begin(FunctionCallInfo fcinfo) {
+    return with_spi(fcinfo, [](const Call &call) {
+        Args args(call.fcinfo);
+        std::string key = args.key(0, "key");
+        std::string fingerprint = coordination_text(args, 1, "fingerprint");
+        std::optional<Datum> lease = args.opt_positive_interval(2, "lease");
+        if (args.is_null(3)) throw Error(Code::NullValue, "wait must not be NULL");
+        bool wait = pg_call([&args]() -> bool { return DatumGetBool(args.datum(3)); });
+        Datum key_d = args.datum(0), fp_d = args.datum(1);
+        Arg lease_a = lease ? val(*lease) : null_arg();
+        std::string handle = key_handle(key);
+
+        // A holder is detected without blocking; a completed key replays
+        // without the lock (completed rows never change).
+        bool locked = lock_handle(LockSpace::Handle, handle, /*wait=*/false);
+        if (!locked) {
+            Rows r = exec(S_key_get, {val(key_d), val(fp_d)});
+            core::KeyFacts f;
+            if (!r.empty()) f = {true, r.boolean(0, 2), r.boolean(0, 1), r.boolean(0, 3)};
+            BeginState s = core::decide_begin(f, false, key, f.exists ? r.text(0, 8) : "",
+                                              fingerprint);
+            if (s == BeginState::InProgress && wait) {
+                lock_key_handle(handle);
+                locked = true;
+            } else {
+                Datum values[5] = {text_datum(std::string(core::to_string(s))), 0, 0, 0, 0};
+                bool nulls[5] = {false, true, true, true, true};
+                if (s == BeginState::Replay) {
+                    values[1] = r.datum(0, 4);
+                    values[2] = r.datum(0, 5);
+                    nulls[1] = nulls[2] = false;
+                    values[3] = datum_or_null(r, 0, 6, &nulls[3]);
+                } else if (f.exists) {
+                    values[4] = datum_or_null(r, 0, 7, &nulls[4]);
+                }
+                return return_one_row(call, values, nulls, 5);
+            }
+        }
+
+        // Holding the key's lock: every other transaction that touched the
+        // key has ended; decide on the committed row.
+        Datum values[5] = {0, 0, 0, 0, 0};
+        bool nulls[5] = {false, true, true, true, true};
+        Rows ins = exec(S_key_insert, {val(key_d), val(fp_d), lease_a});
+        BeginState s = BeginState::New;
+        if (ins.empty()) {
+            Rows r = exec(S_key_get, {val(key_d), val(fp_d)});
+            if (r.empty())
+                throw Error(Code::Internal, "order_credit: idempotency key vanished under its lock",
+                            fmt::format("key={}", key));
+            core::KeyFacts f{true, r.boolean(0, 2), r.boolean(0, 1), r.boolean(0, 3)};
+            s = core::decide_begin(f, true, key, r.text(0, 8), fingerprint);
+            if (s == BeginState::Replay) {
+                values[1] = r.datum(0, 4);
+                values[2] = r.datum(0, 5);
+                nulls[1] = nulls[2] = false;
+                values[3] = datum_or_null(r, 0, 6, &nulls[3]);
+            } else if (s == BeginState::InProgress) {
+                values[4] = datum_or_null(r, 0, 7, &nulls[4]);
+            } else if (s == BeginState::Resume) {
+                LockTimeoutScope timeout;
+                Rows u = exec(S_key_resume, {val(key_d), lease_a});
+                timeout.end();
+                if (u.empty())
+                    throw Error(Code::Internal, "order_credit: resume changed no row",
+                                fmt::format("key={}", key));
+                values[3] = datum_or_null(u, 0, 1, &nulls[3]);
+            }
+        }
+        values[0] = text_datum(std::string(core::to_string(s)));
+        return return_one_row(call, values, nulls, 5);
+    });
+}
+
+[[noreturn]] void key_not_found(const std::string &key) {
+    throw Error(Code::ReferenceNotFound, fmt::format("no idempotency key \"{}\"", key),
+                fmt::format("key={}", key),
+                "Call order_credit.idempotency_begin() first (keys are purged after "
+                "order_credit.idempotency_ttl).");
+}
+
+Datum idempotency_checkpoint(FunctionCallInfo fcinfo) {
+    return with_spi(fcinfo, [](const Call &call) {
+        Args args(call.fcinfo);
+        std::string key = args.key(0, "key");
+        coordination_text(args, 1, "recovery_point");
+        Datum key_d = args.datum(0), point_d = args.datum(1);
+        lock_key_handle(key_handle(key));
+        Rows u = exec(S_key_checkpoint, {val(key_d), val(point_d)});
+        if (u.empty()) {
+            Rows r = exec(S_key_state, {val(key_d), null_arg()});
+            if (r.empty()) key_not_found(key);
+            throw Error(Code::InvalidState,
+                        fmt::format("idempotency key \"{}\" is already completed", key),
+                        fmt::format("key={}, state={}", key, r.text(0, 1)),
+                        "A completed key only replays its response.");
+        }
+        return Datum(0);
+    });
+}
+
+Datum idempotency_complete(FunctionCallInfo fcinfo) {
+    return with_spi(fcinfo, [](const Call &call) {
+        Args args(call.fcinfo);
+        std::string key = args.key(0, "key");
+        if (args.is_null(1)) throw Error(Code::NullValue, "response must not be NULL");
+        if (args.is_null(2)) throw Error(Code::NullValue, "response_code must not be NULL");
+        Datum key_d = args.datum(0), resp_d = args.datum(1), code_d = args.datum(2);
+        int code = pg_call([code_d]() -> int { return DatumGetInt32(code_d); });
+        core::require_response_code(code);
+        lock_key_handle(key_handle(key));
+        Rows u = exec(S_key_complete, {val(key_d), val(resp_d), val(code_d)});
+        if (u.empty()) {
+            Rows r = exec(S_key_state, {val(key_d), val(resp_d)});
+            if (r.empty()) key_not_found(key);
+            core::check_complete_replay(key, r.boolean(0, 2), static_cast<int>(r.int8(0, 3)),
+                                        code);
+        }
+        return Datum(0);
+    });
+}
+
+// ---------------------------------------------------------------- named locks
+
+Datum lock(FunctionCallInfo fcinfo) {
+    Args args(fcinfo);
+    std::string key = args.key(0, "key");
+    std::optional<Datum> t = args.opt_positive_interval(1, "timeout");
+    int ms = guc_lock_timeout_ms;
+    if (t) {
+        Datum d = *t;
+        Interval iv = pg_call([d]() -> Interval { return *DatumGetIntervalP(d); });
+        ms = core::lock_timeout_ms(iv.time, iv.day, iv.month);
+    }
+    LockTimeoutScope timeout(ms);
+    lock_handle(LockSpace::NamedLock, key, /*wait=*/true);
+    timeout.end();
+    PG_RETURN_VOID();
+}
+
+Datum try_lock(FunctionCallInfo fcinfo) {
+    Args args(fcinfo);
+    std::string key = args.key(0, "key");
+    bool ok = lock_handle(LockSpace::NamedLock, key, /*wait=*/false);
+    PG_RETURN_BOOL(ok);
+}
+
+// ---------------------------------------------------------------- leases
+
+Datum acquire_lease(FunctionCallInfo fcinfo) {
+    return with_spi(fcinfo, [](const Call &call) -> Datum {
+        FunctionCallInfo fcinfo = call.fcinfo;
+        Args args(fcinfo);
+        args.key(0, "key");
+        args.key(1, "owner");
+        Datum ttl = positive_interval(args, 2, "ttl");
+        Datum key_d = args.datum(0), owner_d = args.datum(1);
+        LockTimeoutScope timeout;
+        Rows r = exec(S_lease_acquire, {val(key_d), val(owner_d), val(ttl)});
+        std::optional<int64_t> token;
+        if (!r.empty()) {
+            token = r.int8(0, 1);
+        } else {
+            Rows mine = exec(S_lease_mine, {val(key_d), val(owner_d)});
+            if (!mine.empty()) token = mine.int8(0, 1);
+        }
+        timeout.end();
+        if (!token) PG_RETURN_NULL();
+        return Int64GetDatum(*token);
+    });
+}
+
+Datum renew_lease(FunctionCallInfo fcinfo) {
+    return with_spi(fcinfo, [](const Call &call) {
+        Args args(call.fcinfo);
+        args.key(0, "key");
+        args.key(1, "owner");
+        int64_t token = token_arg(args, 2);
+        Datum ttl = positive_interval(args, 3, "ttl");
+        LockTimeoutScope timeout;
+        Rows r = exec(S_lease_renew,
+                      {val(args.datum(0)), val(args.datum(1)), val(Int64GetDatum(token)), val(ttl)});
+        bool ok = !r.empty();
+        timeout.end();
+        return BoolGetDatum(ok);
+    });
+}
+
+Datum release_lease(FunctionCallInfo fcinfo) {
+    return with_spi(fcinfo, [](const Call &call) {
+        Args args(call.fcinfo);
+        args.key(0, "key");
+        args.key(1, "owner");
+        int64_t token = token_arg(args, 2);
+        LockTimeoutScope timeout;
+        Rows r = exec(S_lease_release,
+                      {val(args.datum(0)), val(args.datum(1)), val(Int64GetDatum(token))});
+        bool ok = !r.empty();
+        timeout.end();
+        return BoolGetDatum(ok);
+    });
+}
+
+Datum check_fence(FunctionCallInfo fcinfo) {
+    return with_spi(fcinfo, [](const Call &call) {
+        Args args(call.fcinfo);
+        std::string key = args.key(0, "key");
+        int64_t token = token_arg(args, 1);
+        LockTimeoutScope timeout;
+        Rows r = exec(S_fence, {val(args.datum(0))});
+        if (r.empty())
+            throw Error(Code::ReferenceNotFound, fmt::format("no lease \"{}\"", key),
+                        fmt::format("key={}, token={}", key, token),
+                        "Fencing tokens come from order_credit.acquire_lease().");
+        core::check_fence(key, token, r.int8(0, 1));
+        timeout.end();
+        return Datum(0);
+    });
+}
+
+// ---------------------------------------------------------------- events
+
+Datum process_once(FunctionCallInfo fcinfo) {
+    return with_spi(fcinfo, [](const Call &call) {
+        Args args(call.fcinfo);
+        args.key(0, "source");
+        args.key(1, "event_id");
+        LockTimeoutScope timeout;
+        // ON CONFLICT waits for a concurrent inserter of the same event to
+        // end: false after its commit, our insert after its rollback.
+        Rows r = exec(S_event, {val(args.datum(0)), val(args.datum(1))});
+        bool first = !r.empty();
+        timeout.end();
+        return BoolGetDatum(first);
+    });
+}
+
+// ---------------------------------------------------------------- purge
+
+Datum purge_coordination(FunctionCallInfo fcinfo) {
+    return with_spi(fcinfo, [](const Call &call) {
+        Args args(call.fcinfo);
+        if (args.is_null(0)) throw Error(Code::NullValue, "max_rows must not be NULL");
+        int max_rows = pg_call([&args]() -> int { return DatumGetInt32(args.datum(0)); });
+        if (max_rows <= 0)
+            throw Error(Code::InvalidParameter, "max_rows must be positive",
+                        fmt::format("max_rows={}", max_rows));
+        return Int64GetDatum(purge_coordination_step(max_rows, Datum(0)));
+    });
+}
+
+}  // namespace
+
+// expire_due step: deletes keys older than order_credit.idempotency_ttl, then
+// events older than order_credit.event_retention, at most `budget` rows.
+int64_t purge_coordination_step(int64_t budget, Datum user) {
+    (void)user;
+    int max_rows = budget > INT32_MAX ? INT32_MAX : static_cast<int>(budget);
+    int key_s = guc_idempotency_ttl_s, event_s = guc_event_retention_s;
+    Datum key_ttl = pg_call([key_s]() -> Datum {
+        Interval *iv = static_cast<Interval *>(palloc0(sizeof(Interval)));
+        iv->time = static_cast<TimeOffset>(key_s) * USECS_PER_SEC;
+        return IntervalPGetDatum(iv);
+    });
+    Datum event_ttl = pg_call([event_s]() -> Datum {
+        Interval *iv = static_cast<Interval *>(palloc0(sizeof(Interval)));
+        iv->time = static_cast<TimeOffset>(event_s) * USECS_PER_SEC;
+        return IntervalPGetDatum(iv);
+    });
+    int64_t deleted = exec(S_purge_keys, {val(key_ttl), val(Int32GetDatum(max_rows))}).int8(0, 1);
+    if (deleted < max_rows) {
+        int rest = max_rows - static_cast<int>(deleted);
+        deleted += exec(S_purge_events, {val(event_ttl), val(Int32GetDatum(rest))}).int8(0, 1);
+    }
+    return deleted;
+}
+
+}  // namespace oc::pg
+
+using namespace oc::pg;
+
+OC_FUNCTION(oc_idempotency_begin) { return guard(fcinfo, "idempotency_begin", idempotency_begin); }
+OC_FUNCTION(oc_idempotency_checkpoint) { return guard(fcinfo, "idempotency_checkpoint", idempotency_checkpoint); }
+OC_FUNCTION(oc_idempotency_complete) { return guard(fcinfo, "idempotency_complete", idempotency_complete); }
+OC_FUNCTION(oc_lock) { return guard(fcinfo, "lock", lock); }
+OC_FUNCTION(oc_try_lock) { return guard(fcinfo, "try_lock", try_lock); }
+OC_FUNCTION(oc_acquire_lease) { return guard(fcinfo, "acquire_lease", acquire_lease); }
+OC_FUNCTION(oc_renew_lease) { return guard(fcinfo, "renew_lease", renew_lease); }
+OC_FUNCTION(oc_release_lease) { return guard(fcinfo, "release_lease", release_lease); }
+OC_FUNCTION(oc_check_fence) { return guard(fcinfo, "check_fence", check_fence); }
+OC_FUNCTION(oc_process_once) { return guard(fcinfo, "process_once", process_once); }
+OC_FUNCTION(oc_purge_coordination) { return guard(fcinfo, "_purge_coordination", purge_coordination); }

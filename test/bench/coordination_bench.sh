@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Benchmark: process_once() and idempotency_begin() + idempotency_complete()
+# against plain SQL doing the same rows (INSERT ... ON CONFLICT DO NOTHING,
+# plus an UPDATE for the key) on tables of the same shape and indexes.
+# Own throwaway cluster, pgbench -n -M prepared, 10 s per run, 8 and 32
+# clients, a fresh random id per transaction. Prints TPS and ratios.
+# Exits non-zero when a ratio (extension / plain) is below 0.9.
+# Holds /tmp/order_credit.lock for the whole run (installs the extension).
+#
+#   OC_BENCH_PORT=55505 test/bench/coordination_bench.sh
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+PORT=${OC_BENCH_PORT:-55497}
+SECS=${OC_BENCH_SECONDS:-10}
+CLIENTS=${OC_BENCH_CLIENTS:-"8 32"}
+DIR=$(mktemp -d /tmp/oc_bench_coord.XXXXXX)
+chmod 755 "$DIR"
+exec 9>/tmp/order_credit.lock
+flock 9
+make -s -j2 >/dev/null
+make -s install >/dev/null
+trap 'scripts/cluster.sh stop "$DIR"; rm -rf "$DIR"' EXIT
+scripts/cluster.sh start "$DIR" "$PORT" "fsync = off" "synchronous_commit = off" \
+    "max_locks_per_transaction = 256"
+export PGHOST=$DIR PGPORT=$PORT PGUSER=postgres
+psql -X -q -d postgres -c "CREATE DATABASE oc_bench"
+psql -X -q -d oc_bench <<'SQL'
+CREATE EXTENSION order_credit;
+CREATE TABLE plain_events (LIKE order_credit.processed_events INCLUDING ALL);
+CREATE TABLE plain_keys (LIKE order_credit.idempotency_keys INCLUDING ALL);
+SQL
+
+S=$DIR/scripts
+mkdir -p "$S"
+cat >"$S/once_ext.sql" <<'SQL'
+\set id random(1, 1000000000000000)
+SELECT order_credit.process_once('bench', 'evt_' || :id);
+SQL
+cat >"$S/once_plain.sql" <<'SQL'
+\set id random(1, 1000000000000000)
+INSERT INTO plain_events (source, event_id) VALUES ('bench', 'evt_' || :id)
+    ON CONFLICT DO NOTHING RETURNING true;
+SQL
+cat >"$S/idem_ext.sql" <<'SQL'
+\set id random(1, 1000000000000000)
+BEGIN;
+SELECT state FROM order_credit.idempotency_begin('key_' || :id, 'fp-0123456789abcdef');
+SELECT order_credit.idempotency_complete('key_' || :id, '{"order": 42, "status": "paid"}', 201);
+COMMIT;
+SQL
+cat >"$S/idem_plain.sql" <<'SQL'
+\set id random(1, 1000000000000000)
+BEGIN;
+INSERT INTO plain_keys (key, fingerprint) VALUES ('key_' || :id, 'fp-0123456789abcdef')
+    ON CONFLICT DO NOTHING RETURNING state;
+UPDATE plain_keys SET state = 'completed', response = '{"order": 42, "status": "paid"}',
+       response_code = 201, lease_expires_at = NULL, completed_at = statement_timestamp(),
+       updated_at = statement_timestamp()
+ WHERE key = 'key_' || :id AND state = 'in_progress';
+COMMIT;
+SQL
+
+tps() { # script clients seconds
+    pgbench -n -M prepared -c "$2" -j 2 -T "$3" -f "$S/$1" oc_bench 2>/dev/null |
+        sed -n 's/^tps = \([0-9.]*\).*/\1/p'
+}
+# Each side runs SECS seconds in two halves, in the order ext, plain, plain,
+# ext, so that a change of machine load during the run hits both alike.
+pair() { # workload clients -> "ext plain"
+    local half=$(((SECS + 1) / 2)) e1 p1 p2 e2
+    e1=$(tps "$1_ext.sql" "$2" $half); p1=$(tps "$1_plain.sql" "$2" $half)
+    p2=$(tps "$1_plain.sql" "$2" $half); e2=$(tps "$1_ext.sql" "$2" $half)
+    awk -v a="$e1" -v b="$e2" -v c="$p1" -v d="$p2" 'BEGIN { print (a + b) / 2, (c + d) / 2 }'
+}
+printf '%-28s %8s %12s %12s %7s\n' workload clients extension plain ratio
+status=0
+for w in once idem; do
+    for c in $CLIENTS; do
+        psql -X -q -d oc_bench -c "CHECKPOINT"
+        read -r ext plain < <(pair "$w" "$c")
+        ratio=$(awk -v a="$ext" -v b="$plain" 'BEGIN { printf "%.2f", a / b }')
+        name=$([ $w = once ] && echo "process_once" || echo "idempotency begin+complete")
+        printf '%-28s %8s %12.0f %12.0f %7s\n' "$name" "$c" "$ext" "$plain" "$ratio"
+        awk -v r="$ratio" 'BEGIN { exit !(r >= 0.9) }' || status=1
+    done
+done
+psql -X -q -d oc_bench -At -c "SELECT 'rows: events ' || (SELECT count(*) FROM order_credit.processed_events) || ' / plain ' || (SELECT count(*) FROM plain_events) || ', keys ' || (SELECT count(*) FROM order_credit.idempotency_keys WHERE state = 'completed') || ' / plain ' || (SELECT count(*) FROM plain_keys WHERE state = 'completed')"
+[ $status -eq 0 ] && echo "all ratios >= 0.9" || echo "some ratio below 0.9"
+exit $status
