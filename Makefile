@@ -48,7 +48,12 @@ COMPILE.cxx.bc += $(PG_CXXFLAGS)
 $(DATA_built): $(SQL_PARTS)
 	cat $^ > $@
 
-# Rebuild when a header changes (the core is header-heavy).
-$(OBJS): $(wildcard src/core/*.hpp) $(wildcard src/pg/*.hpp)
+# Rebuild when a header changes (the core is header-heavy), and when the
+# compiler flags change (e.g. switching ASSERTS=1 on or off).
+FLAGS_STAMP = .build-flags
+$(FLAGS_STAMP): FORCE
+	@echo '$(PG_CXXFLAGS)' | cmp -s - $@ || echo '$(PG_CXXFLAGS)' > $@
+.PHONY: FORCE
+$(OBJS) $(OBJS:.o=.bc): $(wildcard src/core/*.hpp) $(wildcard src/pg/*.hpp) $(FLAGS_STAMP)
 
-EXTRA_CLEAN = output_iso build
+EXTRA_CLEAN = output_iso build $(FLAGS_STAMP)
