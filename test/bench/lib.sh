@@ -54,13 +54,10 @@ bench_cluster() { # area default_port conf...
     export PGDATABASE=oc_bench_$area
 }
 
-# Restarts the cluster (both modes) with extra settings written by ALTER
-# SYSTEM, e.g. shared_preload_libraries.
+# Restarts the cluster (both modes) with extra postgresql.conf lines (they
+# come last, so they win), e.g. shared_preload_libraries.
 bench_restart() { # "name = value"...
-    local kv
-    for kv in "$@"; do
-        psql -d postgres -c "ALTER SYSTEM SET ${kv%% = *} = ${kv#* = }"
-    done
+    printf '%s\n' "$@" >>"$BENCH_DIR/data/postgresql.conf"
     scripts/cluster.sh restart "$BENCH_DIR" || { cat "$BENCH_DIR/server.log"; exit 1; }
 }
 

@@ -18,7 +18,10 @@
 # does not.
 #
 # Environment: OC_BENCH_SECONDS (10) per run, OC_BENCH_CLIENTS ("8 32"),
-# OC_BENCH_SWEEP_CLIENTS ("8 32"), OC_BENCH_PORT (55508 when run alone).
+# OC_BENCH_SWEEP_CLIENTS ("8 32"), OC_BENCH_PORT (55508 when run alone),
+# BENCH_PROFILE=1: pg_stat_statements (track = all) and the top statements
+# after each place_order run (costs throughput: do not compare with a
+# normal run). OC_BENCH_PARTS ("place sweep") picks the parts.
 # Alone it builds, installs and runs its own cluster under
 # /tmp/order_credit.lock; under test/bench/run_all.sh it uses the shared one.
 set -euo pipefail
@@ -28,14 +31,21 @@ CLIENTS=${OC_BENCH_CLIENTS:-${BENCH_CLIENTS:-"8 32"}}
 SWEEP_CLIENTS=${OC_BENCH_SWEEP_CLIENTS:-"8 32"}
 B=test/bench/orders
 . test/bench/lib.sh
-bench_cluster orders 55508 "fsync = on" "synchronous_commit = on" "full_page_writes = on" \
-    "max_wal_size = 8GB" "checkpoint_timeout = 30min" "max_locks_per_transaction = 256"
+PROFILE=${BENCH_PROFILE:-0}
+CONF=("fsync = on" "synchronous_commit = on" "full_page_writes = on"
+      "max_wal_size = 8GB" "checkpoint_timeout = 30min" "max_locks_per_transaction = 256")
+if [ "$PROFILE" = 1 ]; then
+    CONF+=("shared_preload_libraries = 'pg_stat_statements'" "pg_stat_statements.track = all"
+           "track_functions = all")
+fi
+bench_cluster orders 55508 "${CONF[@]}"
 
 echo "machine: $(nproc) CPUs; pgbench -n -M prepared -j 2 -T $SECS; clients: $CLIENTS (place_order)," \
      "$SWEEP_CLIENTS (sweeper); settings: $(val "SELECT string_agg(name || '=' || setting, ', ' ORDER BY name)
        FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'shared_preload_libraries')")"
 echo "== setup (1,000 SKUs, 1,000 accounts, 1,000 SKUs for the sweeper runs)"
 psql -f $B/setup.sql >/dev/null
+[ "$PROFILE" = 1 ] && psql -c "CREATE EXTENSION pg_stat_statements" >/dev/null
 
 declare -A TPS FOREIGN
 # pgrun KEY SCRIPT CLIENTS SECONDS TAG: one pgbench run; sets R_TPS, R_N
@@ -82,7 +92,16 @@ place_run() { # ext|plain clients round secs measured
     tag="p$round-$s-c$c-$RANDOM$RANDOM"
     [ "$measured" = 1 ] && key="$s $c"
     psql -c "CHECKPOINT" >/dev/null
+    [ "$PROFILE" = 1 ] && val "SELECT pg_stat_statements_reset()" >/dev/null
     pgrun "$key" "$B/${s}_place.sql" "$c" "$secs" "$tag"
+    if [ "$PROFILE" = 1 ] && [ "$measured" = 1 ]; then
+        psql -c "SELECT calls, round(total_exec_time::numeric, 1) AS total_ms,
+                        round(mean_exec_time::numeric, 3) AS mean_ms, toplevel AS top,
+                        left(regexp_replace(query, '\s+', ' ', 'g'), 110) AS query
+                   FROM pg_stat_statements
+                  WHERE query !~* '^(CHECKPOINT|SELECT pg_stat_statements_reset|SELECT \(SELECT count)'
+                  ORDER BY total_exec_time DESC LIMIT 25"
+    fi
     local rows
     rows=$(val "$(printf "$ROWS_Q" "$tag" "$tag" "$tag" "$tag" "$tag")")
     # per order: 1 order row, 1 history row, 3 reservations, 1 hold, 1 ledger entry
@@ -95,6 +114,8 @@ place_run() { # ext|plain clients round secs measured
     return 0
 }
 
+PARTS=${OC_BENCH_PARTS:-"place sweep"}
+if [[ " $PARTS " == *" place "* ]]; then
 echo "== place_order: warm-up (3 s each, not counted)"
 place_run ext 8 0 3 0
 place_run plain 8 0 3 0
@@ -106,8 +127,10 @@ for c in $CLIENTS; do
     place_run ext "$c" 2 "$SECS" 1
 done
 check_verify "the place_order runs"
+fi
 
 # ------------------------------------------------------------ sweeper
+if [[ " $PARTS " == *" sweep "* ]]; then
 echo "== restart with the sweeper: shared_preload_libraries += order_credit, sweep_interval = 100ms"
 spl=$(val "SHOW shared_preload_libraries")
 bench_restart "shared_preload_libraries = '${spl:+$spl,}order_credit'" \
@@ -171,6 +194,7 @@ for c in $SWEEP_CLIENTS; do
     sweep_run without "$c" 2
     sweep_run with "$c" 2
 done
+fi
 echo "   expired rows stored in total: $(val "SELECT count(*) FROM order_credit.reservations WHERE status = 'expired'")"
 
 # ------------------------------------------------------------ tables
@@ -194,6 +218,8 @@ row() { # scen clients
     printf '| %-7s | %-52s | %7d | %10.1f | %-13s | %10s%% |\n' "$1" "$(desc_of "$1")" "$2" \
         "${MED[$k]}" "${runs% }" "<=${FOREIGN[$k]}"
 }
+[[ " $PARTS " == *" place "* ]] || CLIENTS=
+[[ " $PARTS " == *" sweep "* ]] || SWEEP_CLIENTS=
 for c in $CLIENTS; do row ext "$c"; row plain "$c"; done
 for c in $SWEEP_CLIENTS; do row with "$c"; row without "$c"; done
 echo
