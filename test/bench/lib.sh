@@ -72,10 +72,14 @@ bench_target() { # area name value op target   (op: >= or <=)
 HZ=$(getconf CLK_TCK)
 NCPU=$(nproc)
 busy_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8}' /proc/stat; }  # user nice system irq softirq
-cluster_ticks() { # postmaster's own + exited children's user and system time
-    local pm
+cluster_ticks() { # postmaster's own + exited children's + live children's user and system time
+    local pm k
     pm=$(head -1 "$BENCH_DIR/data/postmaster.pid")
-    awk '{print $14 + $15 + $16 + $17}' "/proc/$pm/stat"
+    # live children too: background workers (the sweeper), checkpointer and
+    # WAL writer live across a run and would otherwise count as foreign.
+    { awk '{print $14 + $15 + $16 + $17}' "/proc/$pm/stat"
+      for k in $(ps --ppid "$pm" -o pid=); do awk '{print $14 + $15}' "/proc/$k/stat" 2>/dev/null || true; done
+    } | awk '{s += $1} END {print s}'
 }
 foreign_start() { F_B0=$(busy_ticks) F_C0=$(cluster_ticks) F_T0=$(date +%s.%N); }
 foreign_end() { # pgbench cpu seconds

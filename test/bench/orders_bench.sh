@@ -146,13 +146,16 @@ echo "   sweeper running: $(val "SELECT string_agg(name || '=' || setting || coa
     FROM pg_settings WHERE name IN ('shared_preload_libraries', 'order_credit.sweep_interval',
                                     'order_credit.sweep_batch', 'order_credit.database')")"
 
-LEAD=3   # seconds from the preload to the start of pgbench (CHECKPOINT in between)
+LEAD=5   # seconds from the preload to the start of pgbench (preload and CHECKPOINT fit in)
 sweep_run() { # with|without clients round
-    local mode=$1 c=$2 round=$3 tag lead spread key="$1 $2"
+    local mode=$1 c=$2 round=$3 tag start go spread key="$1 $2"
     tag="sw$round-$mode-c$c-$RANDOM$RANDOM"
-    if [ "$mode" = with ]; then lead=$LEAD spread=$SECS; else lead=86400 spread=0; fi
-    psql -v tag="$tag" -v lead="$lead" -v spread="$spread" -f $B/sweep_preload.sql >/dev/null
+    start=$(( $(date +%s) + LEAD )) go=$start
+    if [ "$mode" = with ]; then spread=$SECS; else start=$((start + 86400)) spread=0; fi
+    psql -v tag="$tag" -v start="$start" -v spread="$spread" -f $B/sweep_preload.sql >/dev/null
     psql -c "CHECKPOINT" -c "SELECT order_credit.stats_reset()" >/dev/null
+    # pgbench starts when the first reservations fall due (same pause without)
+    while [ "$(date +%s)" -lt "$go" ]; do sleep 0.1; done
     local t0 t1
     t0=$(val "SELECT clock_timestamp()")
     pgrun "$key" "$B/reserve.sql" "$c" "$SECS" "run-$tag"
