@@ -81,9 +81,14 @@ cluster_ticks() { # postmaster's own + exited children's + live children's user 
       for k in $(ps --ppid "$pm" -o pid=); do awk '{print $14 + $15}' "/proc/$k/stat" 2>/dev/null || true; done
     } | awk '{s += $1} END {print s}'
 }
-foreign_start() { F_B0=$(busy_ticks) F_C0=$(cluster_ticks) F_T0=$(date +%s.%N); }
+kids() { ps --ppid "$(head -1 "$BENCH_DIR/data/postmaster.pid")" -o pid= | wc -l; }
+foreign_start() { F_K0=$(kids) F_B0=$(busy_ticks) F_C0=$(cluster_ticks) F_T0=$(date +%s.%N); }
 foreign_end() { # pgbench cpu seconds
-    local b1 c1 t1
+    local b1 c1 t1 i
+    # The run's backends exit after pgbench has: wait (up to 3 s) until they
+    # are gone, or one reaped between the reads of cluster_ticks would count
+    # as foreign.
+    for i in $(seq 1 60); do [ "$(kids)" -le "$F_K0" ] && break; sleep 0.05; done
     b1=$(busy_ticks) c1=$(cluster_ticks) t1=$(date +%s.%N)
     awk -v b=$((b1 - F_B0)) -v c=$((c1 - F_C0)) -v p="$1" -v hz="$HZ" -v n="$NCPU" \
         -v t0="$F_T0" -v t1="$t1" \
