@@ -158,8 +158,21 @@ sweep_run() { # with|without clients round
     while [ "$(date +%s)" -lt "$go" ]; do sleep 0.1; done
     local t0 t1
     t0=$(val "SELECT clock_timestamp()")
+    # What the buyers wait on: pg_stat_activity sampled every 0.2 s.
+    ( while :; do
+          psql -At -F ' ' -c "SELECT coalesce(wait_event_type || ':' || wait_event, 'on CPU')
+                                FROM pg_stat_activity
+                               WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()
+                                 AND state = 'active' AND query LIKE '%reserve_stock%'" 2>/dev/null
+          sleep 0.2
+      done >"$BENCH_OUT/waits" ) &
+    local sampler=$!
     pgrun "$key" "$B/reserve.sql" "$c" "$SECS" "run-$tag"
+    kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null || true
     t1=$(val "SELECT clock_timestamp()")
+    local waits
+    waits=$(sort "$BENCH_OUT/waits" | uniq -c | sort -rn | head -4 |
+            awk -v n="$(wc -l <"$BENCH_OUT/waits")" '{printf "%s%s %.0f%%", (NR > 1 ? ", " : ""), $2, 100 * $1 / n}')
     local stats due_before due_run swept_end
     read -r due_before due_run swept_end < <(val "
         SELECT count(*) FILTER (WHERE expires_at < '$t0') || ' ' ||
@@ -186,8 +199,8 @@ sweep_run() { # with|without clients round
         echo "without: $swept_end reservations expired that should be live"; exit 1
     fi
     check_verify "sweeper run $tag"
-    printf '   round %d  %-7s %3d clients  %10.1f tps  (foreign CPU %s%%); preloaded 100000: due before start %s, during the run %s, stored expired at the end %s; sweeper expire_due: %s\n' \
-        "$round" "$mode" "$c" "$R_TPS" "$R_FOREIGN" "$due_before" "$due_run" "$swept_end" "$stats"
+    printf '   round %d  %-7s %3d clients  %10.1f tps  (foreign CPU %s%%); preloaded 100000: due before start %s, during the run %s, stored expired at the end %s; sweeper expire_due: %s\n            buyers (active reserve_stock backends, sampled every 0.2 s): %s\n' \
+        "$round" "$mode" "$c" "$R_TPS" "$R_FOREIGN" "$due_before" "$due_run" "$swept_end" "$stats" "$waits"
 }
 
 echo "== reserve_stock with the sweeper (with, without, without, with)"
