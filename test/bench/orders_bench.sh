@@ -160,7 +160,7 @@ sweep_run() { # with|without clients round
     t0=$(val "SELECT clock_timestamp()")
     # What the buyers wait on: pg_stat_activity sampled every 0.2 s.
     ( while :; do
-          psql -At -F ' ' -c "SELECT coalesce(wait_event_type || ':' || wait_event, 'on CPU')
+          psql -At -F ' ' -c "SELECT coalesce(wait_event_type || ':' || wait_event, 'CPU')
                                 FROM pg_stat_activity
                                WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()
                                  AND state = 'active' AND query LIKE '%reserve_stock%'" 2>/dev/null
