@@ -21,7 +21,8 @@
 # OC_BENCH_SWEEP_CLIENTS ("8 32"), OC_BENCH_PORT (55508 when run alone),
 # BENCH_PROFILE=1: pg_stat_statements (track = all) and the top statements
 # after each place_order run (costs throughput: do not compare with a
-# normal run). OC_BENCH_PARTS ("place sweep") picks the parts.
+# normal run). OC_BENCH_PARTS ("place sweep") picks the parts;
+# OC_BENCH_SWEEP_BATCH sets order_credit.sweep_batch (default 1000).
 # Alone it builds, installs and runs its own cluster under
 # /tmp/order_credit.lock; under test/bench/run_all.sh it uses the shared one.
 set -euo pipefail
@@ -134,7 +135,8 @@ if [[ " $PARTS " == *" sweep "* ]]; then
 echo "== restart with the sweeper: shared_preload_libraries += order_credit, sweep_interval = 100ms"
 spl=$(val "SHOW shared_preload_libraries")
 bench_restart "shared_preload_libraries = '${spl:+$spl,}order_credit'" \
-    "order_credit.database = '$PGDATABASE'" "order_credit.sweep_interval = '100ms'"
+    "order_credit.database = '$PGDATABASE'" "order_credit.sweep_interval = '100ms'" \
+    ${OC_BENCH_SWEEP_BATCH:+"order_credit.sweep_batch = $OC_BENCH_SWEEP_BATCH"}
 for _ in $(seq 1 20); do
     n=$(val "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'order_credit sweeper'
               AND datname = current_database()")
