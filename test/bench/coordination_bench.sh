@@ -4,7 +4,8 @@
 # plus an UPDATE for the key) on tables of the same shape and indexes.
 # Own throwaway cluster, pgbench -n -M prepared, 10 s per run, 8 and 32
 # clients, a fresh random id per transaction. Prints TPS and ratios.
-# Exits non-zero when a ratio (extension / plain) is below 0.9.
+# Alone, exits non-zero when a ratio (extension / plain) is below 0.9; under
+# test/bench/run_all.sh (shared cluster, lib.sh) only when a run fails.
 # Holds /tmp/order_credit.lock for the whole run (installs the extension).
 #
 #   OC_BENCH_PORT=55505 test/bench/coordination_bench.sh

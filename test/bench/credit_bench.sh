@@ -12,7 +12,10 @@
 # statements of each run (this costs throughput: do not compare with a run
 # without it).
 #
-# Builds with -Werror, installs the extension and runs everything while
+# OC_BENCH_SECONDS / OC_BENCH_CLIENTS override BENCH_SECONDS / BENCH_CLIENTS.
+# Under test/bench/run_all.sh it uses that script's shared cluster (lib.sh).
+#
+# Alone, it builds with -Werror, installs the extension and runs everything while
 # holding /tmp/order_credit.lock, so no other checkout installs over the
 # library under test and no test suite competes for the CPU.
 set -euo pipefail

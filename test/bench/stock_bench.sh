@@ -5,7 +5,10 @@
 # throughput while it runs. See docs/stock.md.
 #
 # Environment: BENCH_SECONDS (10), BENCH_CLIENTS (32), BENCH_PORT (55504).
-# Holds /tmp/order_credit.lock for the whole run (own throwaway cluster).
+# OC_BENCH_SECONDS overrides BENCH_SECONDS. Alone it holds
+# /tmp/order_credit.lock for the whole run (own throwaway cluster); under
+# test/bench/run_all.sh it uses the shared cluster (lib.sh). Exits non-zero
+# when a run fails or verify() finds violations, not for a missed target.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SECS=${OC_BENCH_SECONDS:-${BENCH_SECONDS:-10}}
