@@ -3,6 +3,7 @@
 # refuses to run as root).
 #
 #   scripts/cluster.sh start DIR PORT [postgresql.conf lines...]
+#   scripts/cluster.sh restart DIR   (e.g. after ALTER SYSTEM of a restart-only setting)
 #   scripts/cluster.sh stop DIR
 #
 # Clients connect with: psql -h DIR -p PORT -U postgres
@@ -31,11 +32,14 @@ start)
     } >>"$dir/data/postgresql.conf"
     as_pg "$BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null
     ;;
+restart)
+    as_pg "$BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -m fast -w -t 60 restart >/dev/null
+    ;;
 stop)
     [ -d "$dir/data" ] && as_pg "$BIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null || true
     ;;
 *)
-    echo "usage: $0 start DIR PORT [conf...] | stop DIR" >&2
+    echo "usage: $0 start DIR PORT [conf...] | restart DIR | stop DIR" >&2
     exit 2
     ;;
 esac

@@ -12,57 +12,33 @@
 # statements of each run (this costs throughput: do not compare with a run
 # without it).
 #
-# Builds with -Werror, installs the extension and runs everything while
+# OC_BENCH_SECONDS / OC_BENCH_CLIENTS override BENCH_SECONDS / BENCH_CLIENTS.
+# Under test/bench/run_all.sh it uses that script's shared cluster (lib.sh).
+#
+# Alone, it builds with -Werror, installs the extension and runs everything while
 # holding /tmp/order_credit.lock, so no other checkout installs over the
 # library under test and no test suite competes for the CPU.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-SECS=${BENCH_SECONDS:-10}
+SECS=${OC_BENCH_SECONDS:-${BENCH_SECONDS:-10}}
 ROUNDS=${BENCH_ROUNDS:-3}
-CLIENTS=${BENCH_CLIENTS:-"8 32"}
-PORT=${BENCH_PORT:-55503}
+CLIENTS=${OC_BENCH_CLIENTS:-${BENCH_CLIENTS:-"8 32"}}
 PROFILE=${BENCH_PROFILE:-0}
 B=test/bench/credit
-PGBENCH=$(pg_config --bindir)/pgbench
-
-exec 9>/tmp/order_credit.lock
-if ! flock -n 9; then
-    echo "waiting for /tmp/order_credit.lock"
-    flock 9
-fi
-
-echo "== build (WERROR=1) and install"
-make -s -j2 WERROR=1 >/tmp/oc_bench_build.$$.log 2>&1 || { cat /tmp/oc_bench_build.$$.log; exit 1; }
-rm -f /tmp/oc_bench_build.$$.log
-make -s install >/dev/null
-
-DIR=$(mktemp -d /tmp/oc_bench.XXXXXX)
-chmod 755 "$DIR"
-OUT=$DIR/out
-mkdir -p "$OUT"
-chmod 777 "$OUT"
-cleanup() {
-    local rc=$?
-    scripts/cluster.sh stop "$DIR" || true
-    rm -rf "$DIR"
-    exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+. test/bench/lib.sh
 
 # Production-like durability: every commit waits for its WAL to be flushed.
 # Checkpoints are spaced out (and forced between runs) so that none lands in
-# the middle of a measurement.
+# the middle of a measurement. (Under run_all.sh the shared cluster has the
+# same settings.)
 CONF=("fsync = on" "synchronous_commit = on" "full_page_writes = on"
       "max_wal_size = 8GB" "checkpoint_timeout = 30min" "max_locks_per_transaction = 256")
 if [ "$PROFILE" = 1 ]; then
     CONF+=("shared_preload_libraries = 'pg_stat_statements'" "pg_stat_statements.track = all"
            "track_functions = all")
 fi
-scripts/cluster.sh start "$DIR" "$PORT" "${CONF[@]}" || { cat "$DIR/server.log"; exit 1; }
-export PGHOST=$DIR PGPORT=$PORT PGUSER=postgres PGDATABASE=postgres
-psql() { command psql -X -q -v ON_ERROR_STOP=1 -P pager=off "$@"; }
-val() { psql -At -c "$1"; }
+bench_cluster credit 55503 "${CONF[@]}"
+OUT=$BENCH_OUT
 
 echo "== server settings"
 psql -c "SELECT name, setting, unit FROM pg_settings
@@ -97,15 +73,7 @@ declare -A FOREIGN  # "scen clients" -> max foreign CPU % over the rounds
 
 # The machine may be shared: CPU used during a run by anything other than
 # this cluster and pgbench ("foreign CPU", % of all CPUs) is printed with
-# each run, so a disturbed measurement can be recognised.
-HZ=$(getconf CLK_TCK)
-NCPU=$(nproc)
-busy_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8}' /proc/stat; }  # user nice system irq softirq
-cluster_ticks() { # postmaster's own + exited children's user and system time
-    local pm
-    pm=$(head -1 "$DIR/data/postmaster.pid")
-    awk '{print $14 + $15 + $16 + $17}' "/proc/$pm/stat"
-}
+# each run, so a disturbed measurement can be recognised (lib.sh).
 
 run() { # scenario clients round seconds measured
     local s=$1 c=$2 round=$3 secs=$4 measured=$5
@@ -115,17 +83,14 @@ run() { # scenario clients round seconds measured
     [ "$PROFILE" = 1 ] && val "SELECT pg_stat_statements_reset()" >/dev/null
     local before after rc=0
     before=$(val "${COUNTQ[$s]}")
-    local b0 c0 t0 b1 c1 t1 bench_cpu
-    b0=$(busy_ticks) c0=$(cluster_ticks) t0=$(date +%s.%N)
+    local bench_cpu
+    foreign_start
     local TIMEFORMAT='%U %S'
     { time "$PGBENCH" -n -M prepared -c "$c" -j 2 -T "$secs" -D run="$tag" -f "$B/${FILE[$s]}" \
         >"$log" 2>&1 || rc=$?; } 2>"$log.time"
-    b1=$(busy_ticks) c1=$(cluster_ticks) t1=$(date +%s.%N)
     bench_cpu=$(awk '{print $1 + $2}' "$log.time")
     local foreign
-    foreign=$(awk -v b=$((b1 - b0)) -v c=$((c1 - c0)) -v p="$bench_cpu" -v hz="$HZ" \
-                  -v n="$NCPU" -v t0="$t0" -v t1="$t1" \
-                  'BEGIN { f = (b / hz - c / hz - p) / (n * (t1 - t0)) * 100; if (f < 0) f = 0; printf "%.0f", f }')
+    foreign=$(foreign_end "$bench_cpu")
     after=$(val "${COUNTQ[$s]}")
     local tps processed
     tps=$(sed -nE 's/^tps = ([0-9.]+) \(without initial connection time\)/\1/p' "$log")
@@ -171,8 +136,6 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 echo "   measured runs took $(( $(date +%s) - t0 )) s"
 
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
-ratio() { awk -v x="$1" -v y="$2" 'BEGIN {printf "%.2f", x / y}'; }
 
 echo
 echo "== results (TPS: median of $ROUNDS runs of $SECS s; foreign CPU: worst run, % of all CPUs)"
@@ -196,6 +159,9 @@ for c in $CLIENTS; do
         "$(ratio "${MED["a $c"]}" "${MED["c-a $c"]}")" \
         "$(ratio "${MED["b $c"]}" "${MED["c-b $c"]}")" \
         "$(ratio "${MED["b $c"]}" "${MED["d $c"]}")"
+    bench_target credit "a / c-a, reserve_credit vs plain SQL, $c clients" "$(ratio "${MED["a $c"]}" "${MED["c-a $c"]}")" ">=" 0.9
+    bench_target credit "b / c-b, hot account vs plain SQL, $c clients" "$(ratio "${MED["b $c"]}" "${MED["c-b $c"]}")" ">=" 0.9
+    bench_target credit "b / d, hot account vs app pattern, $c clients" "$(ratio "${MED["b $c"]}" "${MED["d $c"]}")" ">=" 10
 done
 
 echo

@@ -5,36 +5,30 @@
 # throughput while it runs. See docs/stock.md.
 #
 # Environment: BENCH_SECONDS (10), BENCH_CLIENTS (32), BENCH_PORT (55504).
-# Holds /tmp/order_credit.lock for the whole run (own throwaway cluster).
+# OC_BENCH_SECONDS overrides BENCH_SECONDS. Alone it holds
+# /tmp/order_credit.lock for the whole run (own throwaway cluster); under
+# test/bench/run_all.sh it uses the shared cluster (lib.sh). Exits non-zero
+# when a run fails or verify() finds violations, not for a missed target.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-SECS=${BENCH_SECONDS:-10}
+SECS=${OC_BENCH_SECONDS:-${BENCH_SECONDS:-10}}
 CLIENTS=${BENCH_CLIENTS:-32}
-PORT=${BENCH_PORT:-55504}
 B=test/bench/stock
-PGBENCH=$(pg_config --bindir)/pgbench
-
-exec 9>/tmp/order_credit.lock
-flock 9
-make -s -j2 WERROR=1 >/dev/null 2>&1 || { make -j2 WERROR=1; exit 1; }
-make -s install >/dev/null
-
-DIR=$(mktemp -d /tmp/oc_bench_stock.XXXXXX)
-chmod 755 "$DIR"
-trap 'scripts/cluster.sh stop "$DIR" || true; rm -rf "$DIR"' EXIT
-scripts/cluster.sh start "$DIR" "$PORT" "fsync = on" "synchronous_commit = on" \
+. test/bench/lib.sh
+bench_cluster stock 55504 "fsync = on" "synchronous_commit = on" \
     "max_wal_size = 8GB" "checkpoint_timeout = 30min" "max_locks_per_transaction = 256"
-export PGHOST=$DIR PGPORT=$PORT PGUSER=postgres PGDATABASE=postgres
-psql() { command psql -X -q -v ON_ERROR_STOP=1 -P pager=off "$@"; }
 echo "machine: $(nproc) CPUs; pgbench -n -M prepared -c $CLIENTS -j 2 -T $SECS; fsync on, synchronous_commit on"
 psql -f $B/setup.sql >/dev/null
 
-tps() { # script -> tps
+tps() { # script -> tps (a failed pgbench run stops the benchmark)
+    local log=$BENCH_OUT/pgbench.log t
     psql -c "CHECKPOINT" >/dev/null
-    "$PGBENCH" -n -M prepared -c "$CLIENTS" -j 2 -T "$SECS" -f "$1" 2>&1 |
-        awk '/^tps/ {printf "%.0f", $3}'
+    "$PGBENCH" -n -M prepared -c "$CLIENTS" -j 2 -T "$SECS" -f "$1" >"$log" 2>&1 ||
+        { cat "$log" >&2; exit 1; }
+    t=$(awk '/^tps/ {printf "%.0f", $3}' "$log")
+    if [ -z "$t" ] || grep -qiE "error|aborted" "$log"; then cat "$log" >&2; exit 1; fi
+    echo "$t"
 }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}'; }
 
 hot_ext=$(tps $B/ext_hot.sql)
 hot_plain=$(tps $B/plain_hot.sql)
@@ -74,3 +68,11 @@ printf "%-44s %10s %8s %s\n" "distinct SKUs, reserve_stock" "$dist_ext" "$(ratio
 printf "%-44s %10s %8s %s\n" "distinct SKUs, reserve_stock + expire_due" "$dist_during" "$(ratio $dist_during $dist_ext)" ">= 0.8 (sweep $sweep_done)"
 echo "expire_due: $total rows in ${secs}s = $rate rows/s (target >= 50000); active left: $left"
 echo "verify(): $viol violations after the sweep, $viol2 after the concurrent run"
+bench_target stock "hot SKU: reserve_stock (8 buckets) / plain single row" "$(ratio $hot_ext $hot_plain)" ">=" 4
+bench_target stock "distinct SKUs: reserve_stock / plain SQL" "$(ratio $dist_ext $dist_plain)" ">=" 0.9
+bench_target stock "distinct SKUs: reserve_stock with / without expire_due running" "$(ratio $dist_during $dist_ext)" ">=" 0.8
+bench_target stock "expire_due rows/s (1,000,000 expired)" "$rate" ">=" 50000
+if [ "$viol" != 0 ] || [ "$viol2" != 0 ] || [ "$left" != 0 ]; then
+    echo "FAILED: verify() violations or expired reservations left active"
+    exit 1
+fi
