@@ -71,26 +71,36 @@ Statement S_expire_sku_due(
     "SELECT count(*) FROM exp",
     {TEXTOID});
 
-// The fast path: one bucket with enough units that no one else holds,
-// starting at a per-call offset so concurrent buyers spread over the
-// buckets. Returns a stock_reservation row, or nothing.
-Statement S_fast_reserve(
-    "WITH pick AS MATERIALIZED ("
-    "    SELECT b.bucket FROM order_credit.stock_buckets b "
-    "     WHERE b.sku = $1 AND b.on_hand - b.reserved >= $2 "
-    "     ORDER BY (b.bucket + $5) % (SELECT i.buckets FROM order_credit.items i WHERE i.sku = $1), "
-    "              b.bucket "
-    "     LIMIT 1 FOR NO KEY UPDATE SKIP LOCKED), "
-    "u AS ("
-    "    UPDATE order_credit.stock_buckets s SET reserved = s.reserved + $2, "
-    "           updated_at = statement_timestamp() "
-    "      FROM pick WHERE s.sku = $1 AND s.bucket = pick.bucket AND s.on_hand - s.reserved >= $2 "
-    "    RETURNING s.bucket), "
-    "r AS ("
-    "    INSERT INTO order_credit.reservations (order_ref, sku, quantity, part_buckets, part_qty, "
-    "                                           expires_in, expires_at) "
-    "    SELECT $3, $1, $2, ARRAY[u.bucket], ARRAY[$2::bigint], $4, statement_timestamp() + $4 FROM u "
+// The fast path, one statement: one bucket with enough units that no one
+// else holds, tried in a per-call pseudo-random order (hash of bucket and a
+// per-call key) so concurrent buyers spread over the buckets without
+// reading the item row. The NOT EXISTS probe on (order_ref, sku) is an
+// uncorrelated InitPlan: when the pair is already reserved nothing is picked
+// and the caller sorts out the replay (it holds the order_ref handle lock,
+// so the probe cannot go stale). Returns a stock_reservation row, or nothing.
+// `available` comes from the statement's snapshot (informational).
+#define OC_FAST_RESERVE(LOCKING)                                                                 \
+    "WITH pick AS MATERIALIZED ("                                                                \
+    "    SELECT b.bucket FROM order_credit.stock_buckets b "                                     \
+    "     WHERE b.sku = $1 AND b.on_hand - b.reserved >= $2 "                                     \
+    "       AND NOT EXISTS (SELECT FROM order_credit.reservations x "                            \
+    "                        WHERE x.order_ref = $3 AND x.sku = $1) "                            \
+    "     ORDER BY hashint4(b.bucket # $5), b.bucket "                                           \
+    "     LIMIT 1 " LOCKING "), "                                                                 \
+    "u AS ("                                                                                     \
+    "    UPDATE order_credit.stock_buckets s SET reserved = s.reserved + $2, "                   \
+    "           updated_at = statement_timestamp() "                                             \
+    "      FROM pick WHERE s.sku = $1 AND s.bucket = pick.bucket "                               \
+    "       AND s.on_hand - s.reserved >= $2 "                                                   \
+    "    RETURNING s.bucket), "                                                                  \
+    "r AS ("                                                                                     \
+    "    INSERT INTO order_credit.reservations (order_ref, sku, quantity, part_buckets, "        \
+    "                                           part_qty, expires_in, expires_at) "              \
+    "    SELECT $3, $1, $2, ARRAY[u.bucket], ARRAY[$2::bigint], $4, statement_timestamp() + $4 " \
+    "      FROM u "                                                                              \
     "    RETURNING reservation_id, sku, order_ref, quantity, status, expires_at) "
+Statement S_fast_reserve(
+    OC_FAST_RESERVE("FOR NO KEY UPDATE SKIP LOCKED")
     "SELECT r.reservation_id, r.sku, r.order_ref, r.quantity, r.status, r.expires_at, "
     "       (SELECT sum(s.on_hand - s.reserved) FROM order_credit.stock_buckets s "
     "         WHERE s.sku = $1)::bigint - $2 "
@@ -99,6 +109,19 @@ Statement S_fast_reserve(
     "             AND x.expires_at <= statement_timestamp())::bigint "
     "  FROM r",
     {TEXTOID, INT8OID, TEXTOID, INTERVALOID, INT4OID});
+
+// Every bucket with enough units is held by someone else (a hot item under
+// load): wait for one of them instead of locking them all. The buckets are
+// tried in the same per-call order; a bucket that no longer has enough once
+// its holder is gone is passed over (the locking clause re-checks the row).
+// This waits on one row at a time and holds no other bucket of the SKU, so
+// it keeps the canonical order. Nothing on a replay (the NOT EXISTS filter:
+// no wait) or when no bucket alone has enough.
+Statement S_wait_reserve(
+    OC_FAST_RESERVE("FOR NO KEY UPDATE")
+    "SELECT r.reservation_id FROM r",
+    {TEXTOID, INT8OID, TEXTOID, INTERVALOID, INT4OID}, Statement::kLocks);
+#undef OC_FAST_RESERVE
 
 // The slow path's write, with every bucket locked: the planned parts.
 Statement S_alloc(
@@ -209,40 +232,49 @@ Statement S_audit(
     "VALUES ($1, $2, $3, $4, $5, $6, $7)",
     {TEXTOID, TEXTOID, INT8OID, INT8OID, INT4OID, TEXTOID, TEXTOID});
 
-// expire_due's stock step.
-Statement S_due_skus(
-    "SELECT DISTINCT d.sku FROM ("
-    "    SELECT sku FROM order_credit.reservations "
-    "     WHERE status = 'active' AND expires_at <= statement_timestamp() "
-    "     ORDER BY expires_at LIMIT $1) d ORDER BY 1",
-    {INT8OID});
-
-// Locks the SKU's free buckets (SKIP LOCKED), then at most $2 due
-// reservations whose parts all lie in those buckets (SKIP LOCKED), and
-// expires them.
-Statement S_expire_sku_batch(
-    "WITH lb AS MATERIALIZED ("
-    "    SELECT bucket FROM order_credit.stock_buckets WHERE sku = $1 "
-    "     ORDER BY bucket FOR NO KEY UPDATE SKIP LOCKED), "
-    "la AS MATERIALIZED (SELECT coalesce(array_agg(bucket), '{}') AS bs FROM lb), "
-    "cand AS MATERIALIZED ("
-    "    SELECT r.reservation_id FROM order_credit.reservations r, la "
-    "     WHERE r.sku = $1 AND r.status = 'active' AND r.expires_at <= statement_timestamp() "
-    "       AND r.part_buckets <@ la.bs "
-    "     ORDER BY r.expires_at LIMIT $2 FOR UPDATE OF r SKIP LOCKED), "
+// expire_due's stock step, one statement per batch of at most $1 due
+// reservations (earliest expiry first, any SKU, expires_at >= $2: the
+// previous batch's last expiry, so a batch never re-reads the index entries
+// its predecessors expired in this transaction):
+//   cand  the due reservations, from the statement's snapshot (no lock);
+//   lb    the buckets their parts lie in, sorted by (sku, bucket), locked
+//         SKIP LOCKED: a bucket a buyer holds is left for next time;
+//   exp   the candidates whose parts all lie in locked buckets (re-checked
+//         on the newest row version), expired; parts summed per bucket and
+//         given back with one UPDATE.
+// No separate row lock on the reservations: every other writer of a
+// reservation (commit, release, the slow path, re-stripe) holds all buckets
+// of its SKU, so holding a bucket of the parts means no buyer holds the row
+// (only a second sweep that saw the parts after a concurrent re-stripe can
+// hold it; the UPDATE then waits for that sweep, within lock_timeout).
+// Canonical order (buckets -> reservations); it never waits behind a buyer.
+Statement S_expire_batch(
+    "WITH cand AS MATERIALIZED ("
+    "    SELECT reservation_id, sku, part_buckets, expires_at FROM order_credit.reservations "
+    "     WHERE status = 'active' AND expires_at <= statement_timestamp() AND expires_at >= $2 "
+    "     ORDER BY expires_at LIMIT $1), "
+    "lb AS MATERIALIZED ("
+    "    SELECT s.sku, s.bucket FROM order_credit.stock_buckets s "
+    "     WHERE (s.sku, s.bucket) IN (SELECT c.sku, p.b FROM cand c, unnest(c.part_buckets) AS p(b)) "
+    "     ORDER BY s.sku, s.bucket FOR NO KEY UPDATE OF s SKIP LOCKED), "
+    "la AS MATERIALIZED (SELECT sku, array_agg(bucket) AS bs FROM lb GROUP BY sku), "
     "exp AS ("
     "    UPDATE order_credit.reservations r SET status = 'expired', reason = 'expired', "
     "           updated_at = statement_timestamp() "
-    "      FROM cand WHERE r.reservation_id = cand.reservation_id AND r.status = 'active' "
-    "    RETURNING r.part_buckets, r.part_qty), "
-    "parts AS (SELECT p.b, sum(p.q) AS q FROM exp, unnest(exp.part_buckets, exp.part_qty) AS p(b, q) "
-    "           GROUP BY p.b), "
+    "      FROM cand c, la "
+    "     WHERE r.reservation_id = c.reservation_id AND la.sku = r.sku "
+    "       AND r.status = 'active' AND r.expires_at <= statement_timestamp() "
+    "       AND r.part_buckets <@ la.bs "
+    "    RETURNING r.sku, r.part_buckets, r.part_qty), "
+    "parts AS (SELECT exp.sku, p.b, sum(p.q) AS q "
+    "            FROM exp, unnest(exp.part_buckets, exp.part_qty) AS p(b, q) GROUP BY 1, 2), "
     "upd AS ("
     "    UPDATE order_credit.stock_buckets s SET reserved = s.reserved - parts.q, "
     "           updated_at = statement_timestamp() "
-    "      FROM parts WHERE s.sku = $1 AND s.bucket = parts.b RETURNING 1) "
-    "SELECT count(*) FROM exp",
-    {TEXTOID, INT8OID});
+    "      FROM parts WHERE s.sku = parts.sku AND s.bucket = parts.b RETURNING 1) "
+    "SELECT (SELECT count(*) FROM exp), (SELECT count(*) FROM cand), "
+    "       (SELECT max(expires_at) FROM cand)",
+    {INT8OID, TIMESTAMPTZOID});
 
 // ------------------------------------------------------------------ helpers
 
@@ -314,6 +346,9 @@ std::vector<core::BucketLevel> lock_all_buckets(Datum sku_d, const std::string &
 
 uint32 spread_counter = 0;
 
+// Due reservations expired per statement by expire_due's stock step.
+constexpr int64_t kExpireBatch = 2000;
+
 struct ReserveItem {
     std::string sku;
     int64_t quantity;
@@ -330,6 +365,16 @@ struct Ttl {
 // the order_ref handle lock. Returns the stock_reservation row as row 0.
 Rows reserve_one(Datum order_ref_d, const std::string &order_ref, const ReserveItem &it,
                  const Ttl &ttl) {
+    int32 k = static_cast<int32>((static_cast<uint32>(MyProcPid) + spread_counter++) & 0x3fffffff);
+    Datum q_d = Int64GetDatum(it.quantity);
+    std::initializer_list<Arg> fast_args{val(it.sku_d), val(q_d), val(order_ref_d), ttl.arg(),
+                                         val(Int32GetDatum(k))};
+    Rows fast = exec(S_fast_reserve, fast_args);
+    if (!fast.empty()) return fast;
+    if (!exec(S_wait_reserve, fast_args).empty())
+        return exec(S_res_result_one, {val(order_ref_d), val(it.sku_d)});
+
+    // Nothing picked: a replay, or not enough in any single bucket.
     Rows existing = exec(S_res_get, {val(order_ref_d), val(it.sku_d), ttl.arg()});
     if (!existing.empty()) {
         core::Reservation r{order_ref, it.sku, existing.int8(0, 1),
@@ -338,11 +383,6 @@ Rows reserve_one(Datum order_ref_d, const std::string &order_ref, const ReserveI
         core::check_reserve_replay(r, it.quantity, existing.boolean(0, 4));
         return exec(S_res_result_one, {val(order_ref_d), val(it.sku_d)});
     }
-    int32 k = static_cast<int32>((static_cast<uint32>(MyProcPid) + spread_counter++) & 0x3fffffff);
-    Datum q_d = Int64GetDatum(it.quantity);
-    Rows fast = exec(S_fast_reserve,
-                     {val(it.sku_d), val(q_d), val(order_ref_d), ttl.arg(), val(Int32GetDatum(k))});
-    if (!fast.empty()) return fast;
 
     // Slow path: every bucket locked in order, due reservations expired,
     // then the core's plan over exact levels (or OC004 with the numbers).
@@ -698,14 +738,20 @@ Datum stock_status(FunctionCallInfo fcinfo) {
 
 int64_t expire_stock_step(int64_t budget, Datum user) {
     (void)user;
-    Rows s = exec(S_due_skus, {val(Int64GetDatum(budget))});
-    std::vector<std::string> skus;
-    for (uint64 i = 0; i < s.count(); ++i) skus.push_back(s.text(i, 1));
+    // Batches keep each statement's memory bounded; each batch starts at the
+    // previous one's last expiry. Due reservations in buckets that buyers
+    // hold right now are left for the next sweep.
     int64_t done = 0;
-    for (const auto &sku : skus) {
-        if (done >= budget) break;
-        Rows r = exec(S_expire_sku_batch, {val(text_datum(sku)), val(Int64GetDatum(budget - done))});
-        done += r.int8(0, 1);
+    Datum from = TimestampTzGetDatum(DT_NOBEGIN);
+    while (done < budget) {
+        int64_t want = budget - done < kExpireBatch ? budget - done : kExpireBatch;
+        Rows r = exec(S_expire_batch, {val(Int64GetDatum(want)), val(from)});
+        int64_t expired = r.int8(0, 1), found = r.int8(0, 2);
+        done += expired;
+        if (found < want) break;
+        Datum next = r.datum(0, 3);
+        if (expired == 0 && DatumGetTimestampTz(next) == DatumGetTimestampTz(from)) break;
+        from = next;
     }
     return done;
 }
