@@ -79,14 +79,13 @@ Statement S_expire_sku_due(
 // and the caller sorts out the replay (it holds the order_ref handle lock,
 // so the probe cannot go stale). Returns a stock_reservation row, or nothing.
 // `available` comes from the statement's snapshot (informational).
-#define OC_FAST_RESERVE(LOCKING)                                                                 \
+#define OC_FAST_RESERVE(ORDER, LOCKING)                                                               \
     "WITH pick AS MATERIALIZED ("                                                                \
     "    SELECT b.bucket FROM order_credit.stock_buckets b "                                     \
     "     WHERE b.sku = $1 AND b.on_hand - b.reserved >= $2 "                                     \
     "       AND NOT EXISTS (SELECT FROM order_credit.reservations x "                            \
     "                        WHERE x.order_ref = $3 AND x.sku = $1) "                            \
-    "     ORDER BY hashint4(b.bucket # $5), b.bucket "                                           \
-    "     LIMIT 1 " LOCKING "), "                                                                 \
+    "     ORDER BY " ORDER " LIMIT 1 " LOCKING "), " \
     "u AS ("                                                                                     \
     "    UPDATE order_credit.stock_buckets s SET reserved = s.reserved + $2, "                   \
     "           updated_at = statement_timestamp() "                                             \
@@ -100,7 +99,7 @@ Statement S_expire_sku_due(
     "      FROM u "                                                                              \
     "    RETURNING reservation_id, sku, order_ref, quantity, status, expires_at) "
 Statement S_fast_reserve(
-    OC_FAST_RESERVE("FOR NO KEY UPDATE SKIP LOCKED")
+    OC_FAST_RESERVE("hashint4(b.bucket # $5), b.bucket", "FOR NO KEY UPDATE SKIP LOCKED")
     "SELECT r.reservation_id, r.sku, r.order_ref, r.quantity, r.status, r.expires_at, "
     "       (SELECT sum(s.on_hand - s.reserved) FROM order_credit.stock_buckets s "
     "         WHERE s.sku = $1)::bigint - $2 "
@@ -112,13 +111,14 @@ Statement S_fast_reserve(
 
 // Every bucket with enough units is held by someone else (a hot item under
 // load): wait for one of them instead of locking them all. The buckets are
-// tried in the same per-call order; a bucket that no longer has enough once
-// its holder is gone is passed over (the locking clause re-checks the row).
-// This waits on one row at a time and holds no other bucket of the SKU, so
-// it keeps the canonical order. Nothing on a replay (the NOT EXISTS filter:
-// no wait) or when no bucket alone has enough.
+// tried in bucket order (the canonical order): a bucket that no longer has
+// enough once its holder is gone is passed over (the locking clause
+// re-checks the newest row) but stays locked, so the next wait is always on
+// a higher bucket, as in the slow path, and no two calls deadlock. Nothing
+// on a replay (the NOT EXISTS filter: no wait) or when no bucket alone has
+// enough.
 Statement S_wait_reserve(
-    OC_FAST_RESERVE("FOR NO KEY UPDATE")
+    OC_FAST_RESERVE("b.bucket", "FOR NO KEY UPDATE")
     "SELECT r.reservation_id FROM r",
     {TEXTOID, INT8OID, TEXTOID, INTERVALOID, INT4OID}, Statement::kLocks);
 #undef OC_FAST_RESERVE
