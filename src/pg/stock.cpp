@@ -232,49 +232,40 @@ Statement S_audit(
     "VALUES ($1, $2, $3, $4, $5, $6, $7)",
     {TEXTOID, TEXTOID, INT8OID, INT8OID, INT4OID, TEXTOID, TEXTOID});
 
-// expire_due's stock step, one statement per batch of at most $1 due
-// reservations (earliest expiry first, any SKU, expires_at >= $2: the
-// previous batch's last expiry, so a batch never re-reads the index entries
-// its predecessors expired in this transaction):
-//   cand  the due reservations, from the statement's snapshot (no lock);
-//   lb    the buckets their parts lie in, sorted by (sku, bucket), locked
-//         SKIP LOCKED: a bucket a buyer holds is left for next time;
-//   exp   the candidates whose parts all lie in locked buckets (re-checked
-//         on the newest row version), expired; parts summed per bucket and
-//         given back with one UPDATE.
-// No separate row lock on the reservations: every other writer of a
-// reservation (commit, release, the slow path, re-stripe) holds all buckets
-// of its SKU, so holding a bucket of the parts means no buyer holds the row
-// (only a second sweep that saw the parts after a concurrent re-stripe can
-// hold it; the UPDATE then waits for that sweep, within lock_timeout).
-// Canonical order (buckets -> reservations); it never waits behind a buyer.
-Statement S_expire_batch(
-    "WITH cand AS MATERIALIZED ("
-    "    SELECT reservation_id, sku, part_buckets, expires_at FROM order_credit.reservations "
-    "     WHERE status = 'active' AND expires_at <= statement_timestamp() AND expires_at >= $2 "
-    "     ORDER BY expires_at LIMIT $1), "
-    "lb AS MATERIALIZED ("
-    "    SELECT s.sku, s.bucket FROM order_credit.stock_buckets s "
-    "     WHERE (s.sku, s.bucket) IN (SELECT c.sku, p.b FROM cand c, unnest(c.part_buckets) AS p(b)) "
-    "     ORDER BY s.sku, s.bucket FOR NO KEY UPDATE OF s SKIP LOCKED), "
-    "la AS MATERIALIZED (SELECT sku, array_agg(bucket) AS bs FROM lb GROUP BY sku), "
+// expire_due's stock step.
+Statement S_due_skus(
+    "SELECT DISTINCT d.sku FROM ("
+    "    SELECT sku FROM order_credit.reservations "
+    "     WHERE status = 'active' AND expires_at <= statement_timestamp() "
+    "     ORDER BY expires_at LIMIT $1) d ORDER BY 1",
+    {INT8OID});
+
+// Locks the SKU's free buckets (SKIP LOCKED), then at most $2 due
+// reservations whose parts all lie in those buckets (SKIP LOCKED), and
+// expires them.
+Statement S_expire_sku_batch(
+    "WITH lb AS MATERIALIZED ("
+    "    SELECT bucket FROM order_credit.stock_buckets WHERE sku = $1 "
+    "     ORDER BY bucket FOR NO KEY UPDATE SKIP LOCKED), "
+    "la AS MATERIALIZED (SELECT coalesce(array_agg(bucket), '{}') AS bs FROM lb), "
+    "cand AS MATERIALIZED ("
+    "    SELECT r.reservation_id FROM order_credit.reservations r, la "
+    "     WHERE r.sku = $1 AND r.status = 'active' AND r.expires_at <= statement_timestamp() "
+    "       AND r.part_buckets <@ la.bs "
+    "     ORDER BY r.expires_at LIMIT $2 FOR UPDATE OF r SKIP LOCKED), "
     "exp AS ("
     "    UPDATE order_credit.reservations r SET status = 'expired', reason = 'expired', "
     "           updated_at = statement_timestamp() "
-    "      FROM cand c, la "
-    "     WHERE r.reservation_id = c.reservation_id AND la.sku = r.sku "
-    "       AND r.status = 'active' AND r.expires_at <= statement_timestamp() "
-    "       AND r.part_buckets <@ la.bs "
-    "    RETURNING r.sku, r.part_buckets, r.part_qty), "
-    "parts AS (SELECT exp.sku, p.b, sum(p.q) AS q "
-    "            FROM exp, unnest(exp.part_buckets, exp.part_qty) AS p(b, q) GROUP BY 1, 2), "
+    "      FROM cand WHERE r.reservation_id = cand.reservation_id AND r.status = 'active' "
+    "    RETURNING r.part_buckets, r.part_qty), "
+    "parts AS (SELECT p.b, sum(p.q) AS q FROM exp, unnest(exp.part_buckets, exp.part_qty) AS p(b, q) "
+    "           GROUP BY p.b), "
     "upd AS ("
     "    UPDATE order_credit.stock_buckets s SET reserved = s.reserved - parts.q, "
     "           updated_at = statement_timestamp() "
-    "      FROM parts WHERE s.sku = parts.sku AND s.bucket = parts.b RETURNING 1) "
-    "SELECT (SELECT count(*) FROM exp), (SELECT count(*) FROM cand), "
-    "       (SELECT max(expires_at) FROM cand)",
-    {INT8OID, TIMESTAMPTZOID});
+    "      FROM parts WHERE s.sku = $1 AND s.bucket = parts.b RETURNING 1) "
+    "SELECT count(*) FROM exp",
+    {TEXTOID, INT8OID});
 
 // ------------------------------------------------------------------ helpers
 
@@ -345,9 +336,6 @@ std::vector<core::BucketLevel> lock_all_buckets(Datum sku_d, const std::string &
 }
 
 uint32 spread_counter = 0;
-
-// Due reservations expired per statement by expire_due's stock step.
-constexpr int64_t kExpireBatch = 2000;
 
 struct ReserveItem {
     std::string sku;
@@ -738,20 +726,14 @@ Datum stock_status(FunctionCallInfo fcinfo) {
 
 int64_t expire_stock_step(int64_t budget, Datum user) {
     (void)user;
-    // Batches keep each statement's memory bounded; each batch starts at the
-    // previous one's last expiry. Due reservations in buckets that buyers
-    // hold right now are left for the next sweep.
+    Rows s = exec(S_due_skus, {val(Int64GetDatum(budget))});
+    std::vector<std::string> skus;
+    for (uint64 i = 0; i < s.count(); ++i) skus.push_back(s.text(i, 1));
     int64_t done = 0;
-    Datum from = TimestampTzGetDatum(DT_NOBEGIN);
-    while (done < budget) {
-        int64_t want = budget - done < kExpireBatch ? budget - done : kExpireBatch;
-        Rows r = exec(S_expire_batch, {val(Int64GetDatum(want)), val(from)});
-        int64_t expired = r.int8(0, 1), found = r.int8(0, 2);
-        done += expired;
-        if (found < want) break;
-        Datum next = r.datum(0, 3);
-        if (expired == 0 && DatumGetTimestampTz(next) == DatumGetTimestampTz(from)) break;
-        from = next;
+    for (const auto &sku : skus) {
+        if (done >= budget) break;
+        Rows r = exec(S_expire_sku_batch, {val(text_datum(sku)), val(Int64GetDatum(budget - done))});
+        done += r.int8(0, 1);
     }
     return done;
 }
