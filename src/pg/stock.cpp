@@ -8,7 +8,6 @@
 // waits, so it cannot take part in a deadlock); only when none qualifies does
 // it lock every bucket of the SKU in bucket order, waiting at most
 // order_credit.lock_timeout. Multi-item requests handle SKUs in sorted order.
-#include <exception>
 #include <optional>
 #include <string>
 #include <vector>
@@ -110,19 +109,6 @@ Statement S_fast_reserve(
     "  FROM r",
     {TEXTOID, INT8OID, TEXTOID, INTERVALOID, INT4OID});
 
-// Every bucket with enough units is held by someone else (a hot item under
-// load): wait for one of them instead of locking them all. The buckets are
-// tried in bucket order (the canonical order): a bucket that no longer has
-// enough once its holder is gone is passed over (the locking clause
-// re-checks the newest row) but stays locked, so the next wait is always on
-// a higher bucket, as in the slow path; run by wait_reserve(), which
-// releases those locks when nothing was picked. Nothing
-// on a replay (the NOT EXISTS filter: no wait) or when no bucket alone has
-// enough.
-Statement S_wait_reserve(
-    OC_FAST_RESERVE("b.bucket", "FOR NO KEY UPDATE")
-    "SELECT r.reservation_id FROM r",
-    {TEXTOID, INT8OID, TEXTOID, INTERVALOID, INT4OID}, Statement::kLocks);
 #undef OC_FAST_RESERVE
 
 // The slow path's write, with every bucket locked: the planned parts.
@@ -351,41 +337,6 @@ struct Ttl {
     Arg arg() const { return has ? val(d) : null_arg(); }
 };
 
-// Runs S_wait_reserve in an internal subtransaction. When it picks nothing,
-// the subtransaction is rolled back: the exhausted buckets it locked on the
-// way are released before the slow path locks every bucket from the lowest
-// (keeping them would let a higher bucket be held while waiting for a lower
-// one). Errors (55P03 included) roll it back and propagate unchanged.
-bool wait_reserve(std::initializer_list<Arg> args) {
-    MemoryContext cxt = CurrentMemoryContext;
-    ResourceOwner owner = CurrentResourceOwner;
-    pg_call([cxt] {
-        BeginInternalSubTransaction(nullptr);
-        MemoryContextSwitchTo(cxt);
-    });
-    bool got = false;
-    std::exception_ptr failure;
-    try {
-        got = !exec(S_wait_reserve, args).empty();
-    } catch (...) {
-        failure = std::current_exception();
-    }
-    if (got && !failure)
-        pg_call([cxt, owner] {
-            ReleaseCurrentSubTransaction();
-            MemoryContextSwitchTo(cxt);
-            CurrentResourceOwner = owner;
-        });
-    else
-        pg_call([cxt, owner] {
-            RollbackAndReleaseCurrentSubTransaction();
-            MemoryContextSwitchTo(cxt);
-            CurrentResourceOwner = owner;
-        });
-    if (failure) std::rethrow_exception(failure);
-    return got;
-}
-
 // Reserves one SKU for order_ref (or recognises a replay). The caller holds
 // the order_ref handle lock. Returns the stock_reservation row as row 0.
 Rows reserve_one(Datum order_ref_d, const std::string &order_ref, const ReserveItem &it,
@@ -396,8 +347,6 @@ Rows reserve_one(Datum order_ref_d, const std::string &order_ref, const ReserveI
                                          val(Int32GetDatum(k))};
     Rows fast = exec(S_fast_reserve, fast_args);
     if (!fast.empty()) return fast;
-    if (wait_reserve(fast_args))
-        return exec(S_res_result_one, {val(order_ref_d), val(it.sku_d)});
 
     // Nothing picked: a replay, or not enough in any single bucket.
     Rows existing = exec(S_res_get, {val(order_ref_d), val(it.sku_d), ttl.arg()});
