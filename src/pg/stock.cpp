@@ -71,35 +71,26 @@ Statement S_expire_sku_due(
     "SELECT count(*) FROM exp",
     {TEXTOID});
 
-// The fast path, one statement: one bucket with enough units that no one
-// else holds, tried in a per-call pseudo-random order (hash of bucket and a
-// per-call key) so concurrent buyers spread over the buckets without
-// reading the item row. The NOT EXISTS probe on (order_ref, sku) is an
-// uncorrelated InitPlan: when the pair is already reserved nothing is picked
-// and the caller sorts out the replay (it holds the order_ref handle lock,
-// so the probe cannot go stale). Returns a stock_reservation row, or nothing.
-// `available` comes from the statement's snapshot (informational).
-#define OC_FAST_RESERVE(ORDER, LOCKING)                                                               \
-    "WITH pick AS MATERIALIZED ("                                                                \
-    "    SELECT b.bucket FROM order_credit.stock_buckets b "                                     \
-    "     WHERE b.sku = $1 AND b.on_hand - b.reserved >= $2 "                                     \
-    "       AND NOT EXISTS (SELECT FROM order_credit.reservations x "                            \
-    "                        WHERE x.order_ref = $3 AND x.sku = $1) "                            \
-    "     ORDER BY " ORDER " LIMIT 1 " LOCKING "), " \
-    "u AS ("                                                                                     \
-    "    UPDATE order_credit.stock_buckets s SET reserved = s.reserved + $2, "                   \
-    "           updated_at = statement_timestamp() "                                             \
-    "      FROM pick WHERE s.sku = $1 AND s.bucket = pick.bucket "                               \
-    "       AND s.on_hand - s.reserved >= $2 "                                                   \
-    "    RETURNING s.bucket), "                                                                  \
-    "r AS ("                                                                                     \
-    "    INSERT INTO order_credit.reservations (order_ref, sku, quantity, part_buckets, "        \
-    "                                           part_qty, expires_in, expires_at) "              \
-    "    SELECT $3, $1, $2, ARRAY[u.bucket], ARRAY[$2::bigint], $4, statement_timestamp() + $4 " \
-    "      FROM u "                                                                              \
-    "    RETURNING reservation_id, sku, order_ref, quantity, status, expires_at) "
+// The fast path: one bucket with enough units that no one else holds,
+// starting at a per-call offset so concurrent buyers spread over the
+// buckets. Returns a stock_reservation row, or nothing.
 Statement S_fast_reserve(
-    OC_FAST_RESERVE("hashint4(b.bucket # $5), b.bucket", "FOR NO KEY UPDATE SKIP LOCKED")
+    "WITH pick AS MATERIALIZED ("
+    "    SELECT b.bucket FROM order_credit.stock_buckets b "
+    "     WHERE b.sku = $1 AND b.on_hand - b.reserved >= $2 "
+    "     ORDER BY (b.bucket + $5) % (SELECT i.buckets FROM order_credit.items i WHERE i.sku = $1), "
+    "              b.bucket "
+    "     LIMIT 1 FOR NO KEY UPDATE SKIP LOCKED), "
+    "u AS ("
+    "    UPDATE order_credit.stock_buckets s SET reserved = s.reserved + $2, "
+    "           updated_at = statement_timestamp() "
+    "      FROM pick WHERE s.sku = $1 AND s.bucket = pick.bucket AND s.on_hand - s.reserved >= $2 "
+    "    RETURNING s.bucket), "
+    "r AS ("
+    "    INSERT INTO order_credit.reservations (order_ref, sku, quantity, part_buckets, part_qty, "
+    "                                           expires_in, expires_at) "
+    "    SELECT $3, $1, $2, ARRAY[u.bucket], ARRAY[$2::bigint], $4, statement_timestamp() + $4 FROM u "
+    "    RETURNING reservation_id, sku, order_ref, quantity, status, expires_at) "
     "SELECT r.reservation_id, r.sku, r.order_ref, r.quantity, r.status, r.expires_at, "
     "       (SELECT sum(s.on_hand - s.reserved) FROM order_credit.stock_buckets s "
     "         WHERE s.sku = $1)::bigint - $2 "
@@ -108,8 +99,6 @@ Statement S_fast_reserve(
     "             AND x.expires_at <= statement_timestamp())::bigint "
     "  FROM r",
     {TEXTOID, INT8OID, TEXTOID, INTERVALOID, INT4OID});
-
-#undef OC_FAST_RESERVE
 
 // The slow path's write, with every bucket locked: the planned parts.
 Statement S_alloc(
@@ -341,14 +330,6 @@ struct Ttl {
 // the order_ref handle lock. Returns the stock_reservation row as row 0.
 Rows reserve_one(Datum order_ref_d, const std::string &order_ref, const ReserveItem &it,
                  const Ttl &ttl) {
-    int32 k = static_cast<int32>((static_cast<uint32>(MyProcPid) + spread_counter++) & 0x3fffffff);
-    Datum q_d = Int64GetDatum(it.quantity);
-    std::initializer_list<Arg> fast_args{val(it.sku_d), val(q_d), val(order_ref_d), ttl.arg(),
-                                         val(Int32GetDatum(k))};
-    Rows fast = exec(S_fast_reserve, fast_args);
-    if (!fast.empty()) return fast;
-
-    // Nothing picked: a replay, or not enough in any single bucket.
     Rows existing = exec(S_res_get, {val(order_ref_d), val(it.sku_d), ttl.arg()});
     if (!existing.empty()) {
         core::Reservation r{order_ref, it.sku, existing.int8(0, 1),
@@ -357,6 +338,11 @@ Rows reserve_one(Datum order_ref_d, const std::string &order_ref, const ReserveI
         core::check_reserve_replay(r, it.quantity, existing.boolean(0, 4));
         return exec(S_res_result_one, {val(order_ref_d), val(it.sku_d)});
     }
+    int32 k = static_cast<int32>((static_cast<uint32>(MyProcPid) + spread_counter++) & 0x3fffffff);
+    Datum q_d = Int64GetDatum(it.quantity);
+    Rows fast = exec(S_fast_reserve,
+                     {val(it.sku_d), val(q_d), val(order_ref_d), ttl.arg(), val(Int32GetDatum(k))});
+    if (!fast.empty()) return fast;
 
     // Slow path: every bucket locked in order, due reservations expired,
     // then the core's plan over exact levels (or OC004 with the numbers).

@@ -26,12 +26,7 @@ COMMENT ON TABLE order_credit.stock_buckets IS
 CREATE TABLE order_credit.reservations (
     reservation_id  bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     order_ref       text NOT NULL CHECK (char_length(order_ref) BETWEEN 1 AND 200),
-    -- No foreign key to items: every insert would take FOR KEY SHARE on the
-    -- item row, and on a hot item those shared locks from all concurrent
-    -- buyers pile up as MultiXacts on one row. Reservations are only written
-    -- after the item's bucket row is found (items are never deleted);
-    -- verify() reports an orphan as reservation_item.
-    sku             text NOT NULL,
+    sku             text NOT NULL REFERENCES order_credit.items (sku),
     quantity        bigint NOT NULL CHECK (quantity > 0),
     -- where the units came from: part_qty[i] units of bucket part_buckets[i]
     part_buckets    int[] NOT NULL,
@@ -221,12 +216,6 @@ AS $$
       FROM order_credit.stock_buckets s
       FULL JOIN parts p ON p.sku = s.sku AND p.bucket = s.bucket
      WHERE s.reserved IS DISTINCT FROM coalesce(p.q, 0)
-    UNION ALL
-    -- Every reservation belongs to an item (there is no foreign key).
-    SELECT 'reservation_item', r.order_ref || '/' || r.sku,
-           format('reservation_id=%s, no such item', r.reservation_id)
-      FROM order_credit.reservations r
-     WHERE NOT EXISTS (SELECT FROM order_credit.items i WHERE i.sku = r.sku)
     UNION ALL
     -- No bucket (hence no item) is oversold.
     SELECT 'stock_oversold', s.sku || '#' || s.bucket,
