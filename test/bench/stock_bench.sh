@@ -4,7 +4,9 @@
 # expire_due over 1,000,000 expired reservations (rows/s) and reserve
 # throughput while it runs. See docs/stock.md.
 #
-# Environment: BENCH_SECONDS (10), BENCH_CLIENTS (32), BENCH_PORT (55504).
+# Environment: BENCH_SECONDS (10), BENCH_CLIENTS (32), BENCH_PORT (55504),
+# BENCH_ROUNDS (2): throughput pairs run ABBA-interleaved (ext, plain, plain,
+# ext, ...) and the table shows the median of the rounds (all runs listed).
 # OC_BENCH_SECONDS overrides BENCH_SECONDS. Alone it holds
 # /tmp/order_credit.lock for the whole run (own throwaway cluster); under
 # test/bench/run_all.sh it uses the shared cluster (lib.sh). Exits non-zero
@@ -13,6 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 SECS=${OC_BENCH_SECONDS:-${BENCH_SECONDS:-10}}
 CLIENTS=${BENCH_CLIENTS:-32}
+ROUNDS=${BENCH_ROUNDS:-2}
 B=test/bench/stock
 . test/bench/lib.sh
 bench_cluster stock 55504 "fsync = on" "synchronous_commit = on" \
@@ -30,10 +33,21 @@ tps() { # script -> tps (a failed pgbench run stops the benchmark)
     echo "$t"
 }
 
-hot_ext=$(tps $B/ext_hot.sql)
-hot_plain=$(tps $B/plain_hot.sql)
-dist_ext=$(tps $B/ext_distinct.sql)
-dist_plain=$(tps $B/plain_distinct.sql)
+median() { printf "%s\n" "$@" | sort -n | awk '{v[NR] = $1} END {printf "%.0f", (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2)}'; }
+pair() { # ext_script plain_script -> "ext_runs|plain_runs", ABBA order
+    local e=() p=() r
+    for ((r = 0; r < ROUNDS; r++)); do
+        if ((r % 2 == 0)); then e+=("$(tps "$1")"); p+=("$(tps "$2")")
+        else p+=("$(tps "$2")"); e+=("$(tps "$1")"); fi
+    done
+    echo "${e[*]}|${p[*]}"
+}
+hot=$(pair $B/ext_hot.sql $B/plain_hot.sql)
+hot_ext=$(median ${hot%|*}); hot_plain=$(median ${hot#*|})
+echo "hot runs: reserve_stock ${hot%|*}; plain ${hot#*|}  (load: $(cut -d' ' -f1-3 /proc/loadavg))"
+dist=$(pair $B/ext_distinct.sql $B/plain_distinct.sql)
+dist_ext=$(median ${dist%|*}); dist_plain=$(median ${dist#*|})
+echo "distinct runs: reserve_stock ${dist%|*}; plain ${dist#*|}  (load: $(cut -d' ' -f1-3 /proc/loadavg))"
 
 echo "== expire_due on 1,000,000 expired reservations"
 psql -v prefix=e -f $B/expired.sql >/dev/null
@@ -67,6 +81,7 @@ printf "%-44s %10s\n" "distinct SKUs, plain SQL" "$dist_plain"
 printf "%-44s %10s %8s %s\n" "distinct SKUs, reserve_stock" "$dist_ext" "$(ratio $dist_ext $dist_plain)" ">= 0.9"
 printf "%-44s %10s %8s %s\n" "distinct SKUs, reserve_stock + expire_due" "$dist_during" "$(ratio $dist_during $dist_ext)" ">= 0.8 (sweep $sweep_done)"
 echo "expire_due: $total rows in ${secs}s = $rate rows/s (target >= 50000); active left: $left"
+echo "load at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "verify(): $viol violations after the sweep, $viol2 after the concurrent run"
 bench_target stock "hot SKU: reserve_stock (8 buckets) / plain single row" "$(ratio $hot_ext $hot_plain)" ">=" 4
 bench_target stock "distinct SKUs: reserve_stock / plain SQL" "$(ratio $dist_ext $dist_plain)" ">=" 0.9
