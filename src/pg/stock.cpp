@@ -340,9 +340,17 @@ Rows reserve_one(Datum order_ref_d, const std::string &order_ref, const ReserveI
     }
     int32 k = static_cast<int32>((static_cast<uint32>(MyProcPid) + spread_counter++) & 0x3fffffff);
     Datum q_d = Int64GetDatum(it.quantity);
-    Rows fast = exec(S_fast_reserve,
-                     {val(it.sku_d), val(q_d), val(order_ref_d), ttl.arg(), val(Int32GetDatum(k))});
-    if (!fast.empty()) return fast;
+    // In READ COMMITTED, SKIP LOCKED may lock a bucket's newest version and
+    // then drop it on recheck (a concurrent buyer emptied it), keeping the
+    // lock. Holding such a stray lock while the slow path waits for buckets
+    // in order could deadlock, so a pick that places nothing is rolled back.
+    Rows fast(nullptr, 0);
+    bool placed_fast = keep_if([&] {
+        fast = exec(S_fast_reserve,
+                    {val(it.sku_d), val(q_d), val(order_ref_d), ttl.arg(), val(Int32GetDatum(k))});
+        return !fast.empty();
+    });
+    if (placed_fast) return fast;
 
     // Slow path: every bucket locked in order, due reservations expired,
     // then the core's plan over exact levels (or OC004 with the numbers).

@@ -60,4 +60,41 @@ Outcome attempt(Body &&body) {
     }
 }
 
+// Runs body() in an internal subtransaction and keeps its effects only when it
+// returns true. When it returns false, or throws, the subtransaction is rolled
+// back, which also releases every row lock body() took (for example a row that
+// SELECT ... FOR UPDATE SKIP LOCKED locked and then rejected on recheck).
+// Exceptions propagate after the rollback.
+template <typename Body>
+bool keep_if(Body &&body) {
+    MemoryContext cxt = CurrentMemoryContext;
+    ResourceOwner owner = CurrentResourceOwner;
+    pg_call([cxt] {
+        BeginInternalSubTransaction(nullptr);
+        MemoryContextSwitchTo(cxt);
+    });
+    bool keep = false;
+    std::exception_ptr failure;
+    try {
+        keep = body();
+    } catch (...) {
+        failure = std::current_exception();
+    }
+    if (keep && !failure) {
+        pg_call([cxt, owner] {
+            ReleaseCurrentSubTransaction();
+            MemoryContextSwitchTo(cxt);
+            CurrentResourceOwner = owner;
+        });
+        return true;
+    }
+    pg_call([cxt, owner] {
+        RollbackAndReleaseCurrentSubTransaction();
+        MemoryContextSwitchTo(cxt);
+        CurrentResourceOwner = owner;
+    });
+    if (failure) std::rethrow_exception(failure);
+    return false;
+}
+
 }  // namespace oc::pg
