@@ -17,6 +17,35 @@ struct Outcome {
     std::string message;
 };
 
+// An internal subtransaction opened in the caller's memory context and
+// resource owner, closed (released or rolled back) back into them.
+class Subxact {
+public:
+    Subxact() : cxt_(CurrentMemoryContext), owner_(CurrentResourceOwner) {
+        MemoryContext cxt = cxt_;
+        pg_call([cxt] {
+            BeginInternalSubTransaction(nullptr);
+            MemoryContextSwitchTo(cxt);
+        });
+    }
+    void close(bool keep) {
+        MemoryContext cxt = cxt_;
+        ResourceOwner owner = owner_;
+        pg_call([cxt, owner, keep] {
+            if (keep)
+                ReleaseCurrentSubTransaction();
+            else
+                RollbackAndReleaseCurrentSubTransaction();
+            MemoryContextSwitchTo(cxt);
+            CurrentResourceOwner = owner;
+        });
+    }
+
+private:
+    MemoryContext cxt_;
+    ResourceOwner owner_;
+};
+
 // Runs body() inside BeginInternalSubTransaction. Success releases the
 // subtransaction. A business outcome rolls it back and is returned; any other
 // error rolls it back too, then propagates unchanged. The subtransaction is
@@ -24,31 +53,15 @@ struct Outcome {
 // own subtransactions (PL/pgSQL EXCEPTION blocks) stay balanced.
 template <typename Body>
 Outcome attempt(Body &&body) {
-    MemoryContext cxt = CurrentMemoryContext;
-    ResourceOwner owner = CurrentResourceOwner;
-    pg_call([cxt] {
-        BeginInternalSubTransaction(nullptr);
-        MemoryContextSwitchTo(cxt);
-    });
+    Subxact sx;
     std::exception_ptr failure;
     try {
         body();
     } catch (...) {
         failure = std::current_exception();
     }
-    if (!failure) {
-        pg_call([cxt, owner] {
-            ReleaseCurrentSubTransaction();
-            MemoryContextSwitchTo(cxt);
-            CurrentResourceOwner = owner;
-        });
-        return Outcome{};
-    }
-    pg_call([cxt, owner] {
-        RollbackAndReleaseCurrentSubTransaction();
-        MemoryContextSwitchTo(cxt);
-        CurrentResourceOwner = owner;
-    });
+    sx.close(!failure);
+    if (!failure) return Outcome{};
     try {
         std::rethrow_exception(failure);
     } catch (const core::Error &e) {
@@ -67,12 +80,7 @@ Outcome attempt(Body &&body) {
 // Exceptions propagate after the rollback.
 template <typename Body>
 bool keep_if(Body &&body) {
-    MemoryContext cxt = CurrentMemoryContext;
-    ResourceOwner owner = CurrentResourceOwner;
-    pg_call([cxt] {
-        BeginInternalSubTransaction(nullptr);
-        MemoryContextSwitchTo(cxt);
-    });
+    Subxact sx;
     bool keep = false;
     std::exception_ptr failure;
     try {
@@ -80,21 +88,9 @@ bool keep_if(Body &&body) {
     } catch (...) {
         failure = std::current_exception();
     }
-    if (keep && !failure) {
-        pg_call([cxt, owner] {
-            ReleaseCurrentSubTransaction();
-            MemoryContextSwitchTo(cxt);
-            CurrentResourceOwner = owner;
-        });
-        return true;
-    }
-    pg_call([cxt, owner] {
-        RollbackAndReleaseCurrentSubTransaction();
-        MemoryContextSwitchTo(cxt);
-        CurrentResourceOwner = owner;
-    });
+    sx.close(keep && !failure);
     if (failure) std::rethrow_exception(failure);
-    return false;
+    return keep;
 }
 
 }  // namespace oc::pg
