@@ -437,17 +437,15 @@ Datum purge_coordination(FunctionCallInfo fcinfo) {
 int64_t purge_coordination_step(int64_t budget, Datum user) {
     (void)user;
     int max_rows = budget > INT32_MAX ? INT32_MAX : static_cast<int>(budget);
-    int key_s = guc_idempotency_ttl_s, event_s = guc_event_retention_s;
-    Datum key_ttl = pg_call([key_s]() -> Datum {
-        Interval *iv = static_cast<Interval *>(palloc0(sizeof(Interval)));
-        iv->time = static_cast<TimeOffset>(key_s) * USECS_PER_SEC;
-        return IntervalPGetDatum(iv);
-    });
-    Datum event_ttl = pg_call([event_s]() -> Datum {
-        Interval *iv = static_cast<Interval *>(palloc0(sizeof(Interval)));
-        iv->time = static_cast<TimeOffset>(event_s) * USECS_PER_SEC;
-        return IntervalPGetDatum(iv);
-    });
+    auto seconds = [](int s) -> Datum {
+        return pg_call([s]() -> Datum {
+            Interval *iv = static_cast<Interval *>(palloc0(sizeof(Interval)));
+            iv->time = static_cast<TimeOffset>(s) * USECS_PER_SEC;
+            return IntervalPGetDatum(iv);
+        });
+    };
+    Datum key_ttl = seconds(guc_idempotency_ttl_s);
+    Datum event_ttl = seconds(guc_event_retention_s);
     int64_t deleted = exec(S_purge_keys, {val(key_ttl), val(Int32GetDatum(max_rows))}).int8(0, 1);
     if (deleted < max_rows) {
         int rest = max_rows - static_cast<int>(deleted);
