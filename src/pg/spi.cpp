@@ -33,6 +33,21 @@ SPIPlanPtr Statement::plan() {
     return plan_;
 }
 
+void push_pinned_search_path() {
+    static OverrideSearchPath *path = nullptr;
+    if (path == nullptr) {
+        auto *p = static_cast<OverrideSearchPath *>(
+            MemoryContextAllocZero(TopMemoryContext, sizeof(OverrideSearchPath)));
+        p->schemas = NIL;
+        p->addCatalog = true;
+        p->addTemp = false;
+        path = p;
+    }
+    PushOverrideSearchPath(path);
+}
+
+void pop_pinned_search_path() { PopOverrideSearchPath(); }
+
 Rows exec(Statement &st, std::initializer_list<Arg> args, long limit) {
     if (static_cast<int>(args.size()) != st.nargs())
         throw core::Error(core::Code::Internal, "statement called with the wrong number of arguments",

@@ -8,21 +8,18 @@
 
 CREATE FUNCTION order_credit.default_ttl() RETURNS interval
     LANGUAGE c STABLE PARALLEL SAFE
-    SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'oc_default_ttl';
 COMMENT ON FUNCTION order_credit.default_ttl() IS
     'The current order_credit.default_ttl as an interval: the default expiry of holds and reservations.';
 
 CREATE FUNCTION order_credit.append_only() RETURNS trigger
     LANGUAGE c
-    SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'oc_append_only';
 COMMENT ON FUNCTION order_credit.append_only() IS
     'Trigger refusing UPDATE, DELETE and TRUNCATE on append-only tables (ledger, audit).';
 
 CREATE FUNCTION order_credit._guard_selftest(kind text) RETURNS int
     LANGUAGE c VOLATILE
-    SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'oc_guard_selftest';
 COMMENT ON FUNCTION order_credit._guard_selftest(text) IS
     'Test hook: raises a C++ exception or PostgreSQL error through the error boundary. Not for applications.';

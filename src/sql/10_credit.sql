@@ -133,7 +133,6 @@ CREATE FUNCTION order_credit.create_account(account text, credit_limit numeric,
                                             currency text DEFAULT NULL)
     RETURNS order_credit.account_status
     LANGUAGE c VOLATILE SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'oc_create_account';
 COMMENT ON FUNCTION order_credit.create_account(text, numeric, text) IS
     'Creates a credit line (limit >= 0). Repeating the call with the same arguments returns the account; other arguments raise OC009.';
@@ -141,7 +140,6 @@ COMMENT ON FUNCTION order_credit.create_account(text, numeric, text) IS
 CREATE FUNCTION order_credit.set_credit_limit(account text, credit_limit numeric)
     RETURNS order_credit.account_status
     LANGUAGE c VOLATILE SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'oc_set_credit_limit';
 COMMENT ON FUNCTION order_credit.set_credit_limit(text, numeric) IS
     'Sets the credit limit (may go below what is in use: existing holds stay, new ones fail). Ledger kind limit.';
@@ -149,7 +147,6 @@ COMMENT ON FUNCTION order_credit.set_credit_limit(text, numeric) IS
 CREATE FUNCTION order_credit.block_account(account text, reason text)
     RETURNS order_credit.account_status
     LANGUAGE c VOLATILE SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'oc_block_account';
 COMMENT ON FUNCTION order_credit.block_account(text, text) IS
     'Blocks an account: new holds raise OC002; captures, releases and payments still work. Blocking a blocked account changes nothing.';
@@ -157,7 +154,6 @@ COMMENT ON FUNCTION order_credit.block_account(text, text) IS
 CREATE FUNCTION order_credit.unblock_account(account text)
     RETURNS order_credit.account_status
     LANGUAGE c VOLATILE SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'oc_unblock_account';
 COMMENT ON FUNCTION order_credit.unblock_account(text) IS
     'Unblocks an account. Unblocking an active account changes nothing.';
@@ -165,7 +161,6 @@ COMMENT ON FUNCTION order_credit.unblock_account(text) IS
 CREATE FUNCTION order_credit.credit_status(account text)
     RETURNS order_credit.account_status
     LANGUAGE c STABLE SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'oc_credit_status';
 COMMENT ON FUNCTION order_credit.credit_status(text) IS
     'Limit, posted, pending, available and status of an account; expired holds never count. OC003 if unknown.';
@@ -174,7 +169,6 @@ CREATE FUNCTION order_credit.reserve_credit(account text, amount numeric, order_
                                             expires_in interval DEFAULT order_credit.default_ttl())
     RETURNS order_credit.credit_hold
     LANGUAGE c VOLATILE SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'oc_reserve_credit';
 COMMENT ON FUNCTION order_credit.reserve_credit(text, numeric, text, interval) IS
     'Places a credit hold for order_ref (phase one). NULL expires_in: never expires. OC001 insufficient credit, OC002 blocked, OC003 unknown account, OC009 order_ref reused with other arguments, 55P03 lock wait over order_credit.lock_timeout.';
@@ -184,7 +178,6 @@ CREATE FUNCTION order_credit.try_reserve_credit(account text, amount numeric, or
     RETURNS TABLE (ok boolean, code text, message text, hold_id bigint,
                    available numeric, credit_limit numeric)
     LANGUAGE c VOLATILE SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'oc_try_reserve_credit';
 COMMENT ON FUNCTION order_credit.try_reserve_credit(text, numeric, text, interval) IS
     'Like reserve_credit, but reports OC001-OC011 and lock timeouts as ok = false with the code name instead of raising. Invalid input still raises.';
@@ -192,7 +185,6 @@ COMMENT ON FUNCTION order_credit.try_reserve_credit(text, numeric, text, interva
 CREATE FUNCTION order_credit.capture_credit(order_ref text, amount numeric DEFAULT NULL)
     RETURNS order_credit.credit_hold
     LANGUAGE c VOLATILE SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'oc_capture_credit';
 COMMENT ON FUNCTION order_credit.capture_credit(text, numeric) IS
     'Captures a pending hold (phase two): pending -> posted. A smaller amount captures part and releases the rest. OC006 unknown, OC007 voided/reversed, OC008 expired.';
@@ -200,7 +192,6 @@ COMMENT ON FUNCTION order_credit.capture_credit(text, numeric) IS
 CREATE FUNCTION order_credit.release_credit(order_ref text, reason text DEFAULT NULL)
     RETURNS order_credit.credit_hold
     LANGUAGE c VOLATILE SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'oc_release_credit';
 COMMENT ON FUNCTION order_credit.release_credit(text, text) IS
     'Releases a hold: pending -> voided, captured -> reversed (the debt is cancelled). Releasing a released hold changes nothing.';
@@ -208,7 +199,6 @@ COMMENT ON FUNCTION order_credit.release_credit(text, text) IS
 CREATE FUNCTION order_credit.record_payment(account text, amount numeric, payment_ref text)
     RETURNS order_credit.account_status
     LANGUAGE c VOLATILE SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'oc_record_payment';
 COMMENT ON FUNCTION order_credit.record_payment(text, numeric, text) IS
     'Records a payment that reduces posted; idempotent on (account, payment_ref). A payment above the debt raises 22023.';

@@ -124,7 +124,6 @@ COMMENT ON VIEW order_credit.active_reservations IS
 CREATE FUNCTION order_credit.set_stock(sku text, on_hand bigint, buckets int DEFAULT 1)
     RETURNS order_credit.stock_status
     LANGUAGE c VOLATILE SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'oc_set_stock';
 COMMENT ON FUNCTION order_credit.set_stock(text, bigint, int) IS
     'Creates an item or sets its on_hand level (audited as kind set). buckets > 1 stripes a hot item over that many rows; changing the count keeps every unit and every live reservation. OC004 when on_hand would go below what is reserved.';
@@ -132,7 +131,6 @@ COMMENT ON FUNCTION order_credit.set_stock(text, bigint, int) IS
 CREATE FUNCTION order_credit.adjust_stock(sku text, delta bigint, reason text)
     RETURNS order_credit.stock_status
     LANGUAGE c VOLATILE SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'oc_adjust_stock';
 COMMENT ON FUNCTION order_credit.adjust_stock(text, bigint, text) IS
     'Receipts, returns (delta > 0) and shrinkage (delta < 0), audited with the reason. OC004 when available would go below zero, OC005 unknown SKU.';
@@ -140,7 +138,6 @@ COMMENT ON FUNCTION order_credit.adjust_stock(text, bigint, text) IS
 CREATE FUNCTION order_credit.stock_status(sku text)
     RETURNS order_credit.stock_status
     LANGUAGE c STABLE SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'oc_stock_status';
 COMMENT ON FUNCTION order_credit.stock_status(text) IS
     'on_hand, reserved, available and bucket count of an item, summed over its buckets; expired reservations never count. OC005 if unknown.';
@@ -149,7 +146,6 @@ CREATE FUNCTION order_credit.reserve_stock(sku text, quantity bigint, order_ref 
                                            expires_in interval DEFAULT order_credit.default_ttl())
     RETURNS order_credit.stock_reservation
     LANGUAGE c VOLATILE SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'oc_reserve_stock';
 COMMENT ON FUNCTION order_credit.reserve_stock(text, bigint, text, interval) IS
     'Reserves quantity units of sku for order_ref. NULL expires_in: never expires. Idempotent on (order_ref, sku). OC004 insufficient stock, OC005 unknown SKU, OC009 same (order_ref, sku) with other arguments, 55P03 lock wait over order_credit.lock_timeout.';
@@ -158,7 +154,6 @@ CREATE FUNCTION order_credit.reserve_stock(items jsonb, order_ref text,
                                            expires_in interval DEFAULT order_credit.default_ttl())
     RETURNS SETOF order_credit.stock_reservation
     LANGUAGE c VOLATILE SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'oc_reserve_stock_items';
 COMMENT ON FUNCTION order_credit.reserve_stock(jsonb, text, interval) IS
     'Reserves every item of [{"sku": ..., "quantity": ...}, ...] for order_ref, all or nothing, locking rows in sku order (no deadlock whatever the listed order). Duplicate SKUs and malformed elements raise 22023 naming the element. Returns one row per SKU, in sku order.';
@@ -167,7 +162,6 @@ CREATE FUNCTION order_credit.try_reserve_stock(sku text, quantity bigint, order_
                                                expires_in interval DEFAULT order_credit.default_ttl())
     RETURNS TABLE (ok boolean, code text, message text, reservation_id bigint, available bigint)
     LANGUAGE c VOLATILE SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'oc_try_reserve_stock';
 COMMENT ON FUNCTION order_credit.try_reserve_stock(text, bigint, text, interval) IS
     'Like reserve_stock, but reports OC001-OC011 and lock timeouts as ok = false with the code name instead of raising. Invalid input still raises.';
@@ -175,7 +169,6 @@ COMMENT ON FUNCTION order_credit.try_reserve_stock(text, bigint, text, interval)
 CREATE FUNCTION order_credit.commit_stock(order_ref text)
     RETURNS SETOF order_credit.stock_reservation
     LANGUAGE c VOLATILE SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'oc_commit_stock';
 COMMENT ON FUNCTION order_credit.commit_stock(text) IS
     'Sale: commits every reservation of order_ref (on_hand and reserved drop, audited as kind sale). Committing again changes nothing. OC006 no reservation, OC007 released, OC008 expired.';
@@ -183,7 +176,6 @@ COMMENT ON FUNCTION order_credit.commit_stock(text) IS
 CREATE FUNCTION order_credit.release_stock(order_ref text, reason text DEFAULT NULL)
     RETURNS SETOF order_credit.stock_reservation
     LANGUAGE c VOLATILE SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'oc_release_stock';
 COMMENT ON FUNCTION order_credit.release_stock(text, text) IS
     'Releases every active reservation of order_ref (units back to available); a reservation past expiry is marked expired. Releasing again changes nothing. OC006 no reservation, OC007 committed.';

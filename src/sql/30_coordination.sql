@@ -58,7 +58,6 @@ CREATE FUNCTION order_credit.idempotency_begin(key text, fingerprint text,
     RETURNS TABLE (state text, response jsonb, response_code int,
                    recovery_point text, retry_after interval)
     LANGUAGE c VOLATILE SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'oc_idempotency_begin';
 COMMENT ON FUNCTION order_credit.idempotency_begin(text, text, interval, boolean) IS
     'Starts (new), replays (replay: stored response and code), refuses (in_progress: another transaction or live lease holds the key; retry_after when a lease is known) or resumes (resume: a lease lapsed; recovery_point) an idempotent request. Same key, other fingerprint: OC009. wait = true waits (order_credit.lock_timeout, then 55P03) for the holding transaction instead of answering in_progress.';
@@ -66,7 +65,6 @@ COMMENT ON FUNCTION order_credit.idempotency_begin(text, text, interval, boolean
 CREATE FUNCTION order_credit.idempotency_checkpoint(key text, recovery_point text)
     RETURNS void
     LANGUAGE c VOLATILE SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'oc_idempotency_checkpoint';
 COMMENT ON FUNCTION order_credit.idempotency_checkpoint(text, text) IS
     'Records how far an in-progress request got (returned as recovery_point by a later resume) and renews its lease by the lease given to begin. OC006 unknown key, OC007 already completed.';
@@ -75,7 +73,6 @@ CREATE FUNCTION order_credit.idempotency_complete(key text, response jsonb,
                                                   response_code int DEFAULT 200)
     RETURNS void
     LANGUAGE c VOLATILE SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'oc_idempotency_complete';
 COMMENT ON FUNCTION order_credit.idempotency_complete(text, jsonb, int) IS
     'Stores the response of an in-progress key; every later begin replays it. Completing again with the same response changes nothing; another response raises OC009. OC006 if the key was never begun. response_code 100..599.';
@@ -87,7 +84,6 @@ COMMENT ON FUNCTION order_credit.idempotency_complete(text, jsonb, int) IS
 CREATE FUNCTION order_credit.lock(key text, timeout interval DEFAULT NULL)
     RETURNS void
     LANGUAGE c VOLATILE
-    SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'oc_lock';
 COMMENT ON FUNCTION order_credit.lock(text, interval) IS
     'Takes a transaction-scoped exclusive lock named key, in the extension''s own advisory-lock space (pg_locks: classid/objid = hashtextextended(key, 20291) high/low 32 bits, objsubid = 20291). Waits at most timeout (NULL: order_credit.lock_timeout), then 55P03.';
@@ -95,7 +91,6 @@ COMMENT ON FUNCTION order_credit.lock(text, interval) IS
 CREATE FUNCTION order_credit.try_lock(key text)
     RETURNS boolean
     LANGUAGE c VOLATILE
-    SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'oc_try_lock';
 COMMENT ON FUNCTION order_credit.try_lock(text) IS
     'Like lock(key) but never waits: false when another transaction holds the lock.';
@@ -107,7 +102,6 @@ COMMENT ON FUNCTION order_credit.try_lock(text) IS
 CREATE FUNCTION order_credit.acquire_lease(key text, owner text, ttl interval)
     RETURNS bigint
     LANGUAGE c VOLATILE SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'oc_acquire_lease';
 COMMENT ON FUNCTION order_credit.acquire_lease(text, text, interval) IS
     'Acquires the lease key for owner until the database clock passes now + ttl and returns its fencing token (larger than every token issued before for key); NULL while another owner holds a live lease. The same owner acquiring its live lease again gets its current token, unchanged.';
@@ -115,7 +109,6 @@ COMMENT ON FUNCTION order_credit.acquire_lease(text, text, interval) IS
 CREATE FUNCTION order_credit.renew_lease(key text, owner text, token bigint, ttl interval)
     RETURNS boolean
     LANGUAGE c VOLATILE SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'oc_renew_lease';
 COMMENT ON FUNCTION order_credit.renew_lease(text, text, bigint, interval) IS
     'Extends the lease to now + ttl when owner still holds it with token (also after it lapsed, as long as nobody acquired it since); false otherwise.';
@@ -123,7 +116,6 @@ COMMENT ON FUNCTION order_credit.renew_lease(text, text, bigint, interval) IS
 CREATE FUNCTION order_credit.release_lease(key text, owner text, token bigint)
     RETURNS boolean
     LANGUAGE c VOLATILE SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'oc_release_lease';
 COMMENT ON FUNCTION order_credit.release_lease(text, text, bigint) IS
     'Frees the lease when owner holds it with token; false otherwise (already released, or acquired by someone else since). The token is never reused.';
@@ -131,7 +123,6 @@ COMMENT ON FUNCTION order_credit.release_lease(text, text, bigint) IS
 CREATE FUNCTION order_credit.check_fence(key text, token bigint)
     RETURNS void
     LANGUAGE c VOLATILE SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'oc_check_fence';
 COMMENT ON FUNCTION order_credit.check_fence(text, bigint) IS
     'Raises OC011 unless token is the newest fencing token of lease key (OC006 if the key never had a lease). Share-locks the lease row until the transaction ends, so no newer token can be issued before the caller''s fenced writes commit.';
@@ -143,7 +134,6 @@ COMMENT ON FUNCTION order_credit.check_fence(text, bigint) IS
 CREATE FUNCTION order_credit.process_once(source text, event_id text)
     RETURNS boolean
     LANGUAGE c VOLATILE SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'oc_process_once';
 COMMENT ON FUNCTION order_credit.process_once(text, text) IS
     'True the first time (source, event_id) is seen, false afterwards; atomic with the caller''s transaction (a rollback makes the event unprocessed again). A concurrent duplicate waits for the first transaction (order_credit.lock_timeout), then answers false, or true if the first rolled back.';
@@ -155,7 +145,6 @@ COMMENT ON FUNCTION order_credit.process_once(text, text) IS
 CREATE FUNCTION order_credit._purge_coordination(max_rows int)
     RETURNS bigint
     LANGUAGE c VOLATILE SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'oc_purge_coordination';
 COMMENT ON FUNCTION order_credit._purge_coordination(int) IS
     'Deletes at most max_rows rows: idempotency keys created more than order_credit.idempotency_ttl ago (unless their lease is live), then events processed more than order_credit.event_retention ago. Skips rows locked by others. Returns the number deleted. Called by expire_due().';

@@ -49,7 +49,6 @@ CREATE FUNCTION order_credit.place_order(order_ref text, items jsonb, account te
                                          expires_in interval DEFAULT order_credit.default_ttl())
     RETURNS order_credit.order_status
     LANGUAGE c VOLATILE SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'oc_place_order';
 COMMENT ON FUNCTION order_credit.place_order(text, jsonb, text, interval) IS
     'Places an order: reserves every item and, with an account, credit for sum(quantity * unit_price); all or nothing. items: [{"sku","quantity","unit_price"}], each SKU once.';
@@ -57,7 +56,6 @@ COMMENT ON FUNCTION order_credit.place_order(text, jsonb, text, interval) IS
 CREATE FUNCTION order_credit.confirm_order(order_ref text, payment_ref text DEFAULT NULL)
     RETURNS order_credit.order_status
     LANGUAGE c VOLATILE SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'oc_confirm_order';
 COMMENT ON FUNCTION order_credit.confirm_order(text, text) IS
     'pending -> paid: commits the stock (a sale) and captures the credit. OC008 once expired, OC007 if cancelled; confirming a paid order again returns it.';
@@ -65,7 +63,6 @@ COMMENT ON FUNCTION order_credit.confirm_order(text, text) IS
 CREATE FUNCTION order_credit.set_order_status(order_ref text, status text)
     RETURNS order_credit.order_status
     LANGUAGE c VOLATILE SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'oc_set_order_status';
 COMMENT ON FUNCTION order_credit.set_order_status(text, text) IS
     'paid -> processing -> shipped -> delivered, one step at a time (OC007 otherwise); setting the current status again changes nothing.';
@@ -73,7 +70,6 @@ COMMENT ON FUNCTION order_credit.set_order_status(text, text) IS
 CREATE FUNCTION order_credit.cancel_order(order_ref text, reason text DEFAULT NULL)
     RETURNS order_credit.order_status
     LANGUAGE c VOLATILE SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'oc_cancel_order';
 COMMENT ON FUNCTION order_credit.cancel_order(text, text) IS
     'Cancels a pending (releases stock, voids credit), paid or processing order (restocks, reverses credit). OC007 from other states.';
@@ -81,7 +77,6 @@ COMMENT ON FUNCTION order_credit.cancel_order(text, text) IS
 CREATE FUNCTION order_credit.order_status(order_ref text)
     RETURNS order_credit.order_status
     LANGUAGE c STABLE SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'oc_order_status';
 COMMENT ON FUNCTION order_credit.order_status(text) IS
     'The order as it stands; a pending order past expires_at reads expired. OC006 if unknown.';

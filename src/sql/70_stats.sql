@@ -6,7 +6,6 @@ CREATE FUNCTION order_credit._stats()
     RETURNS TABLE (operation text, outcome text, calls bigint, total_ms double precision,
                    max_ms double precision, lock_wait_ms double precision)
     LANGUAGE c VOLATILE
-    SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'oc_stats';
 COMMENT ON FUNCTION order_credit._stats() IS
     'Reads the shared-memory counters behind order_credit.stats.';
@@ -19,7 +18,6 @@ COMMENT ON VIEW order_credit.stats IS
 
 CREATE FUNCTION order_credit.stats_reset() RETURNS void
     LANGUAGE c VOLATILE
-    SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'oc_stats_reset';
 COMMENT ON FUNCTION order_credit.stats_reset() IS
     'Zeroes every counter of order_credit.stats.';

@@ -7,7 +7,6 @@
 CREATE FUNCTION order_credit.expire_due(max_rows int DEFAULT 10000)
     RETURNS bigint
     LANGUAGE c VOLATILE SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'oc_expire_due';
 COMMENT ON FUNCTION order_credit.expire_due(int) IS
     'Marks at most max_rows due credit holds, stock reservations and pending orders expired and gives their credit and units back, then purges idempotency keys and events past their retention; returns how many rows it changed. Never waits for a row lock: rows a live transaction holds are skipped and taken next time. Safe from several sessions at once.';

@@ -2,7 +2,7 @@
 -- search_path hijacking. Roles are created inside the transaction and vanish
 -- with its ROLLBACK.
 BEGIN;
-SELECT plan(55);
+SELECT plan(59);
 
 CREATE ROLE app_user;
 CREATE ROLE admin_user;
@@ -130,6 +130,7 @@ SELECT is((SELECT count(*)::int FROM order_credit.ledger WHERE reason = 'edited'
 -- under the evil path and checked afterwards with a normal path (pgTAP's own
 -- functions do not pin search_path).
 DO $$ BEGIN EXECUTE format('GRANT CREATE ON DATABASE %I TO app_user', current_database()); END $$;
+SELECT order_credit.set_stock('tap-sku', 3);
 SET LOCAL ROLE app_user;
 CREATE SCHEMA evil;
 CREATE FUNCTION evil.bad_add(numeric, numeric) RETURNS numeric LANGUAGE sql AS 'SELECT $1 OPERATOR(pg_catalog.-) $2';
@@ -152,6 +153,14 @@ CREATE TABLE evil.accounts (account text, credit_limit numeric, posted numeric, 
 INSERT INTO evil.accounts VALUES ('tap-acct', 1e12, 0, 0, 'active');
 CREATE TABLE evil.holds (order_ref text, account text, amount numeric, status text);
 CREATE TABLE evil.ledger (account text, kind text, amount numeric);
+-- Look-alikes for the other areas: bigint comparisons that always pass
+-- (an unpinned stock check would oversell) and tables named like ours.
+CREATE FUNCTION evil.bad_ge8(bigint, bigint) RETURNS boolean LANGUAGE sql AS 'SELECT true';
+CREATE OPERATOR evil.>= (LEFTARG = bigint, RIGHTARG = bigint, FUNCTION = evil.bad_ge8);
+CREATE TABLE evil.stock_buckets (sku text, bucket int, on_hand bigint, reserved bigint);
+CREATE TABLE evil.reservations (order_ref text, sku text, quantity bigint, status text);
+CREATE TABLE evil.processed_events (source text, event_id text);
+CREATE TABLE evil.orders (order_ref text, status text);
 
 SET LOCAL search_path = evil, pg_catalog, public;
 -- Controls: on this path the look-alikes really win for unpinned SQL.
@@ -163,6 +172,17 @@ CREATE TEMP TABLE hijack_reserve AS
 CREATE TEMP TABLE hijack_try AS
     SELECT * FROM order_credit.try_reserve_credit('tap-acct', 1000000, 'evil-2');
 CREATE TEMP TABLE hijack_status AS SELECT * FROM order_credit.credit_status('tap-acct');
+-- The C functions of the other areas (each pins its search path in code).
+CREATE TEMP TABLE hijack_stock AS
+    SELECT * FROM order_credit.reserve_stock('tap-sku', 2, 'evil-s1', interval '1 hour');
+CREATE TEMP TABLE hijack_stock_over AS
+    SELECT * FROM order_credit.try_reserve_stock('tap-sku', 2, 'evil-s2', interval '1 hour');
+CREATE TEMP TABLE hijack_once AS
+    SELECT order_credit.process_once('tap', 'evil-e1') AS first;
+INSERT INTO hijack_once SELECT order_credit.process_once('tap', 'evil-e1');
+CREATE TEMP TABLE hijack_order AS
+    SELECT * FROM order_credit.place_order('evil-o1', '[{"sku": "tap-sku", "quantity": 1, "unit_price": 5}]',
+                                           NULL, interval '1 hour');
 -- The contract's own search_path example too (evil ahead of public only).
 SET LOCAL search_path = evil, public;
 CREATE TEMP TABLE hijack_capture AS SELECT * FROM order_credit.capture_credit('evil-1', 120);
@@ -193,8 +213,20 @@ SELECT results_eq(
     $$SELECT credit_limit, posted, pending, available FROM order_credit.credit_status('tap-acct')$$,
     $$VALUES (2000::numeric, 120::numeric, 100::numeric, 1780::numeric)$$,
     'balances afterwards: posted 120, pending 100 (app-1)');
+SELECT results_eq($$SELECT quantity, status, available FROM hijack_stock$$,
+                  $$VALUES (2::bigint, 'active'::text, 1::bigint)$$,
+                  'under the evil search_path reserve_stock reserves 2 of 3 on the real item');
+SELECT results_eq($$SELECT ok, code, available FROM hijack_stock_over$$,
+                  $$VALUES (false, 'insufficient_stock'::text, 1::bigint)$$,
+                  'under the evil search_path try_reserve_stock still refuses 2 when 1 is left');
+SELECT results_eq($$SELECT first FROM hijack_once$$, $$VALUES (true), (false)$$,
+                  'under the evil search_path process_once answers true, then false');
+SELECT results_eq($$SELECT status, amount FROM hijack_order$$, $$VALUES ('pending'::text, 5::numeric)$$,
+                  'under the evil search_path place_order takes the last unit');
 SELECT is_empty($$SELECT * FROM order_credit.verify()$$, 'verify() finds no violation after the hijack attempts');
-SELECT is((SELECT count(*)::int FROM evil.ledger) + (SELECT count(*)::int FROM evil.holds), 0,
+SELECT is((SELECT count(*)::int FROM evil.ledger) + (SELECT count(*)::int FROM evil.holds)
+           + (SELECT count(*)::int FROM evil.stock_buckets) + (SELECT count(*)::int FROM evil.reservations)
+           + (SELECT count(*)::int FROM evil.processed_events) + (SELECT count(*)::int FROM evil.orders), 0,
           'nothing was written to the look-alike tables');
 
 SELECT * FROM finish();
