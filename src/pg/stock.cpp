@@ -71,34 +71,70 @@ Statement S_expire_sku_due(
     "SELECT count(*) FROM exp",
     {TEXTOID});
 
-// The fast path: one bucket with enough units that no one else holds,
-// starting at a per-call offset so concurrent buyers spread over the
-// buckets. Returns a stock_reservation row, or nothing.
-Statement S_fast_reserve(
-    "WITH pick AS MATERIALIZED ("
-    "    SELECT b.bucket FROM order_credit.stock_buckets b "
-    "     WHERE b.sku = $1 AND b.on_hand - b.reserved >= $2 "
-    "     ORDER BY (b.bucket + $5) % (SELECT i.buckets FROM order_credit.items i WHERE i.sku = $1), "
-    "              b.bucket "
-    "     LIMIT 1 FOR NO KEY UPDATE SKIP LOCKED), "
-    "u AS ("
+// What a reservation starts from: the item's bucket count (no row: OC005)
+// and this order_ref's reservation of the SKU, if any (a replay).
+Statement S_res_probe(
+    "SELECT i.buckets, r.quantity, r.status, coalesce(r.expires_at <= statement_timestamp(), false), "
+    "       r.expires_in IS NOT DISTINCT FROM $3, r.reservation_id IS NOT NULL "
+    "  FROM order_credit.items i "
+    "  LEFT JOIN order_credit.reservations r ON r.order_ref = $1 AND r.sku = i.sku "
+    " WHERE i.sku = $2",
+    {TEXTOID, TEXTOID, INTERVALOID});
+
+// Units of the SKU held by active reservations already past their expiry:
+// they count as available for every reader.
+#define OC_DUE_UNITS                                                                      \
+    "(SELECT coalesce(sum(x.quantity), 0) FROM order_credit.reservations x "               \
+    "  WHERE x.sku = $1 AND x.status = 'active' AND x.expires_at <= statement_timestamp())::bigint"
+
+// The reservation row and the stock_reservation result of a placed part.
+#define OC_INSERT_RESERVATION                                                             \
+    "r AS ("                                                                               \
+    "    INSERT INTO order_credit.reservations (order_ref, sku, quantity, part_buckets, "   \
+    "                                           part_qty, expires_in, expires_at) "         \
+    "    SELECT $3, $1, $2, ARRAY[u.bucket], ARRAY[$2::bigint], $4, statement_timestamp() + $4 " \
+    "      FROM u RETURNING reservation_id, sku, order_ref, quantity, status, expires_at) "
+
+// An item of one bucket: a guarded UPDATE of that bucket, which waits for a
+// concurrent buyer's row lock (at most lock_timeout). If the guard fails
+// (not enough units) the bucket stays locked by us, which is harmless: the
+// slow path locks exactly that bucket first (canonical order), expires due
+// reservations and decides. So no subtransaction is needed here.
+Statement S_reserve_single(
+    "WITH u AS ("
     "    UPDATE order_credit.stock_buckets s SET reserved = s.reserved + $2, "
     "           updated_at = statement_timestamp() "
-    "      FROM pick WHERE s.sku = $1 AND s.bucket = pick.bucket AND s.on_hand - s.reserved >= $2 "
-    "    RETURNING s.bucket), "
-    "r AS ("
-    "    INSERT INTO order_credit.reservations (order_ref, sku, quantity, part_buckets, part_qty, "
-    "                                           expires_in, expires_at) "
-    "    SELECT $3, $1, $2, ARRAY[u.bucket], ARRAY[$2::bigint], $4, statement_timestamp() + $4 FROM u "
-    "    RETURNING reservation_id, sku, order_ref, quantity, status, expires_at) "
+    "     WHERE s.sku = $1 AND s.bucket = 0 AND s.on_hand - s.reserved >= $2 "
+    "    RETURNING s.bucket, s.on_hand - s.reserved AS free), "
+    OC_INSERT_RESERVATION
     "SELECT r.reservation_id, r.sku, r.order_ref, r.quantity, r.status, r.expires_at, "
-    "       (SELECT sum(s.on_hand - s.reserved) FROM order_credit.stock_buckets s "
-    "         WHERE s.sku = $1)::bigint - $2 "
-    "       + (SELECT coalesce(sum(x.quantity), 0) FROM order_credit.reservations x "
-    "           WHERE x.sku = $1 AND x.status = 'active' "
-    "             AND x.expires_at <= statement_timestamp())::bigint "
-    "  FROM r",
-    {TEXTOID, INT8OID, TEXTOID, INTERVALOID, INT4OID});
+    "       u.free + " OC_DUE_UNITS " FROM r, u",
+    {TEXTOID, INT8OID, TEXTOID, INTERVALOID});
+
+// A striped item ($6 buckets): one bucket with enough units, starting at a
+// per-call offset ($5) so concurrent buyers spread over the buckets. The
+// `wait` variant waits for that bucket's lock; the other skips buckets that
+// someone holds. Both run in a subtransaction that is rolled back when they
+// place nothing (see reserve_one), which drops any lock they took.
+#define OC_STRIPED_RESERVE(LOCKING)                                                       \
+    "WITH pick AS MATERIALIZED ("                                                           \
+    "    SELECT b.bucket FROM order_credit.stock_buckets b "                                \
+    "     WHERE b.sku = $1 AND b.on_hand - b.reserved >= $2 "                               \
+    "     ORDER BY (b.bucket + $5) % $6, b.bucket LIMIT 1 " LOCKING "), "                   \
+    "u AS ("                                                                                \
+    "    UPDATE order_credit.stock_buckets s SET reserved = s.reserved + $2, "              \
+    "           updated_at = statement_timestamp() "                                        \
+    "      FROM pick WHERE s.sku = $1 AND s.bucket = pick.bucket "                          \
+    "       AND s.on_hand - s.reserved >= $2 RETURNING s.bucket), "                         \
+    OC_INSERT_RESERVATION                                                                   \
+    "SELECT r.reservation_id, r.sku, r.order_ref, r.quantity, r.status, r.expires_at, "    \
+    "       (SELECT sum(s.on_hand - s.reserved) FROM order_credit.stock_buckets s "         \
+    "         WHERE s.sku = $1)::bigint - $2 + " OC_DUE_UNITS " FROM r"
+Statement S_striped_skip(OC_STRIPED_RESERVE("FOR NO KEY UPDATE SKIP LOCKED"),
+                         {TEXTOID, INT8OID, TEXTOID, INTERVALOID, INT4OID, INT4OID});
+Statement S_striped_wait(OC_STRIPED_RESERVE(""),
+                         {TEXTOID, INT8OID, TEXTOID, INTERVALOID, INT4OID, INT4OID},
+                         Statement::kLocks);
 
 // The slow path's write, with every bucket locked: the planned parts.
 Statement S_alloc(
@@ -114,12 +150,6 @@ Statement S_alloc(
     " WHERE (SELECT count(*) FROM u) = cardinality($4) "
     "RETURNING reservation_id",
     {TEXTOID, INT8OID, TEXTOID, INT4ARRAYOID, INT8ARRAYOID, INTERVALOID});
-
-Statement S_res_get(
-    "SELECT quantity, status, coalesce(expires_at <= statement_timestamp(), false), "
-    "       expires_in IS NOT DISTINCT FROM $3 "
-    "  FROM order_credit.reservations WHERE order_ref = $1 AND sku = $2",
-    {TEXTOID, TEXTOID, INTERVALOID});
 
 // Reservations as callers see them (stock_reservation), sku order.
 #define OC_RES_RESULT                                                                         \
@@ -209,40 +239,39 @@ Statement S_audit(
     "VALUES ($1, $2, $3, $4, $5, $6, $7)",
     {TEXTOID, TEXTOID, INT8OID, INT8OID, INT4OID, TEXTOID, TEXTOID});
 
-// expire_due's stock step.
-Statement S_due_skus(
-    "SELECT DISTINCT d.sku FROM ("
-    "    SELECT sku FROM order_credit.reservations "
-    "     WHERE status = 'active' AND expires_at <= statement_timestamp() "
-    "     ORDER BY expires_at LIMIT $1) d ORDER BY 1",
-    {INT8OID});
-
-// Locks the SKU's free buckets (SKIP LOCKED), then at most $2 due
-// reservations whose parts all lie in those buckets (SKIP LOCKED), and
-// expires them.
-Statement S_expire_sku_batch(
-    "WITH lb AS MATERIALIZED ("
-    "    SELECT bucket FROM order_credit.stock_buckets WHERE sku = $1 "
-    "     ORDER BY bucket FOR NO KEY UPDATE SKIP LOCKED), "
-    "la AS MATERIALIZED (SELECT coalesce(array_agg(bucket), '{}') AS bs FROM lb), "
-    "cand AS MATERIALIZED ("
-    "    SELECT r.reservation_id FROM order_credit.reservations r, la "
-    "     WHERE r.sku = $1 AND r.status = 'active' AND r.expires_at <= statement_timestamp() "
-    "       AND r.part_buckets <@ la.bs "
-    "     ORDER BY r.expires_at LIMIT $2 FOR UPDATE OF r SKIP LOCKED), "
+// expire_due's stock step, one statement for the whole batch: the $1
+// earliest due reservations, the buckets of their SKUs that no one holds
+// (locked in (sku, bucket) order with SKIP LOCKED: never waits), then the due
+// reservations whose parts all lie in buckets we hold are expired and their
+// units given back. The reservation rows are updated without a wait: any
+// other writer of a reservation (commit_stock, release_stock) holds every
+// bucket of its SKU while it does, and we hold the ones that matter. A row
+// skipped now (a bucket was busy) is taken by a later call.
+Statement S_expire_stock_batch(
+    "WITH due AS MATERIALIZED ("
+    "    SELECT r.reservation_id, r.sku FROM order_credit.reservations r "
+    "     WHERE r.status = 'active' AND r.expires_at <= statement_timestamp() "
+    "     ORDER BY r.expires_at LIMIT $1), "
+    "lb AS MATERIALIZED ("
+    "    SELECT s.sku, s.bucket FROM order_credit.stock_buckets s "
+    "     WHERE s.sku IN (SELECT d.sku FROM due d) "
+    "     ORDER BY s.sku, s.bucket FOR NO KEY UPDATE SKIP LOCKED), "
+    "la AS MATERIALIZED (SELECT lb.sku, array_agg(lb.bucket) AS bs FROM lb GROUP BY lb.sku), "
     "exp AS ("
     "    UPDATE order_credit.reservations r SET status = 'expired', reason = 'expired', "
     "           updated_at = statement_timestamp() "
-    "      FROM cand WHERE r.reservation_id = cand.reservation_id AND r.status = 'active' "
-    "    RETURNING r.part_buckets, r.part_qty), "
-    "parts AS (SELECT p.b, sum(p.q) AS q FROM exp, unnest(exp.part_buckets, exp.part_qty) AS p(b, q) "
-    "           GROUP BY p.b), "
+    "      FROM due JOIN la ON la.sku = due.sku "
+    "     WHERE r.reservation_id = due.reservation_id AND r.status = 'active' "
+    "       AND r.expires_at <= statement_timestamp() AND r.part_buckets <@ la.bs "
+    "    RETURNING r.sku, r.part_buckets, r.part_qty), "
+    "parts AS (SELECT exp.sku, p.b, sum(p.q) AS q "
+    "            FROM exp, unnest(exp.part_buckets, exp.part_qty) AS p(b, q) GROUP BY 1, 2), "
     "upd AS ("
     "    UPDATE order_credit.stock_buckets s SET reserved = s.reserved - parts.q, "
     "           updated_at = statement_timestamp() "
-    "      FROM parts WHERE s.sku = $1 AND s.bucket = parts.b RETURNING 1) "
+    "      FROM parts WHERE s.sku = parts.sku AND s.bucket = parts.b RETURNING 1) "
     "SELECT count(*) FROM exp",
-    {TEXTOID, INT8OID});
+    {INT8OID});
 
 // ------------------------------------------------------------------ helpers
 
@@ -328,32 +357,51 @@ struct Ttl {
 
 // Reserves one SKU for order_ref (or recognises a replay). The caller holds
 // the order_ref handle lock. Returns the stock_reservation row as row 0.
+//
+// Buyers must never queue behind each other on a striped item, and no two
+// calls may deadlock. The rule that makes both hold: a call waits for bucket
+// locks only (a) for the single bucket of a one-bucket item, (b) for one
+// bucket of a striped item while holding no other bucket of that SKU, or
+// (c) for all buckets of the SKU in bucket order (the slow path), holding
+// at most bucket 0 of it before. Steps that may lock a bucket and then not
+// use it run in a subtransaction that is rolled back (READ COMMITTED keeps
+// the lock of a row that SKIP LOCKED or an UPDATE locked and then rejected
+// on recheck).
 Rows reserve_one(Datum order_ref_d, const std::string &order_ref, const ReserveItem &it,
                  const Ttl &ttl) {
-    Rows existing = exec(S_res_get, {val(order_ref_d), val(it.sku_d), ttl.arg()});
-    if (!existing.empty()) {
-        core::Reservation r{order_ref, it.sku, existing.int8(0, 1),
-                            core::parse_reservation_status(existing.text(0, 2)),
-                            existing.boolean(0, 3)};
-        core::check_reserve_replay(r, it.quantity, existing.boolean(0, 4));
+    Rows probe = exec(S_res_probe, {val(order_ref_d), val(it.sku_d), ttl.arg()});
+    if (probe.empty()) item_not_found(it.sku);
+    if (probe.boolean(0, 6)) {
+        core::Reservation r{order_ref, it.sku, probe.int8(0, 2),
+                            core::parse_reservation_status(probe.text(0, 3)),
+                            probe.boolean(0, 4)};
+        core::check_reserve_replay(r, it.quantity, probe.boolean(0, 5));
         return exec(S_res_result_one, {val(order_ref_d), val(it.sku_d)});
     }
-    int32 k = static_cast<int32>((static_cast<uint32>(MyProcPid) + spread_counter++) & 0x3fffffff);
+    int32 buckets = static_cast<int32>(probe.int8(0, 1));
     Datum q_d = Int64GetDatum(it.quantity);
-    // In READ COMMITTED, SKIP LOCKED may lock a bucket's newest version and
-    // then drop it on recheck (a concurrent buyer emptied it), keeping the
-    // lock. Holding such a stray lock while the slow path waits for buckets
-    // in order could deadlock, so a pick that places nothing is rolled back.
-    Rows fast(nullptr, 0);
-    bool placed_fast = keep_if([&] {
-        fast = exec(S_fast_reserve,
-                    {val(it.sku_d), val(q_d), val(order_ref_d), ttl.arg(), val(Int32GetDatum(k))});
-        return !fast.empty();
-    });
-    if (placed_fast) return fast;
+    if (buckets == 1) {
+        // (a). A re-stripe committed since the probe leaves bucket 0 in
+        // place, and holding bucket 0 before the slow path is in order.
+        Rows one = exec(S_reserve_single, {val(it.sku_d), val(q_d), val(order_ref_d), ttl.arg()});
+        if (!one.empty()) return one;
+    } else {
+        int32 k = static_cast<int32>((static_cast<uint32>(MyProcPid) + spread_counter++) &
+                                     0x3fffffff);
+        for (Statement *st : {&S_striped_skip, &S_striped_wait}) {  // then (b)
+            Rows placed(nullptr, 0);
+            bool ok = keep_if([&] {
+                placed = exec(*st, {val(it.sku_d), val(q_d), val(order_ref_d), ttl.arg(),
+                                    val(Int32GetDatum(k)), val(Int32GetDatum(buckets))});
+                return !placed.empty();
+            });
+            if (ok) return placed;
+        }
+    }
 
-    // Slow path: every bucket locked in order, due reservations expired,
-    // then the core's plan over exact levels (or OC004 with the numbers).
+    // (c) The slow path: every bucket locked in order, due reservations
+    // expired, then the core's plan over exact levels (or OC004 with the
+    // numbers).
     std::vector<core::BucketLevel> levels = lock_all_buckets(it.sku_d, it.sku);
     std::vector<core::Part> parts = core::plan_allocation(it.sku, levels, it.quantity);
     std::vector<int> pb;
@@ -706,16 +754,7 @@ Datum stock_status(FunctionCallInfo fcinfo) {
 
 int64_t expire_stock_step(int64_t budget, Datum user) {
     (void)user;
-    Rows s = exec(S_due_skus, {val(Int64GetDatum(budget))});
-    std::vector<std::string> skus;
-    for (uint64 i = 0; i < s.count(); ++i) skus.push_back(s.text(i, 1));
-    int64_t done = 0;
-    for (const auto &sku : skus) {
-        if (done >= budget) break;
-        Rows r = exec(S_expire_sku_batch, {val(text_datum(sku)), val(Int64GetDatum(budget - done))});
-        done += r.int8(0, 1);
-    }
-    return done;
+    return exec(S_expire_stock_batch, {val(Int64GetDatum(budget))}).int8(0, 1);
 }
 
 }  // namespace oc::pg

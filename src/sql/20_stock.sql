@@ -26,7 +26,12 @@ COMMENT ON TABLE order_credit.stock_buckets IS
 CREATE TABLE order_credit.reservations (
     reservation_id  bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     order_ref       text NOT NULL CHECK (char_length(order_ref) BETWEEN 1 AND 200),
-    sku             text NOT NULL REFERENCES order_credit.items (sku),
+    -- No foreign key to items on purpose: items are never deleted, every
+    -- reservation is written by reserve_stock after it read the item, and
+    -- verify() checks it (reservation_item). A foreign key would take a KEY
+    -- SHARE lock on the item row for every reservation, which on a hot item
+    -- turns into a MultiXact per buyer.
+    sku             text NOT NULL,
     quantity        bigint NOT NULL CHECK (quantity > 0),
     -- where the units came from: part_qty[i] units of bucket part_buckets[i]
     part_buckets    int[] NOT NULL,
@@ -222,6 +227,11 @@ AS $$
       CROSS JOIN LATERAL (SELECT count(*) AS n, max(bucket) AS hi FROM order_credit.stock_buckets
                            WHERE sku = i.sku) b
      WHERE b.n <> i.buckets OR b.hi <> i.buckets - 1
+    UNION ALL
+    -- Every reservation is of a known item.
+    SELECT 'reservation_item', r.order_ref || '/' || r.sku, 'no such item'
+      FROM order_credit.reservations r
+     WHERE NOT EXISTS (SELECT 1 FROM order_credit.items i WHERE i.sku = r.sku)
     UNION ALL
     -- A reservation's parts add up to its quantity, in distinct buckets.
     SELECT 'reservation_parts', r.order_ref || '/' || r.sku,
