@@ -111,30 +111,38 @@ Statement S_reserve_single(
     "       u.free + " OC_DUE_UNITS " FROM r, u",
     {TEXTOID, INT8OID, TEXTOID, INTERVALOID});
 
-// A striped item ($6 buckets): one bucket with enough units, starting at a
-// per-call offset ($5) so concurrent buyers spread over the buckets. The
-// `wait` variant waits for that bucket's lock; the other skips buckets that
-// someone holds. Both run in a subtransaction that is rolled back when they
-// place nothing (see reserve_one), which drops any lock they took.
-#define OC_STRIPED_RESERVE(LOCKING)                                                       \
-    "WITH pick AS MATERIALIZED ("                                                           \
-    "    SELECT b.bucket FROM order_credit.stock_buckets b "                                \
-    "     WHERE b.sku = $1 AND b.on_hand - b.reserved >= $2 "                               \
-    "     ORDER BY (b.bucket + $5) % $6, b.bucket LIMIT 1 " LOCKING "), "                   \
-    "u AS ("                                                                                \
-    "    UPDATE order_credit.stock_buckets s SET reserved = s.reserved + $2, "              \
-    "           updated_at = statement_timestamp() "                                        \
-    "      FROM pick WHERE s.sku = $1 AND s.bucket = pick.bucket "                          \
-    "       AND s.on_hand - s.reserved >= $2 RETURNING s.bucket), "                         \
-    OC_INSERT_RESERVATION                                                                   \
-    "SELECT r.reservation_id, r.sku, r.order_ref, r.quantity, r.status, r.expires_at, "    \
-    "       (SELECT sum(s.on_hand - s.reserved) FROM order_credit.stock_buckets s "         \
-    "         WHERE s.sku = $1)::bigint - $2 + " OC_DUE_UNITS " FROM r"
-Statement S_striped_skip(OC_STRIPED_RESERVE("FOR NO KEY UPDATE SKIP LOCKED"),
-                         {TEXTOID, INT8OID, TEXTOID, INTERVALOID, INT4OID, INT4OID});
-Statement S_striped_wait(OC_STRIPED_RESERVE(""),
-                         {TEXTOID, INT8OID, TEXTOID, INTERVALOID, INT4OID, INT4OID},
-                         Statement::kLocks);
+// A striped item ($6 buckets), in one statement: first a bucket with enough
+// units that no one holds (SKIP LOCKED), starting at a per-call offset ($5)
+// so concurrent buyers spread over the buckets; only if there is none, it
+// waits for the lock of ONE bucket, the first in the same order that had
+// enough units in the statement's snapshot (chosen before any lock is
+// taken, so exactly one row is waited for). The statement runs in a
+// subtransaction that is rolled back when it places nothing (see
+// reserve_one), which drops any lock it took.
+Statement S_reserve_striped(
+    "WITH free AS MATERIALIZED ("
+    "    SELECT b.bucket FROM order_credit.stock_buckets b "
+    "     WHERE b.sku = $1 AND b.on_hand - b.reserved >= $2 "
+    "     ORDER BY (b.bucket + $5) % $6, b.bucket LIMIT 1 FOR NO KEY UPDATE SKIP LOCKED), "
+    "busy AS MATERIALIZED ("
+    "    SELECT b.bucket FROM order_credit.stock_buckets b "
+    "     WHERE NOT EXISTS (SELECT 1 FROM free) AND b.sku = $1 "
+    "       AND b.bucket = (SELECT c.bucket FROM order_credit.stock_buckets c "
+    "                        WHERE c.sku = $1 AND c.on_hand - c.reserved >= $2 "
+    "                        ORDER BY (c.bucket + $5) % $6, c.bucket LIMIT 1) "
+    "       AND b.on_hand - b.reserved >= $2 "
+    "       FOR NO KEY UPDATE), "
+    "u AS ("
+    "    UPDATE order_credit.stock_buckets s SET reserved = s.reserved + $2, "
+    "           updated_at = statement_timestamp() "
+    "      FROM (SELECT bucket FROM free UNION ALL SELECT bucket FROM busy) pick "
+    "     WHERE s.sku = $1 AND s.bucket = pick.bucket AND s.on_hand - s.reserved >= $2 "
+    "    RETURNING s.bucket), "
+    OC_INSERT_RESERVATION
+    "SELECT r.reservation_id, r.sku, r.order_ref, r.quantity, r.status, r.expires_at, "
+    "       (SELECT sum(s.on_hand - s.reserved) FROM order_credit.stock_buckets s "
+    "         WHERE s.sku = $1)::bigint - $2 + " OC_DUE_UNITS " FROM r",
+    {TEXTOID, INT8OID, TEXTOID, INTERVALOID, INT4OID, INT4OID}, Statement::kLocks);
 
 // The slow path's write, with every bucket locked: the planned parts.
 Statement S_alloc(
@@ -388,15 +396,13 @@ Rows reserve_one(Datum order_ref_d, const std::string &order_ref, const ReserveI
     } else {
         int32 k = static_cast<int32>((static_cast<uint32>(MyProcPid) + spread_counter++) &
                                      0x3fffffff);
-        for (Statement *st : {&S_striped_skip, &S_striped_wait}) {  // then (b)
-            Rows placed(nullptr, 0);
-            bool ok = keep_if([&] {
-                placed = exec(*st, {val(it.sku_d), val(q_d), val(order_ref_d), ttl.arg(),
-                                    val(Int32GetDatum(k)), val(Int32GetDatum(buckets))});
-                return !placed.empty();
-            });
-            if (ok) return placed;
-        }
+        Rows placed(nullptr, 0);  // (b)
+        bool ok = keep_if([&] {
+            placed = exec(S_reserve_striped, {val(it.sku_d), val(q_d), val(order_ref_d), ttl.arg(),
+                                              val(Int32GetDatum(k)), val(Int32GetDatum(buckets))});
+            return !placed.empty();
+        });
+        if (ok) return placed;
     }
 
     // (c) The slow path: every bucket locked in order, due reservations

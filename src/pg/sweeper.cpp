@@ -100,8 +100,10 @@ void oc_sweeper_main(Datum arg) {
     bool warned_missing = false;
     int64 last = 0;
     for (;;) {
-        // A full batch means more may be due: go again at once.
-        if (last < guc_sweep_batch) {
+        // A batch that expired anything may have left more due (a full batch,
+        // or rows skipped because a buyer held their bucket): go again at
+        // once. Only a batch that found nothing waits for the interval.
+        if (last <= 0) {
             (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
                             guc_sweep_interval_ms, PG_WAIT_EXTENSION);
             ResetLatch(MyLatch);
