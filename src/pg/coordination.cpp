@@ -16,6 +16,10 @@
 #include "pg/expire.hpp"
 #include "pg/spi.hpp"
 
+extern "C" {
+#include "utils/tuplestore.h"
+}
+
 namespace oc::pg {
 namespace {
 
@@ -172,6 +176,49 @@ int64_t token_arg(const Args &args, int i) {
     return token;
 }
 
+// order_credit.lock_timeout as PostgreSQL's lock_timeout for one statement
+// that may wait on a row or transaction lock (process_once's ON CONFLICT
+// waits for a concurrent inserter). LockTimeoutScope does the same through
+// the GUC machinery (a GUC nest level, set_config_option, and AtEOXact_GUC,
+// which walks every GUC): measured at about 3.5 % of process_once's backend
+// CPU, paid on every call although a wait is rare. lock_timeout has no
+// assign hook and is read only when a lock wait starts (ProcSleep), so
+// assigning the variable for the statement and restoring it afterwards is
+// what the GUC machinery would do. The destructor restores it on every way
+// out: a PostgreSQL error (cancel, 55P03, ...) arrives here as a PgError
+// from pg_call and unwinds through it before guard() re-raises; nothing
+// between the assignment and the restore runs user code that could read
+// the setting (no triggers on the tables involved).
+class StatementLockTimeout {
+public:
+    StatementLockTimeout() : saved_(LockTimeout) { LockTimeout = guc_lock_timeout_ms; }
+    ~StatementLockTimeout() { LockTimeout = saved_; }
+    StatementLockTimeout(const StatementLockTimeout &) = delete;
+    StatementLockTimeout &operator=(const StatementLockTimeout &) = delete;
+
+private:
+    int saved_;
+};
+
+// The single row of idempotency_begin (RETURNS TABLE), materialized with the
+// executor's expected row type: no catalog lookup of the function's result
+// type on every call (get_call_result_type), unlike return_one_row.
+Datum begin_result(const Call &call, const Datum *values, const bool *nulls) {
+    FunctionCallInfo fcinfo = call.fcinfo;
+    pg_call([fcinfo, values, nulls] {
+        ReturnSetInfo *rs = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
+        bool expected = rs != nullptr && IsA(rs, ReturnSetInfo) && rs->expectedDesc != nullptr;
+        InitMaterializedSRF(fcinfo, expected ? MAT_SRF_USE_EXPECTED_DESC : 0);
+        rs = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
+        if (rs->setDesc->natts != 5)
+            elog(ERROR, "order_credit: idempotency_begin returns 5 columns, not %d",
+                 rs->setDesc->natts);
+        tuplestore_putvalues(rs->setResult, rs->setDesc, const_cast<Datum *>(values),
+                             const_cast<bool *>(nulls));
+    });
+    return Datum(0);
+}
+
 Datum datum_or_null(const Rows &r, uint64 row, int col, bool *isnull) {
     *isnull = r.is_null(row, col);
     return r.datum(row, col);
@@ -214,7 +261,7 @@ Datum idempotency_begin(FunctionCallInfo fcinfo) {
                 } else if (f.exists) {
                     values[4] = datum_or_null(r, 0, 7, &nulls[4]);
                 }
-                return return_one_row(call, values, nulls, 5);
+                return begin_result(call, values, nulls);
             }
         }
 
@@ -249,7 +296,7 @@ Datum idempotency_begin(FunctionCallInfo fcinfo) {
             }
         }
         values[0] = text_datum(std::string(core::to_string(s)));
-        return return_one_row(call, values, nulls, 5);
+        return begin_result(call, values, nulls);
     });
 }
 
@@ -406,13 +453,12 @@ Datum process_once(FunctionCallInfo fcinfo) {
         Args args(call.fcinfo);
         args.key(0, "source");
         args.key(1, "event_id");
-        LockTimeoutScope timeout;
         // ON CONFLICT waits for a concurrent inserter of the same event to
-        // end: false after its commit, our insert after its rollback.
+        // end (at most order_credit.lock_timeout): false after its commit,
+        // our insert after its rollback.
+        StatementLockTimeout timeout;
         Rows r = exec(S_event, {val(args.datum(0)), val(args.datum(1))});
-        bool first = !r.empty();
-        timeout.end();
-        return BoolGetDatum(first);
+        return BoolGetDatum(!r.empty());
     });
 }
 

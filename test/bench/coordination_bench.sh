@@ -2,8 +2,9 @@
 # Benchmark: process_once() and idempotency_begin() + idempotency_complete()
 # against plain SQL doing the same rows (INSERT ... ON CONFLICT DO NOTHING,
 # plus an UPDATE for the key) on tables of the same shape and indexes.
-# Own throwaway cluster, pgbench -n -M prepared, 10 s per run, 8 and 32
-# clients, a fresh random id per transaction. Prints TPS and ratios.
+# Own throwaway cluster, pgbench -n -M prepared, 10 s per side and round
+# (OC_BENCH_SECONDS), 3 rounds (OC_BENCH_ROUNDS), 8 and 32 clients, a fresh
+# random id per transaction. Prints TPS and ratios (medians over rounds).
 # Alone, exits non-zero when a ratio (extension / plain) is below 0.9; under
 # test/bench/run_all.sh (shared cluster, lib.sh) only when a run fails.
 # Holds /tmp/order_credit.lock for the whole run (installs the extension).
@@ -68,13 +69,27 @@ tps() { # script clients seconds (a failed pgbench run stops the benchmark)
     if [ -z "$t" ] || grep -qiE "error|aborted" "$log"; then cat "$log" >&2; exit 1; fi
     echo "$t"
 }
-# Each side runs SECS seconds in two halves, in the order ext, plain, plain,
-# ext, so that a change of machine load during the run hits both alike.
-pair() { # workload clients -> "ext plain"
-    local half=$(((SECS + 1) / 2)) e1 p1 p2 e2
-    e1=$(tps "$1_ext.sql" "$2" $half) && p1=$(tps "$1_plain.sql" "$2" $half) &&
-    p2=$(tps "$1_plain.sql" "$2" $half) && e2=$(tps "$1_ext.sql" "$2" $half) || exit 1
-    awk -v a="$e1" -v b="$e2" -v c="$p1" -v d="$p2" 'BEGIN { print (a + b) / 2, (c + d) / 2 }'
+# One round: each side runs SECS seconds in two halves, in the order ext,
+# plain, plain, ext, so that a change of machine load during the round hits
+# both alike. ROUNDS rounds (OC_BENCH_ROUNDS, default 3) and the median of
+# their ratios: on 2 cores shared with other work a single round swings by
+# 0.2 either way; the median of three does not follow one disturbed round.
+# Both sides get the same rounds and seconds.
+ROUNDS=${OC_BENCH_ROUNDS:-3}
+pair() { # workload clients -> "ext plain ratio" (medians over the rounds)
+    local half=$(((SECS + 1) / 2)) e1 p1 p2 e2 r rows=""
+    for ((r = 0; r < ROUNDS; r++)); do
+        e1=$(tps "$1_ext.sql" "$2" $half) && p1=$(tps "$1_plain.sql" "$2" $half) &&
+        p2=$(tps "$1_plain.sql" "$2" $half) && e2=$(tps "$1_ext.sql" "$2" $half) || exit 1
+        rows+=$(awk -v a="$e1" -v b="$e2" -v c="$p1" -v d="$p2" \
+            'BEGIN { printf "%s %s %s\n", (a + b) / 2, (c + d) / 2, (a + b) / (c + d) }')$'\n'
+    done
+    echo "rounds ($1, $2 clients; ext plain ratio): $(printf '%s' "$rows" | tr '\n' ';')" >&2
+    printf '%s' "$rows" | awk '{ e[NR] = $1; p[NR] = $2; q[NR] = $3 }
+        function med(a, n,   i, j, t) { for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++)
+            if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+            return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
+        END { print med(e, NR), med(p, NR), med(q, NR) }'
 }
 printf '%-28s %8s %12s %12s %7s\n' workload clients extension plain ratio
 status=0
@@ -82,8 +97,8 @@ for w in once idem; do
     for c in $CLIENTS; do
         psql -c "CHECKPOINT"
         pr=$(pair "$w" "$c")
-        read -r ext plain <<<"$pr"
-        ratio=$(awk -v a="$ext" -v b="$plain" 'BEGIN { printf "%.2f", a / b }')
+        read -r ext plain ratio <<<"$pr"
+        ratio=$(awk -v r="$ratio" 'BEGIN { printf "%.2f", r }')
         name=$([ $w = once ] && echo "process_once" || echo "idempotency begin+complete")
         printf '%-28s %8s %12.0f %12.0f %7s\n' "$name" "$c" "$ext" "$plain" "$ratio"
         bench_target coordination "$name / plain SQL, $c clients" "$ratio" ">=" 0.9
