@@ -45,17 +45,20 @@ private:
 };
 
 // Applies order_credit.lock_timeout to PostgreSQL's lock_timeout for the rest
-// of the call; the previous value comes back at end() or, on error, with
-// the (sub)transaction abort.
+// of the call; the previous value comes back at end() or when the scope is
+// left any other way (an error unwinding as PgError included).
 class LockTimeoutScope {
 public:
     LockTimeoutScope();
     // Applies `timeout_ms` (> 0) instead of order_credit.lock_timeout.
     explicit LockTimeoutScope(int timeout_ms);
+    ~LockTimeoutScope();
+    LockTimeoutScope(const LockTimeoutScope &) = delete;
+    LockTimeoutScope &operator=(const LockTimeoutScope &) = delete;
     void end();
 
 private:
-    int nest_level_;
+    int saved_;
     bool ended_ = false;
 };
 

@@ -176,30 +176,6 @@ int64_t token_arg(const Args &args, int i) {
     return token;
 }
 
-// order_credit.lock_timeout as PostgreSQL's lock_timeout for one statement
-// that may wait on a row or transaction lock (process_once's ON CONFLICT
-// waits for a concurrent inserter). LockTimeoutScope does the same through
-// the GUC machinery (a GUC nest level, set_config_option, and AtEOXact_GUC,
-// which walks every GUC): measured at about 3.5 % of process_once's backend
-// CPU, paid on every call although a wait is rare. lock_timeout has no
-// assign hook and is read only when a lock wait starts (ProcSleep), so
-// assigning the variable for the statement and restoring it afterwards is
-// what the GUC machinery would do. The destructor restores it on every way
-// out: a PostgreSQL error (cancel, 55P03, ...) arrives here as a PgError
-// from pg_call and unwinds through it before guard() re-raises; nothing
-// between the assignment and the restore runs user code that could read
-// the setting (no triggers on the tables involved).
-class StatementLockTimeout {
-public:
-    StatementLockTimeout() : saved_(LockTimeout) { LockTimeout = guc_lock_timeout_ms; }
-    ~StatementLockTimeout() { LockTimeout = saved_; }
-    StatementLockTimeout(const StatementLockTimeout &) = delete;
-    StatementLockTimeout &operator=(const StatementLockTimeout &) = delete;
-
-private:
-    int saved_;
-};
-
 // The single row of idempotency_begin (RETURNS TABLE), materialized with the
 // executor's expected row type: no catalog lookup of the function's result
 // type on every call (get_call_result_type), unlike return_one_row.
@@ -456,7 +432,7 @@ Datum process_once(FunctionCallInfo fcinfo) {
         // ON CONFLICT waits for a concurrent inserter of the same event to
         // end (at most order_credit.lock_timeout): false after its commit,
         // our insert after its rollback.
-        StatementLockTimeout timeout;
+        LockTimeoutScope timeout;
         Rows r = exec(S_event, {val(args.datum(0)), val(args.datum(1))});
         return BoolGetDatum(!r.empty());
     });
