@@ -222,11 +222,13 @@ Statement S_release_stock("SELECT count(*) FROM order_credit.release_stock($1, $
 Statement S_release_credit("SELECT 1 FROM order_credit.release_credit($1, $2)",
                            {TEXTOID, TEXTOID});
 
-// Paid goods back on the shelf, SKUs in canonical (sorted) order.
+// Paid goods back on the shelf, SKUs in canonical order: byte order
+// (COLLATE "C"), as reserve_stock and the fast path sort them, whatever the
+// database collation.
 Statement S_restock(
     "SELECT count(order_credit.adjust_stock(s.sku, s.quantity, $2)) "
     "  FROM (SELECT e->>'sku' AS sku, (e->>'quantity')::bigint AS quantity "
-    "          FROM jsonb_array_elements($1) e ORDER BY 1) s",
+    "          FROM jsonb_array_elements($1) e ORDER BY 1 COLLATE \"C\") s",
     {JSONBOID, TEXTOID});
 
 Statement S_set_status(
