@@ -228,7 +228,7 @@ Statement S_release_credit("SELECT 1 FROM order_credit.release_credit($1, $2)",
 Statement S_restock(
     "SELECT count(order_credit.adjust_stock(s.sku, s.quantity, $2)) "
     "  FROM (SELECT e->>'sku' AS sku, (e->>'quantity')::bigint AS quantity "
-    "          FROM jsonb_array_elements($1) e ORDER BY 1 COLLATE \"C\") s",
+    "          FROM jsonb_array_elements($1) e ORDER BY e->>'sku' COLLATE \"C\") s",
     {JSONBOID, TEXTOID});
 
 Statement S_set_status(
