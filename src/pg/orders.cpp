@@ -2,10 +2,19 @@
 // credit for its total, all or nothing; confirm turns them into a sale;
 // cancel or the payment timeout gives them back.
 //
-// Orders are composed from the public stock and credit functions (called
-// through SPI), so they inherit those functions' locking, idempotency and
-// exact expiry. Lock order: order_ref handle -> order row -> stock rows ->
-// account -> holds/reservations, as everywhere in the extension.
+// place_order has a fast path: for an order on an account with a total
+// above zero whose SKUs all have one bucket, one statement (S_fast_place, in
+// a subtransaction) writes every row the composed path would write. Anything
+// else, and every fast attempt that places nothing (short stock or credit,
+// unknown SKU or account, blocked account, a hold possibly due, a replay),
+// is rolled back and handed to the composed path: the public stock and
+// credit functions called through SPI, which raise the contract's errors and
+// answer replays. Lock order: order_ref handle -> order row -> stock rows
+// (sorted by sku, bucket) -> account -> holds/reservations, as everywhere in
+// the extension.
+#include <algorithm>
+#include <chrono>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,6 +27,8 @@
 #include "pg/common.hpp"
 #include "pg/expire.hpp"
 #include "pg/spi.hpp"
+#include "pg/stats.hpp"
+#include "pg/subxact.hpp"
 
 namespace oc::pg {
 namespace {
@@ -55,6 +66,136 @@ Statement S_order_insert(
     "SELECT order_ref, NULL, 'pending', 'placed', $6 FROM o",
     {TEXTOID, TEXTOID, NUMERICOID, JSONBOID, INTERVALOID, TEXTOID});
 
+// A kept plan that is always generic (SPI_prepare_cursor with
+// CURSOR_OPT_GENERIC_PLAN). A Statement lets the plan cache re-plan with the
+// parameter values whenever the custom plan looks cheaper, and for a
+// statement as large as S_fast_place that planning costs more than running
+// it. Its time counts as lock wait, like a Statement::kLocks.
+class GenericStatement {
+public:
+    GenericStatement(const char *sql, std::initializer_list<Oid> types)
+        : sql_(sql), nargs_(static_cast<int>(types.size())) {
+        int i = 0;
+        for (Oid t : types) types_[i++] = t;
+    }
+    Rows exec(std::initializer_list<Arg> args) {
+        if (static_cast<int>(args.size()) != nargs_)
+            throw Error(Code::Internal, "statement called with the wrong number of arguments", sql_);
+        Datum values[Statement::kMaxArgs];
+        char nulls[Statement::kMaxArgs];
+        int i = 0;
+        for (const Arg &a : args) {
+            values[i] = a.value;
+            nulls[i] = a.null ? 'n' : ' ';
+            ++i;
+        }
+        if (plan_ == nullptr) {
+            const char *sql = sql_;
+            int nargs = nargs_;
+            Oid *types = types_;
+            plan_ = pg_call([sql, nargs, types]() -> SPIPlanPtr {
+                SPIPlanPtr p = SPI_prepare_cursor(sql, nargs, types, CURSOR_OPT_GENERIC_PLAN);
+                if (p == nullptr)
+                    elog(ERROR, "order_credit: SPI_prepare failed (%s): %s",
+                         SPI_result_code_string(SPI_result), sql);
+                if (SPI_keepplan(p) != 0) elog(ERROR, "order_credit: SPI_keepplan failed");
+                return p;
+            });
+        }
+        SPIPlanPtr plan = plan_;
+        auto start = std::chrono::steady_clock::now();
+        pg_call([&] {
+            int r = SPI_execute_plan(plan, values, nulls, false, 0);
+            if (r < 0)
+                elog(ERROR, "order_credit: SPI_execute_plan failed: %s", SPI_result_code_string(r));
+        });
+        stats::add_lock_wait_us(static_cast<int64_t>(ms_since(start) * 1000.0));
+        return Rows(SPI_tuptable, SPI_processed);
+    }
+
+private:
+    const char *sql_;
+    int nargs_;
+    Oid types_[Statement::kMaxArgs];
+    SPIPlanPtr plan_ = nullptr;
+};
+
+// The fast path of place_order, one statement. The caller holds the
+// order_ref handle lock and runs it in a subtransaction that it rolls back
+// when no row comes back, so a failed attempt keeps neither rows nor locks.
+//   lb: with no order, reservation or hold for the order_ref yet and every
+//       SKU striped over one bucket (uncorrelated probes: checked before any
+//       lock), locks bucket 0 of each SKU in canonical (sku, bucket) order,
+//       waiting. Every later write touches only rows locked here, then the
+//       account: the only lock waits are in the extension's canonical order.
+//   b, r: reserve_stock's fast write per SKU (S_fast_reserve of stock.cpp):
+//       guarded bucket UPDATE, one reservation of bucket 0 each.
+//   a, h, l: reserve_credit's write (S_reserve of credit.cpp), only when
+//       every SKU was reserved: guarded account UPDATE (active, no hold
+//       possibly due, enough credit), hold, ledger entry.
+//   o, oh: the order and its history row (S_order_insert).
+// Returns the order_status row plus the reservation, hold, ledger and
+// history counts; no row when anything was refused.
+// $1 order_ref, $2 items, $3 account, $4 expires_in, $5 total, $6 created_by,
+// $7 SKUs sorted by byte order (core's order, = COLLATE "C"), $8 quantities.
+GenericStatement S_fast_place(
+    "WITH lb AS MATERIALIZED ("
+    "    SELECT b.sku, $8[array_position($7, b.sku)] AS q "
+    "      FROM order_credit.stock_buckets b "
+    "     WHERE b.sku = ANY ($7) AND b.bucket = 0 "
+    "       AND NOT EXISTS (SELECT FROM order_credit.items t "
+    "                        WHERE t.sku = ANY ($7) AND t.buckets <> 1) "
+    "       AND NOT EXISTS (SELECT FROM order_credit.orders o WHERE o.order_ref = $1) "
+    "       AND NOT EXISTS (SELECT FROM order_credit.reservations x WHERE x.order_ref = $1) "
+    "       AND NOT EXISTS (SELECT FROM order_credit.holds y WHERE y.order_ref = $1) "
+    "     ORDER BY b.sku COLLATE \"C\", b.bucket "
+    "       FOR NO KEY UPDATE), "
+    "b AS ("
+    "    UPDATE order_credit.stock_buckets s SET reserved = s.reserved + lb.q, "
+    "           updated_at = statement_timestamp() "
+    "      FROM lb WHERE s.sku = lb.sku AND s.bucket = 0 AND s.on_hand - s.reserved >= lb.q "
+    "    RETURNING s.sku, lb.q), "
+    "r AS ("
+    "    INSERT INTO order_credit.reservations (order_ref, sku, quantity, part_buckets, part_qty, "
+    "                                           expires_in, expires_at) "
+    "    SELECT $1, b.sku, b.q, ARRAY[0], ARRAY[b.q], $4, statement_timestamp() + $4 "
+    "      FROM b ORDER BY b.sku COLLATE \"C\" "
+    "    RETURNING 1), "
+    "a AS ("
+    "    UPDATE order_credit.accounts "
+    "       SET pending = pending + $5, "
+    "           next_expiry = least(next_expiry, statement_timestamp() + $4), "
+    "           updated_at = statement_timestamp() "
+    "     WHERE account = $3 AND status = 'active' "
+    "       AND (next_expiry IS NULL OR next_expiry > statement_timestamp()) "
+    "       AND credit_limit - posted - pending >= $5 "
+    "       AND (SELECT count(*) FROM b) = cardinality($7) "
+    "    RETURNING account, posted, pending), "
+    "h AS ("
+    "    INSERT INTO order_credit.holds (order_ref, account, amount, expires_in, expires_at) "
+    "    SELECT $1, a.account, $5, $4, statement_timestamp() + $4 FROM a RETURNING 1), "
+    "l AS ("
+    "    INSERT INTO order_credit.ledger (account, kind, amount, order_ref, posted_after, "
+    "                                     pending_after, created_by) "
+    "    SELECT a.account, 'hold', $5, $1, a.posted, a.pending, $6 FROM a RETURNING 1), "
+    "o AS ("
+    "    INSERT INTO order_credit.orders (order_ref, account, status, amount, items, expires_in, "
+    "                                     expires_at) "
+    "    SELECT $1, $3, 'pending', $5, $2, $4, statement_timestamp() + $4 FROM a "
+    "    RETURNING order_ref, account, status, amount, expires_at, updated_at), "
+    "oh AS ("
+    "    INSERT INTO order_credit.order_history (order_ref, from_status, to_status, reason, "
+    "                                            created_by) "
+    "    SELECT o.order_ref, NULL, 'pending', 'placed', $6 FROM o RETURNING 1) "
+    "SELECT o.order_ref, o.account, "
+    "       CASE WHEN o.status = 'pending' AND o.expires_at <= statement_timestamp() "
+    "            THEN 'expired' ELSE o.status END, "
+    "       o.amount, o.expires_at, o.updated_at, "
+    "       (SELECT count(*) FROM r), (SELECT count(*) FROM h), (SELECT count(*) FROM l), "
+    "       (SELECT count(*) FROM oh) "
+    "  FROM o",
+    {TEXTOID, JSONBOID, TEXTOID, INTERVALOID, NUMERICOID, TEXTOID, TEXTARRAYOID, INT8ARRAYOID});
+
 Statement S_reserve_stock(
     "SELECT count(*) FROM order_credit.reserve_stock("
     "    (SELECT jsonb_agg(e - 'unit_price' ORDER BY n) "
@@ -81,11 +222,13 @@ Statement S_release_stock("SELECT count(*) FROM order_credit.release_stock($1, $
 Statement S_release_credit("SELECT 1 FROM order_credit.release_credit($1, $2)",
                            {TEXTOID, TEXTOID});
 
-// Paid goods back on the shelf, SKUs in canonical (sorted) order.
+// Paid goods back on the shelf, SKUs in canonical order: byte order
+// (COLLATE "C"), as reserve_stock and the fast path sort them, whatever the
+// database collation.
 Statement S_restock(
     "SELECT count(order_credit.adjust_stock(s.sku, s.quantity, $2)) "
     "  FROM (SELECT e->>'sku' AS sku, (e->>'quantity')::bigint AS quantity "
-    "          FROM jsonb_array_elements($1) e ORDER BY 1) s",
+    "          FROM jsonb_array_elements($1) e ORDER BY e->>'sku' COLLATE \"C\") s",
     {JSONBOID, TEXTOID});
 
 Statement S_set_status(
@@ -110,7 +253,10 @@ Statement S_order_result(
                 fmt::format("order_ref={}", order_ref), "Place it with order_credit.place_order().");
 }
 
-std::vector<core::OrderItem> read_items(Datum items, Money *total) {
+// The items as SQL reads them (jsonb_typeof, ->>, the smallest unknown key in
+// the database's collation): used when read_items_direct() finds an element
+// it does not describe exactly, so the error names the same path and key.
+std::vector<core::OrderItem> read_items_sql(Datum items, Money *total) {
     Rows a = exec(S_items_is_array, {val(items)});
     if (!a.boolean(0, 1))
         throw Error(Code::InvalidParameter, "invalid items: must be a JSON array", "path=items",
@@ -131,6 +277,107 @@ std::vector<core::OrderItem> read_items(Datum items, Money *total) {
         if (auto k = r.opt_text(i, 9)) it.unknown_keys.push_back(*k);
         raw.push_back(std::move(it));
     }
+    return core::validate_order_items(raw, total);
+}
+
+// One field of an items element, as plain data (filled inside pg_call).
+enum FieldKind { kAbsent, kString, kNumber, kBoolean, kNull, kObject, kArray };
+
+struct RawField {
+    int kind;
+    const char *str;  // kString: the string (not terminated); kNumber: numeric_out
+    int len;
+    int chars;  // kString: characters
+};
+
+struct RawOrderElem {
+    bool plain;  // an object with no key besides sku, quantity, unit_price
+    RawField sku, quantity, price;
+};
+
+RawField raw_field(JsonbContainer *c, const char *key, int key_len, int *found) {
+    RawField f{kAbsent, nullptr, 0, 0};
+    JsonbValue v;
+    if (getKeyJsonValueFromContainer(c, key, key_len, &v) == nullptr) return f;
+    ++*found;
+    switch (v.type) {
+        case jbvString:
+            f.kind = kString;
+            f.str = v.val.string.val;
+            f.len = v.val.string.len;
+            f.chars = pg_mbstrlen_with_len(f.str, f.len);
+            break;
+        case jbvNumeric:
+            f.kind = kNumber;
+            f.str = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v.val.numeric)));
+            f.len = static_cast<int>(strlen(f.str));
+            break;
+        case jbvBool: f.kind = kBoolean; break;
+        case jbvNull: f.kind = kNull; break;
+        default:
+            f.kind = v.type == jbvBinary && JsonContainerIsObject(v.val.binary.data) ? kObject : kArray;
+            break;
+    }
+    return f;
+}
+
+const char *kind_name(int kind) {
+    switch (kind) {
+        case kString: return "string";
+        case kNumber: return "number";
+        case kBoolean: return "boolean";
+        case kNull: return "null";
+        case kObject: return "object";
+        case kArray: return "array";
+        default: return "";
+    }
+}
+
+// jsonb_typeof(e->'f') and e->>'f' as S_items reads them (the text only
+// where core looks at it: strings for sku, numbers for quantity/unit_price).
+void fill(const RawField &f, std::string *type, std::string *text) {
+    *type = kind_name(f.kind);
+    if (f.str != nullptr) text->assign(f.str, static_cast<size_t>(f.len));
+}
+
+// Reads the items straight from the jsonb, without SPI. Returns false when
+// the document is not an array of objects with only the known keys: the
+// caller then reads it with read_items_sql() for the exact error.
+bool read_items_direct(Datum d, std::vector<core::RawOrderItem> *out) {
+    Jsonb *jb = pg_call([d]() -> Jsonb * { return DatumGetJsonbP(d); });
+    JsonbContainer *root = &jb->root;
+    if (!JsonContainerIsArray(root) || JsonContainerIsScalar(root)) return false;
+    int n = static_cast<int>(JsonContainerSize(root));
+    out->reserve(static_cast<size_t>(n));
+    for (int i = 0; i < n; ++i) {
+        RawOrderElem e = pg_call([root, i]() -> RawOrderElem {
+            RawOrderElem e{};
+            JsonbValue *v = getIthJsonbValueFromContainer(root, static_cast<uint32>(i));
+            if (v == nullptr || v->type != jbvBinary || !JsonContainerIsObject(v->val.binary.data))
+                return e;
+            JsonbContainer *c = v->val.binary.data;
+            int found = 0;
+            e.sku = raw_field(c, "sku", 3, &found);
+            e.quantity = raw_field(c, "quantity", 8, &found);
+            e.price = raw_field(c, "unit_price", 10, &found);
+            e.plain = found == static_cast<int>(JsonContainerSize(c));
+            return e;
+        });
+        if (!e.plain) return false;
+        core::RawOrderItem it;
+        it.element_type = "object";
+        fill(e.sku, &it.sku_type, &it.sku);
+        it.sku_chars = e.sku.kind == kString ? static_cast<size_t>(e.sku.chars) : 0;
+        fill(e.quantity, &it.quantity_type, &it.quantity);
+        fill(e.price, &it.price_type, &it.price);
+        out->push_back(std::move(it));
+    }
+    return true;
+}
+
+std::vector<core::OrderItem> read_items(Datum items, Money *total) {
+    std::vector<core::RawOrderItem> raw;
+    if (!read_items_direct(items, &raw)) return read_items_sql(items, total);
     return core::validate_order_items(raw, total);
 }
 
@@ -158,6 +405,66 @@ LockedOrder lock_order(Datum order_ref_d, const std::string &order_ref) {
     return o;
 }
 
+Datum text_array(const std::vector<std::string> &v) {
+    std::vector<Datum> d;
+    d.reserve(v.size());
+    for (const auto &x : v) d.push_back(text_datum(x));
+    const Datum *p = d.data();
+    int n = static_cast<int>(d.size());
+    return pg_call([p, n]() -> Datum {
+        return PointerGetDatum(construct_array(const_cast<Datum *>(p), n, TEXTOID, -1, false,
+                                               TYPALIGN_INT));
+    });
+}
+
+Datum int8_array(const std::vector<int64_t> &v) {
+    const int64_t *p = v.data();
+    int n = static_cast<int>(v.size());
+    return pg_call([p, n]() -> Datum {
+        Datum *d = static_cast<Datum *>(palloc(sizeof(Datum) * (n > 0 ? n : 1)));
+        for (int i = 0; i < n; ++i) d[i] = Int64GetDatum(p[i]);
+        return PointerGetDatum(construct_array(d, n, INT8OID, 8, true, TYPALIGN_DOUBLE));
+    });
+}
+
+// place_order's fast path (S_fast_place) for an order with an account and a
+// total above zero; the caller holds the order_ref handle lock. Returns the
+// result row, or nullopt when it placed nothing: then its subtransaction has
+// been rolled back (no row written, no row lock kept) and the composed path
+// runs as if it had never been tried.
+std::optional<Datum> place_fast(const Call &call, const std::vector<core::OrderItem> &items,
+                                Money total, Datum order_ref_d, Datum items_d, Arg account_a,
+                                Arg ttl_a) {
+    std::vector<const core::OrderItem *> sorted;
+    sorted.reserve(items.size());
+    for (const auto &it : items) sorted.push_back(&it);
+    // Byte order, as stock sorts SKUs (and COLLATE "C" in the statement).
+    std::sort(sorted.begin(), sorted.end(),
+              [](const core::OrderItem *a, const core::OrderItem *b) { return a->sku < b->sku; });
+    std::vector<std::string> skus;
+    std::vector<int64_t> qty;
+    for (const auto *it : sorted) {
+        skus.push_back(it->sku);
+        qty.push_back(it->quantity);
+    }
+    Datum skus_d = text_array(skus), qty_d = int8_array(qty);
+    Datum total_d = money_datum(total), user = caller_name();
+    auto n = static_cast<int64_t>(items.size());
+    Rows r(nullptr, 0);
+    bool placed = keep_if([&] {
+        r = S_fast_place.exec({val(order_ref_d), val(items_d), account_a, ttl_a, val(total_d),
+                               val(user), val(skus_d), val(qty_d)});
+        if (r.empty()) return false;
+        if (r.int8(0, 7) != n || r.int8(0, 8) != 1 || r.int8(0, 9) != 1 || r.int8(0, 10) != 1)
+            throw Error(Code::Internal, "order_credit: place_order wrote a partial order",
+                        fmt::format("reservations={}, holds={}, ledger={}, history={}, items={}",
+                                    r.int8(0, 7), r.int8(0, 8), r.int8(0, 9), r.int8(0, 10), n));
+        return true;
+    });
+    if (!placed) return std::nullopt;
+    return result_from_row(call, r, 0);
+}
+
 Datum place_order(FunctionCallInfo fcinfo) {
     return with_spi(fcinfo, [](const Call &call) {
         Args args(call.fcinfo);
@@ -171,10 +478,17 @@ Datum place_order(FunctionCallInfo fcinfo) {
         Arg ttl_a = ttl ? val(*ttl) : null_arg();
         Money total;
         std::vector<core::OrderItem> items = read_items(items_d, &total);
-        (void)items;
 
         LockTimeoutScope timeout;
         lock_handle(LockSpace::OrderRef, order_ref);
+        if (account && total.is_positive()) {
+            std::optional<Datum> placed =
+                place_fast(call, items, total, order_ref_d, items_d, account_a, ttl_a);
+            if (placed) {
+                timeout.end();
+                return *placed;
+            }
+        }
         Rows prior = exec(S_order_get, {val(order_ref_d), val(items_d), account_a, ttl_a});
         if (!prior.empty()) {
             if (!(prior.boolean(0, 3) && prior.boolean(0, 4) && prior.boolean(0, 5)))
