@@ -111,19 +111,27 @@ Statement S_reserve_single(
     "       u.free + " OC_DUE_UNITS " FROM r, u",
     {TEXTOID, INT8OID, TEXTOID, INTERVALOID});
 
-// A striped item ($6 buckets), in one statement: first a bucket with enough
-// units that no one holds (SKIP LOCKED), starting at a per-call offset ($5)
-// so concurrent buyers spread over the buckets; only if there is none, it
-// waits for the lock of ONE bucket, the first in the same order that had
-// enough units in the statement's snapshot (chosen before any lock is
-// taken, so exactly one row is waited for). The statement runs in a
+// A striped item ($6 buckets), in one statement: first the first bucket no
+// one holds (SKIP LOCKED), those with enough units in the snapshot first,
+// starting at a per-call offset ($5) so concurrent buyers spread over the
+// buckets; only if every bucket is held, it waits for the lock of ONE
+// bucket, the first in the same order that had enough units in the
+// snapshot (chosen before any lock is taken, so exactly one row is waited
+// for). The SKIP LOCKED step has no condition on the levels on purpose: a
+// row it locks is always the row it returns (in READ COMMITTED a row that
+// fails a re-checked condition after a concurrent update stays locked
+// although it is skipped), so it never holds one bucket while the waiting
+// step waits for another, which could deadlock with a buyer doing the
+// reverse (stress/stock_buckets caught exactly that). If the bucket it got
+// has too few units, nothing is placed. The statement runs in a
 // subtransaction that is rolled back when it places nothing (see
 // reserve_one), which drops any lock it took.
 Statement S_reserve_striped(
     "WITH free AS MATERIALIZED ("
     "    SELECT b.bucket FROM order_credit.stock_buckets b "
-    "     WHERE b.sku = $1 AND b.on_hand - b.reserved >= $2 "
-    "     ORDER BY (b.bucket + $5) % $6, b.bucket LIMIT 1 FOR NO KEY UPDATE SKIP LOCKED), "
+    "     WHERE b.sku = $1 "
+    "     ORDER BY b.on_hand - b.reserved >= $2 DESC, (b.bucket + $5) % $6, b.bucket "
+    "     LIMIT 1 FOR NO KEY UPDATE SKIP LOCKED), "
     "busy AS MATERIALIZED ("
     "    SELECT b.bucket FROM order_credit.stock_buckets b "
     "     WHERE NOT EXISTS (SELECT 1 FROM free) AND b.sku = $1 "
