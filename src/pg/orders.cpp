@@ -13,7 +13,6 @@
 // (sorted by sku, bucket) -> account -> holds/reservations, as everywhere in
 // the extension.
 #include <algorithm>
-#include <chrono>
 #include <cstring>
 #include <optional>
 #include <string>
@@ -66,60 +65,6 @@ Statement S_order_insert(
     "SELECT order_ref, NULL, 'pending', 'placed', $6 FROM o",
     {TEXTOID, TEXTOID, NUMERICOID, JSONBOID, INTERVALOID, TEXTOID});
 
-// A kept plan that is always generic (SPI_prepare_cursor with
-// CURSOR_OPT_GENERIC_PLAN). A Statement lets the plan cache re-plan with the
-// parameter values whenever the custom plan looks cheaper, and for a
-// statement as large as S_fast_place that planning costs more than running
-// it. Its time counts as lock wait, like a Statement::kLocks.
-class GenericStatement {
-public:
-    GenericStatement(const char *sql, std::initializer_list<Oid> types)
-        : sql_(sql), nargs_(static_cast<int>(types.size())) {
-        int i = 0;
-        for (Oid t : types) types_[i++] = t;
-    }
-    Rows exec(std::initializer_list<Arg> args) {
-        if (static_cast<int>(args.size()) != nargs_)
-            throw Error(Code::Internal, "statement called with the wrong number of arguments", sql_);
-        Datum values[Statement::kMaxArgs];
-        char nulls[Statement::kMaxArgs];
-        int i = 0;
-        for (const Arg &a : args) {
-            values[i] = a.value;
-            nulls[i] = a.null ? 'n' : ' ';
-            ++i;
-        }
-        if (plan_ == nullptr) {
-            const char *sql = sql_;
-            int nargs = nargs_;
-            Oid *types = types_;
-            plan_ = pg_call([sql, nargs, types]() -> SPIPlanPtr {
-                SPIPlanPtr p = SPI_prepare_cursor(sql, nargs, types, CURSOR_OPT_GENERIC_PLAN);
-                if (p == nullptr)
-                    elog(ERROR, "order_credit: SPI_prepare failed (%s): %s",
-                         SPI_result_code_string(SPI_result), sql);
-                if (SPI_keepplan(p) != 0) elog(ERROR, "order_credit: SPI_keepplan failed");
-                return p;
-            });
-        }
-        SPIPlanPtr plan = plan_;
-        auto start = std::chrono::steady_clock::now();
-        pg_call([&] {
-            int r = SPI_execute_plan(plan, values, nulls, false, 0);
-            if (r < 0)
-                elog(ERROR, "order_credit: SPI_execute_plan failed: %s", SPI_result_code_string(r));
-        });
-        stats::add_lock_wait_us(static_cast<int64_t>(ms_since(start) * 1000.0));
-        return Rows(SPI_tuptable, SPI_processed);
-    }
-
-private:
-    const char *sql_;
-    int nargs_;
-    Oid types_[Statement::kMaxArgs];
-    SPIPlanPtr plan_ = nullptr;
-};
-
 // The fast path of place_order, one statement. The caller holds the
 // order_ref handle lock and runs it in a subtransaction that it rolls back
 // when no row comes back, so a failed attempt keeps neither rows nor locks.
@@ -138,7 +83,7 @@ private:
 // history counts; no row when anything was refused.
 // $1 order_ref, $2 items, $3 account, $4 expires_in, $5 total, $6 created_by,
 // $7 SKUs sorted by byte order (core's order, = COLLATE "C"), $8 quantities.
-GenericStatement S_fast_place(
+Statement S_fast_place(
     "WITH lb AS MATERIALIZED ("
     "    SELECT b.sku, $8[array_position($7, b.sku)] AS q "
     "      FROM order_credit.stock_buckets b "
@@ -194,7 +139,8 @@ GenericStatement S_fast_place(
     "       (SELECT count(*) FROM r), (SELECT count(*) FROM h), (SELECT count(*) FROM l), "
     "       (SELECT count(*) FROM oh) "
     "  FROM o",
-    {TEXTOID, JSONBOID, TEXTOID, INTERVALOID, NUMERICOID, TEXTOID, TEXTARRAYOID, INT8ARRAYOID});
+    {TEXTOID, JSONBOID, TEXTOID, INTERVALOID, NUMERICOID, TEXTOID, TEXTARRAYOID, INT8ARRAYOID},
+    Statement::kLocks | Statement::kGeneric);
 
 Statement S_reserve_stock(
     "SELECT count(*) FROM order_credit.reserve_stock("
@@ -405,28 +351,6 @@ LockedOrder lock_order(Datum order_ref_d, const std::string &order_ref) {
     return o;
 }
 
-Datum text_array(const std::vector<std::string> &v) {
-    std::vector<Datum> d;
-    d.reserve(v.size());
-    for (const auto &x : v) d.push_back(text_datum(x));
-    const Datum *p = d.data();
-    int n = static_cast<int>(d.size());
-    return pg_call([p, n]() -> Datum {
-        return PointerGetDatum(construct_array(const_cast<Datum *>(p), n, TEXTOID, -1, false,
-                                               TYPALIGN_INT));
-    });
-}
-
-Datum int8_array(const std::vector<int64_t> &v) {
-    const int64_t *p = v.data();
-    int n = static_cast<int>(v.size());
-    return pg_call([p, n]() -> Datum {
-        Datum *d = static_cast<Datum *>(palloc(sizeof(Datum) * (n > 0 ? n : 1)));
-        for (int i = 0; i < n; ++i) d[i] = Int64GetDatum(p[i]);
-        return PointerGetDatum(construct_array(d, n, INT8OID, 8, true, TYPALIGN_DOUBLE));
-    });
-}
-
 // place_order's fast path (S_fast_place) for an order with an account and a
 // total above zero; the caller holds the order_ref handle lock. Returns the
 // result row, or nullopt when it placed nothing: then its subtransaction has
@@ -452,7 +376,7 @@ std::optional<Datum> place_fast(const Call &call, const std::vector<core::OrderI
     auto n = static_cast<int64_t>(items.size());
     Rows r(nullptr, 0);
     bool placed = keep_if([&] {
-        r = S_fast_place.exec({val(order_ref_d), val(items_d), account_a, ttl_a, val(total_d),
+        r = exec(S_fast_place, {val(order_ref_d), val(items_d), account_a, ttl_a, val(total_d),
                                val(user), val(skus_d), val(qty_d)});
         if (r.empty()) return false;
         if (r.int8(0, 7) != n || r.int8(0, 8) != 1 || r.int8(0, 9) != 1 || r.int8(0, 10) != 1)

@@ -11,8 +11,8 @@ extern "C" {
 
 namespace oc::pg {
 
-Statement::Statement(const char *sql, std::initializer_list<Oid> types, Kind kind)
-    : sql_(sql), nargs_(static_cast<int>(types.size())), kind_(kind) {
+Statement::Statement(const char *sql, std::initializer_list<Oid> types, int flags)
+    : sql_(sql), nargs_(static_cast<int>(types.size())), flags_(flags) {
     int i = 0;
     for (Oid t : types) types_[i++] = t;
 }
@@ -22,8 +22,9 @@ SPIPlanPtr Statement::plan() {
     const char *sql = sql_;
     int nargs = nargs_;
     Oid *types = types_;
-    plan_ = pg_call([sql, nargs, types]() -> SPIPlanPtr {
-        SPIPlanPtr p = SPI_prepare(sql, nargs, types);
+    int options = (flags_ & kGeneric) != 0 ? CURSOR_OPT_GENERIC_PLAN : 0;
+    plan_ = pg_call([sql, nargs, types, options]() -> SPIPlanPtr {
+        SPIPlanPtr p = SPI_prepare_cursor(sql, nargs, types, options);
         if (p == nullptr)
             elog(ERROR, "order_credit: SPI_prepare failed (%s): %s",
                  SPI_result_code_string(SPI_result), sql);
@@ -47,6 +48,38 @@ void push_pinned_search_path() {
 }
 
 void pop_pinned_search_path() { PopOverrideSearchPath(); }
+
+Datum int4_array(const std::vector<int> &v) {
+    const int *p = v.data();
+    int n = static_cast<int>(v.size());
+    return pg_call([p, n]() -> Datum {
+        Datum *d = static_cast<Datum *>(palloc(sizeof(Datum) * (n > 0 ? n : 1)));
+        for (int i = 0; i < n; ++i) d[i] = Int32GetDatum(p[i]);
+        return PointerGetDatum(construct_array(d, n, INT4OID, 4, true, TYPALIGN_INT));
+    });
+}
+
+Datum int8_array(const std::vector<int64_t> &v) {
+    const int64_t *p = v.data();
+    int n = static_cast<int>(v.size());
+    return pg_call([p, n]() -> Datum {
+        Datum *d = static_cast<Datum *>(palloc(sizeof(Datum) * (n > 0 ? n : 1)));
+        for (int i = 0; i < n; ++i) d[i] = Int64GetDatum(p[i]);
+        return PointerGetDatum(construct_array(d, n, INT8OID, 8, true, TYPALIGN_DOUBLE));
+    });
+}
+
+Datum text_array(const std::vector<std::string> &v) {
+    std::vector<Datum> d;
+    d.reserve(v.size());
+    for (const auto &x : v) d.push_back(text_datum(x));
+    const Datum *p = d.data();
+    int n = static_cast<int>(d.size());
+    return pg_call([p, n]() -> Datum {
+        return PointerGetDatum(construct_array(const_cast<Datum *>(p), n, TEXTOID, -1, false,
+                                               TYPALIGN_INT));
+    });
+}
 
 Rows exec(Statement &st, std::initializer_list<Arg> args, long limit) {
     if (static_cast<int>(args.size()) != st.nargs())

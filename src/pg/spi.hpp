@@ -7,6 +7,7 @@
 #include <initializer_list>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/money.hpp"
 #include "pg/guard.hpp"
@@ -27,11 +28,15 @@ inline Arg null_arg() { return Arg{0, true}; }
 class Statement {
 public:
     static constexpr int kMaxArgs = 12;
-    // kLocks: the statement takes row locks a caller may wait on; its time
-    // counts as lock wait in order_credit.stats.
-    enum Kind { kPlain, kLocks };
-    Statement(const char *sql, std::initializer_list<Oid> types, Kind kind = kPlain);
-    bool locks() const { return kind_ == kLocks; }
+    // Flags. kLocks: the statement takes row locks a caller may wait on; its
+    // time counts as lock wait in order_credit.stats. kGeneric: the kept plan
+    // is always the generic one (CURSOR_OPT_GENERIC_PLAN); otherwise the plan
+    // cache may re-plan with the parameter values on every call when a custom
+    // plan looks cheaper, which for a large statement costs more than
+    // running it.
+    enum Flags { kPlain = 0, kLocks = 1, kGeneric = 2 };
+    Statement(const char *sql, std::initializer_list<Oid> types, int flags = kPlain);
+    bool locks() const { return (flags_ & kLocks) != 0; }
     SPIPlanPtr plan();
     int nargs() const { return nargs_; }
     const char *sql() const { return sql_; }
@@ -40,7 +45,7 @@ private:
     const char *sql_;
     int nargs_;
     Oid types_[kMaxArgs];
-    Kind kind_;
+    int flags_;
     SPIPlanPtr plan_ = nullptr;
 };
 
@@ -133,5 +138,8 @@ Datum with_spi(FunctionCallInfo fcinfo, Body &&body) {
 // Conversions between core values and Datums (allocate in the current context).
 Datum money_datum(core::Money m);
 Datum text_datum(const std::string &s);
+Datum int4_array(const std::vector<int> &v);
+Datum int8_array(const std::vector<int64_t> &v);
+Datum text_array(const std::vector<std::string> &v);
 
 }  // namespace oc::pg

@@ -313,26 +313,6 @@ int32 arg_int4(const Args &args, int i, const char *what) {
     return DatumGetInt32(args.datum(i));
 }
 
-Datum int4_array(const std::vector<int> &v) {
-    const int *p = v.data();
-    int n = static_cast<int>(v.size());
-    return pg_call([p, n]() -> Datum {
-        Datum *d = static_cast<Datum *>(palloc(sizeof(Datum) * (n > 0 ? n : 1)));
-        for (int i = 0; i < n; ++i) d[i] = Int32GetDatum(p[i]);
-        return PointerGetDatum(construct_array(d, n, INT4OID, 4, true, TYPALIGN_INT));
-    });
-}
-
-Datum int8_array(const std::vector<int64_t> &v) {
-    const int64_t *p = v.data();
-    int n = static_cast<int>(v.size());
-    return pg_call([p, n]() -> Datum {
-        Datum *d = static_cast<Datum *>(palloc(sizeof(Datum) * (n > 0 ? n : 1)));
-        for (int i = 0; i < n; ++i) d[i] = Int64GetDatum(p[i]);
-        return PointerGetDatum(construct_array(d, n, INT8OID, 8, true, TYPALIGN_DOUBLE));
-    });
-}
-
 std::vector<core::BucketLevel> levels_from(const Rows &r) {
     std::vector<core::BucketLevel> out;
     for (uint64 i = 0; i < r.count(); ++i)
