@@ -12,5 +12,11 @@ CREATE TABLE plain_res (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, orde
                         status text NOT NULL DEFAULT 'active', expires_at timestamptz,
                         UNIQUE (order_ref, sku));
 INSERT INTO plain_stock VALUES ('hot', 1000000000000);
+-- Reference only: the same hot item over 8 plain bucket rows (skip_hot.sql).
+CREATE TABLE plain_buckets (sku text NOT NULL REFERENCES plain_stock, bucket int NOT NULL,
+                            on_hand bigint NOT NULL,
+                            reserved bigint NOT NULL DEFAULT 0 CHECK (reserved <= on_hand),
+                            PRIMARY KEY (sku, bucket));
+INSERT INTO plain_buckets SELECT 'hot', b, 125000000000 FROM generate_series(0, 7) b;
 INSERT INTO plain_stock SELECT 's' || i, 1000000000 FROM generate_series(1, 10000) i;
 VACUUM ANALYZE;
