@@ -13,7 +13,6 @@
 // (sorted by sku, bucket) -> account -> holds/reservations, as everywhere in
 // the extension.
 #include <algorithm>
-#include <cstring>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,6 +24,7 @@
 #include "core/orders.hpp"
 #include "pg/common.hpp"
 #include "pg/expire.hpp"
+#include "pg/jsonb_field.hpp"
 #include "pg/spi.hpp"
 #include "pg/stats.hpp"
 #include "pg/subxact.hpp"
@@ -226,46 +226,10 @@ std::vector<core::OrderItem> read_items_sql(Datum items, Money *total) {
     return core::validate_order_items(raw, total);
 }
 
-// One field of an items element, as plain data (filled inside pg_call).
-enum FieldKind { kAbsent, kString, kNumber, kBoolean, kNull, kObject, kArray };
-
-struct RawField {
-    int kind;
-    const char *str;  // kString: the string (not terminated); kNumber: numeric_out
-    int len;
-    int chars;  // kString: characters
-};
-
 struct RawOrderElem {
     bool plain;  // an object with no key besides sku, quantity, unit_price
-    RawField sku, quantity, price;
+    JsonField sku, quantity, price;
 };
-
-RawField raw_field(JsonbContainer *c, const char *key, int key_len, int *found) {
-    RawField f{kAbsent, nullptr, 0, 0};
-    JsonbValue v;
-    if (getKeyJsonValueFromContainer(c, key, key_len, &v) == nullptr) return f;
-    ++*found;
-    switch (v.type) {
-        case jbvString:
-            f.kind = kString;
-            f.str = v.val.string.val;
-            f.len = v.val.string.len;
-            f.chars = pg_mbstrlen_with_len(f.str, f.len);
-            break;
-        case jbvNumeric:
-            f.kind = kNumber;
-            f.str = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v.val.numeric)));
-            f.len = static_cast<int>(strlen(f.str));
-            break;
-        case jbvBool: f.kind = kBoolean; break;
-        case jbvNull: f.kind = kNull; break;
-        default:
-            f.kind = v.type == jbvBinary && JsonContainerIsObject(v.val.binary.data) ? kObject : kArray;
-            break;
-    }
-    return f;
-}
 
 const char *kind_name(int kind) {
     switch (kind) {
@@ -281,7 +245,7 @@ const char *kind_name(int kind) {
 
 // jsonb_typeof(e->'f') and e->>'f' as S_items reads them (the text only
 // where core looks at it: strings for sku, numbers for quantity/unit_price).
-void fill(const RawField &f, std::string *type, std::string *text) {
+void fill(const JsonField &f, std::string *type, std::string *text) {
     *type = kind_name(f.kind);
     if (f.str != nullptr) text->assign(f.str, static_cast<size_t>(f.len));
 }
@@ -302,10 +266,11 @@ bool read_items_direct(Datum d, std::vector<core::RawOrderItem> *out) {
             if (v == nullptr || v->type != jbvBinary || !JsonContainerIsObject(v->val.binary.data))
                 return e;
             JsonbContainer *c = v->val.binary.data;
-            int found = 0;
-            e.sku = raw_field(c, "sku", 3, &found);
-            e.quantity = raw_field(c, "quantity", 8, &found);
-            e.price = raw_field(c, "unit_price", 10, &found);
+            e.sku = read_json_field(c, "sku", 3);
+            e.quantity = read_json_field(c, "quantity", 8);
+            e.price = read_json_field(c, "unit_price", 10);
+            int found = (e.sku.kind != kAbsent) + (e.quantity.kind != kAbsent) +
+                        (e.price.kind != kAbsent);
             e.plain = found == static_cast<int>(JsonContainerSize(c));
             return e;
         });

@@ -18,6 +18,7 @@
 #include "core/stock.hpp"
 #include "pg/common.hpp"
 #include "pg/expire.hpp"
+#include "pg/jsonb_field.hpp"
 #include "pg/spi.hpp"
 #include "pg/subxact.hpp"
 
@@ -478,19 +479,15 @@ Datum try_reserve_stock(FunctionCallInfo fcinfo) {
 // One element of the items array, as plain data (filled inside pg_call).
 struct RawElem {
     bool is_object;
-    int sku_kind;
-    const char *sku;
-    int sku_len;
-    int sku_chars;
-    int quantity_kind;
-    const char *quantity;
+    JsonField sku, quantity;
 };
 
-int json_kind(const JsonbValue *v) {
-    switch (v->type) {
-        case jbvString: return static_cast<int>(core::JsonKind::String);
-        case jbvNumeric: return static_cast<int>(core::JsonKind::Number);
-        default: return static_cast<int>(core::JsonKind::Other);
+core::JsonKind json_kind(const JsonField &f) {
+    switch (f.kind) {
+        case kAbsent: return core::JsonKind::Missing;
+        case kString: return core::JsonKind::String;
+        case kNumber: return core::JsonKind::Number;
+        default: return core::JsonKind::Other;
     }
 }
 
@@ -509,31 +506,18 @@ std::vector<core::Item> read_items(Datum d) {
                 return e;
             e.is_object = true;
             JsonbContainer *c = v->val.binary.data;
-            JsonbValue kv;
-            if (getKeyJsonValueFromContainer(c, "sku", 3, &kv) != nullptr) {
-                e.sku_kind = json_kind(&kv);
-                if (kv.type == jbvString) {
-                    e.sku = kv.val.string.val;
-                    e.sku_len = kv.val.string.len;
-                    e.sku_chars = pg_mbstrlen_with_len(e.sku, e.sku_len);
-                }
-            }
-            JsonbValue qv;
-            if (getKeyJsonValueFromContainer(c, "quantity", 8, &qv) != nullptr) {
-                e.quantity_kind = json_kind(&qv);
-                if (qv.type == jbvNumeric)
-                    e.quantity = DatumGetCString(
-                        DirectFunctionCall1(numeric_out, NumericGetDatum(qv.val.numeric)));
-            }
+            e.sku = read_json_field(c, "sku", 3);
+            e.quantity = read_json_field(c, "quantity", 8);
             return e;
         });
         core::RawItem r;
         r.is_object = e.is_object;
-        r.sku_kind = static_cast<core::JsonKind>(e.sku_kind);
-        if (e.sku != nullptr) r.sku.assign(e.sku, static_cast<size_t>(e.sku_len));
-        r.sku_chars = static_cast<size_t>(e.sku_chars);
-        r.quantity_kind = static_cast<core::JsonKind>(e.quantity_kind);
-        if (e.quantity != nullptr) r.quantity = e.quantity;
+        r.sku_kind = json_kind(e.sku);
+        if (e.sku.kind == kString) r.sku.assign(e.sku.str, static_cast<size_t>(e.sku.len));
+        r.sku_chars = static_cast<size_t>(e.sku.chars);
+        r.quantity_kind = json_kind(e.quantity);
+        if (e.quantity.kind == kNumber)
+            r.quantity.assign(e.quantity.str, static_cast<size_t>(e.quantity.len));
         raw.push_back(std::move(r));
     }
     return core::validate_items(is_array, raw);
