@@ -3,11 +3,12 @@
 //
 // Locking order (the extension's canonical order): the order_ref handle lock
 // -> item row (set_stock / adjust_stock only) -> stock bucket rows sorted by
-// (sku, bucket) -> reservation rows. A reservation first tries one bucket
-// with enough units that no one holds (FOR NO KEY UPDATE SKIP LOCKED: never
-// waits, so it cannot take part in a deadlock); only when none qualifies does
+// (sku, bucket) -> reservation rows. A reservation of a one-bucket item is
+// one guarded UPDATE of bucket 0; on a striped item it takes a bucket no one
+// holds or waits for ONE bucket; only when no single bucket has enough does
 // it lock every bucket of the SKU in bucket order, waiting at most
-// order_credit.lock_timeout. Multi-item requests handle SKUs in sorted order.
+// order_credit.lock_timeout (reserve_one states the rule that keeps this
+// deadlock-free). Multi-item requests handle SKUs in sorted order.
 #include <optional>
 #include <string>
 #include <vector>
@@ -110,7 +111,7 @@ Statement S_reserve_single(
     OC_INSERT_RESERVATION
     "SELECT r.reservation_id, r.sku, r.order_ref, r.quantity, r.status, r.expires_at, "
     "       u.free + " OC_DUE_UNITS " FROM r, u",
-    {TEXTOID, INT8OID, TEXTOID, INTERVALOID});
+    {TEXTOID, INT8OID, TEXTOID, INTERVALOID}, Statement::kLocks);
 
 // A striped item ($6 buckets), in one statement: first the first bucket no
 // one holds (SKIP LOCKED), those with enough units in the snapshot first,
