@@ -1,9 +1,10 @@
 // order_credit.expire_due(max_rows): the sweep, also run by any scheduler.
 //
-// Never waits behind a buyer: every row lock below is taken with SKIP
-// LOCKED, in the extension's canonical order (account -> holds; stock
-// buckets -> reservations), so several sweeps and live traffic run side by
-// side; rows skipped now are taken by a later call.
+// Never waits behind a buyer: the rows that serialize writers (accounts and
+// their holds; stock buckets) are locked with SKIP LOCKED, in the extension's
+// canonical order, and a reservation is only updated once every bucket of
+// its parts is held (see expire_stock_step), so several sweeps and live
+// traffic run side by side; rows skipped now are taken by a later call.
 #include <string>
 #include <vector>
 
