@@ -5,13 +5,12 @@
 -- ===================================================================
 
 CREATE TABLE order_credit.idempotency_keys (
-    key               text PRIMARY KEY CHECK (char_length(key) BETWEEN 1 AND 200),
-    fingerprint       text NOT NULL CHECK (char_length(fingerprint) BETWEEN 1 AND 1000),
-    state             text NOT NULL DEFAULT 'in_progress'
-                      CHECK (state IN ('in_progress', 'completed')),
+    key               text PRIMARY KEY,
+    fingerprint       text NOT NULL,
+    state             text NOT NULL DEFAULT 'in_progress',
     response          jsonb,
-    response_code     int CHECK (response_code BETWEEN 100 AND 599),
-    recovery_point    text CHECK (char_length(recovery_point) BETWEEN 1 AND 1000),
+    response_code     int,
+    recovery_point    text,
     -- the lease as requested (renewed by each checkpoint) and when it lapses;
     -- NULL: protected only by the transaction that began or resumed the key
     lease             interval,
@@ -19,28 +18,26 @@ CREATE TABLE order_credit.idempotency_keys (
     resumed           int NOT NULL DEFAULT 0,
     created_at        timestamptz NOT NULL DEFAULT statement_timestamp(),
     updated_at        timestamptz NOT NULL DEFAULT statement_timestamp(),
-    completed_at      timestamptz,
-    CHECK ((state = 'completed') = (response IS NOT NULL AND response_code IS NOT NULL))
+    completed_at      timestamptz
 );
 CREATE INDEX idempotency_keys_created ON order_credit.idempotency_keys (created_at);
 COMMENT ON TABLE order_credit.idempotency_keys IS
     'One row per idempotency key: in_progress (begun) or completed (response stored for replay). Kept order_credit.idempotency_ttl, then purged.';
 
 CREATE TABLE order_credit.leases (
-    key          text PRIMARY KEY CHECK (char_length(key) BETWEEN 1 AND 200),
-    owner        text CHECK (char_length(owner) BETWEEN 1 AND 200),   -- NULL: free
-    token        bigint NOT NULL CHECK (token > 0),
+    key          text PRIMARY KEY,
+    owner        text,   -- NULL: free
+    token        bigint NOT NULL,
     expires_at   timestamptz,
     acquired_at  timestamptz NOT NULL DEFAULT statement_timestamp(),
-    updated_at   timestamptz NOT NULL DEFAULT statement_timestamp(),
-    CHECK ((owner IS NULL) = (expires_at IS NULL))
+    updated_at   timestamptz NOT NULL DEFAULT statement_timestamp()
 );
 COMMENT ON TABLE order_credit.leases IS
     'One row per lease key, kept forever so that fencing tokens only grow. owner NULL: released. A lease past expires_at may be taken by anyone.';
 
 CREATE TABLE order_credit.processed_events (
-    source        text NOT NULL CHECK (char_length(source) BETWEEN 1 AND 200),
-    event_id      text NOT NULL CHECK (char_length(event_id) BETWEEN 1 AND 200),
+    source        text NOT NULL,
+    event_id      text NOT NULL,
     processed_at  timestamptz NOT NULL DEFAULT statement_timestamp(),
     PRIMARY KEY (source, event_id)
 );

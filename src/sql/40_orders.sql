@@ -3,11 +3,10 @@
 -- ===================================================================
 
 CREATE TABLE order_credit.orders (
-    order_ref    text PRIMARY KEY CHECK (char_length(order_ref) BETWEEN 1 AND 200),
+    order_ref    text PRIMARY KEY,
     account      text REFERENCES order_credit.accounts (account),
-    status       text NOT NULL CHECK (status IN ('pending', 'paid', 'processing', 'shipped',
-                                                 'delivered', 'cancelled', 'expired')),
-    amount       numeric NOT NULL CHECK (amount >= 0),
+    status       text NOT NULL,
+    amount       numeric NOT NULL,
     items        jsonb NOT NULL,
     expires_in   interval,
     expires_at   timestamptz,

@@ -143,18 +143,20 @@ SELECT results_eq(
              ('created_at', 'timestamp with time zone'), ('created_by', 'text')$$,
     'ledger columns, types and order');
 SELECT col_is_pk('order_credit', 'ledger', 'entry_id', 'ledger.entry_id is the primary key');
--- The kinds of the contract are accepted and nothing else (the CHECK
--- constraint is exercised on a copy, so the append-only ledger is untouched).
-CREATE TEMP TABLE ledger_copy (LIKE order_credit.ledger INCLUDING ALL);
+-- The kinds of the contract are accepted and nothing else (rows written on
+-- the real ledger inside a savepoint that is rolled back: the append-only
+-- ledger keeps nothing of it; its row check cannot be copied with LIKE).
+SAVEPOINT ledger_kinds;
 SELECT lives_ok(
-    $$INSERT INTO ledger_copy (account, kind, posted_after, pending_after, created_by)
+    $$INSERT INTO order_credit.ledger (account, kind, posted_after, pending_after, created_by)
       SELECT 'a', k, 0, 0, 'u' FROM unnest(ARRAY['hold', 'capture', 'void', 'expire', 'reverse',
                                                'payment', 'limit', 'block', 'unblock']) k$$,
     'ledger accepts every kind of the contract');
 SELECT throws_ok(
-    $$INSERT INTO ledger_copy (account, kind, posted_after, pending_after, created_by)
+    $$INSERT INTO order_credit.ledger (account, kind, posted_after, pending_after, created_by)
       VALUES ('a', 'refund', 0, 0, 'u')$$,
     '23514', NULL, 'ledger refuses a kind outside the contract');
+ROLLBACK TO SAVEPOINT ledger_kinds;
 SELECT has_trigger('order_credit', 'ledger', 'ledger_append_only', 'ledger has the append-only row trigger');
 SELECT has_trigger('order_credit', 'ledger', 'ledger_append_only_truncate',
                    'ledger has the append-only TRUNCATE trigger');

@@ -1,0 +1,168 @@
+// Row checks (src/core/row_checks.hpp): the rules that used to be column
+// CHECK constraints, over a fake row.
+#include <map>
+#include <string>
+
+#include "core/row_checks.hpp"
+#include "test_util.hpp"
+
+namespace {
+
+using oc::core::check_row;
+using oc::core::checked_table;
+using oc::core::CheckedTable;
+
+// A row of named columns; numerics are plain integers here (the PostgreSQL
+// glue compares real numerics with numeric_cmp).
+struct FakeRow : oc::core::RowView {
+    std::map<std::string, std::string> texts;
+    std::map<std::string, long long> numbers;
+
+    bool is_null(std::string_view c) const override {
+        return !texts.count(std::string(c)) && !numbers.count(std::string(c));
+    }
+    std::string text(std::string_view c) const override { return texts.at(std::string(c)); }
+    int64_t chars(std::string_view c) const override {
+        // character count of UTF-8 text: bytes that are not continuation bytes
+        int64_t n = 0;
+        for (unsigned char ch : texts.at(std::string(c))) n += (ch & 0xC0) != 0x80;
+        return n;
+    }
+    int64_t integer(std::string_view c) const override { return numbers.at(std::string(c)); }
+    int compare_numeric(std::string_view c, std::string_view other) const override {
+        long long a = numbers.at(std::string(c));
+        long long b = other.empty() ? 0 : numbers.at(std::string(other));
+        return (a > b) - (a < b);
+    }
+};
+
+FakeRow account() {
+    FakeRow r;
+    r.texts = {{"account", "acct-1"}, {"currency", "EUR"}, {"status", "active"}};
+    r.numbers = {{"credit_limit", 100}, {"posted", 0}, {"pending", 0}};
+    return r;
+}
+
+TEST(RowChecks, TablesByName) {
+    EXPECT_EQ(checked_table("accounts"), CheckedTable::Accounts);
+    EXPECT_EQ(checked_table("processed_events"), CheckedTable::ProcessedEvents);
+    EXPECT_FALSE(checked_table("reservations").has_value());
+    EXPECT_FALSE(checked_table("").has_value());
+}
+
+TEST(RowChecks, ValidAccountPasses) { EXPECT_FALSE(check_row(CheckedTable::Accounts, account())); }
+
+TEST(RowChecks, NullColumnsPassTheirRules) {
+    FakeRow r = account();
+    r.texts.erase("currency");
+    EXPECT_FALSE(check_row(CheckedTable::Accounts, r));
+}
+
+TEST(RowChecks, AccountRules) {
+    FakeRow r = account();
+    r.numbers["credit_limit"] = -1;
+    auto v = check_row(CheckedTable::Accounts, r);
+    ASSERT_TRUE(v);
+    EXPECT_EQ(v->rule, "accounts_credit_limit_check");
+    EXPECT_EQ(v->message, "credit_limit must be >= 0");
+
+    r = account();
+    r.numbers["pending"] = 0;  // zero is allowed
+    EXPECT_FALSE(check_row(CheckedTable::Accounts, r));
+    r.texts["status"] = "closed";
+    v = check_row(CheckedTable::Accounts, r);
+    ASSERT_TRUE(v);
+    EXPECT_EQ(v->rule, "accounts_status_check");
+
+    r = account();
+    r.texts["account"] = "";
+    v = check_row(CheckedTable::Accounts, r);
+    ASSERT_TRUE(v);
+    EXPECT_EQ(v->rule, "accounts_account_check");
+}
+
+TEST(RowChecks, LengthsCountCharactersNotBytes) {
+    FakeRow r;
+    std::string two_hundred;
+    for (int i = 0; i < 200; ++i) two_hundred += "\xc3\xa9";  // é: 2 bytes, 1 character
+    r.texts = {{"source", two_hundred}, {"event_id", "e"}};
+    EXPECT_FALSE(check_row(CheckedTable::ProcessedEvents, r));
+    r.texts["source"] += "x";
+    auto v = check_row(CheckedTable::ProcessedEvents, r);
+    ASSERT_TRUE(v);
+    EXPECT_EQ(v->message, "source must be 1 to 200 characters long, not 201");
+}
+
+TEST(RowChecks, HoldCapturedWithinAmount) {
+    FakeRow r;
+    r.texts = {{"order_ref", "o"}, {"status", "pending"}};
+    r.numbers = {{"amount", 10}, {"captured", 10}};
+    EXPECT_FALSE(check_row(CheckedTable::Holds, r));
+    r.numbers["captured"] = 11;
+    auto v = check_row(CheckedTable::Holds, r);
+    ASSERT_TRUE(v);
+    EXPECT_EQ(v->message, "captured must not exceed amount");
+    r.numbers["captured"] = -1;
+    EXPECT_EQ(check_row(CheckedTable::Holds, r)->message, "captured must be >= 0");
+    r.numbers = {{"amount", 0}, {"captured", 0}};
+    EXPECT_EQ(check_row(CheckedTable::Holds, r)->rule, "holds_amount_check");
+}
+
+TEST(RowChecks, IdempotencyKeyCompletedExactlyWithResponse) {
+    FakeRow r;
+    r.texts = {{"key", "k"}, {"fingerprint", "f"}, {"state", "in_progress"}};
+    EXPECT_FALSE(check_row(CheckedTable::IdempotencyKeys, r));
+    r.texts["state"] = "completed";
+    EXPECT_EQ(check_row(CheckedTable::IdempotencyKeys, r)->rule, "idempotency_keys_response_check");
+    r.texts["response"] = "{}";
+    r.numbers["response_code"] = 200;
+    EXPECT_FALSE(check_row(CheckedTable::IdempotencyKeys, r));
+    r.numbers["response_code"] = 600;
+    EXPECT_EQ(check_row(CheckedTable::IdempotencyKeys, r)->rule,
+              "idempotency_keys_response_code_check");
+    r.numbers["response_code"] = 100;
+    r.texts["state"] = "in_progress";  // a response without completion
+    EXPECT_EQ(check_row(CheckedTable::IdempotencyKeys, r)->rule, "idempotency_keys_response_check");
+}
+
+TEST(RowChecks, LeaseOwnerExactlyWithExpiry) {
+    FakeRow r;
+    r.texts = {{"key", "k"}};
+    r.numbers = {{"token", 1}};
+    EXPECT_FALSE(check_row(CheckedTable::Leases, r));  // released: no owner, no expiry
+    r.texts["owner"] = "me";
+    EXPECT_EQ(check_row(CheckedTable::Leases, r)->rule, "leases_owner_check");
+    r.numbers["expires_at"] = 1;
+    EXPECT_FALSE(check_row(CheckedTable::Leases, r));
+    r.numbers["token"] = 0;
+    EXPECT_EQ(check_row(CheckedTable::Leases, r)->rule, "leases_token_check");
+}
+
+TEST(RowChecks, LedgerKindsAndOrderStatuses) {
+    FakeRow r;
+    for (const char *k : {"hold", "capture", "void", "expire", "reverse", "payment", "limit",
+                          "block", "unblock"}) {
+        r.texts["kind"] = k;
+        EXPECT_FALSE(check_row(CheckedTable::Ledger, r)) << k;
+    }
+    r.texts["kind"] = "refund";
+    EXPECT_EQ(check_row(CheckedTable::Ledger, r)->rule, "ledger_kind_check");
+
+    FakeRow o;
+    o.texts = {{"order_ref", "o"}, {"status", "shipped"}};
+    o.numbers = {{"amount", 0}};
+    EXPECT_FALSE(check_row(CheckedTable::Orders, o));
+    o.texts["status"] = "lost";
+    EXPECT_EQ(check_row(CheckedTable::Orders, o)->rule, "orders_status_check");
+}
+
+TEST(RowChecks, PaymentRules) {
+    FakeRow r;
+    r.texts = {{"payment_ref", "p"}};
+    r.numbers = {{"amount", 1}};
+    EXPECT_FALSE(check_row(CheckedTable::Payments, r));
+    r.numbers["amount"] = 0;
+    EXPECT_EQ(check_row(CheckedTable::Payments, r)->rule, "payments_amount_check");
+}
+
+}  // namespace
