@@ -155,6 +155,57 @@ Result orders(const RowView &r) {
                     [&] { return numeric_min(t, r, "amount", false); });
 }
 
+// column >= lo (integer)
+Result integer_min(std::string_view table, const RowView &r, std::string_view col, int64_t lo) {
+    if (r.is_null(col) || r.integer(col) >= lo) return std::nullopt;
+    return broken(table, col, std::string(col) + " must be >= " + std::to_string(lo));
+}
+
+Result items(const RowView &r) {
+    constexpr std::string_view t = "items";
+    return first_of([&] { return chars_between(t, r, "sku", 1, 200); },
+                    [&] { return integer_between(t, r, "buckets", 1, 1024); });
+}
+
+Result stock_buckets(const RowView &r) {
+    constexpr std::string_view t = "stock_buckets";
+    return first_of([&] { return integer_min(t, r, "bucket", 0); },
+                    [&] { return integer_min(t, r, "on_hand", 0); },
+                    [&]() -> Result {
+                        // reserved >= 0 AND reserved <= on_hand
+                        if (r.is_null("reserved")) return std::nullopt;
+                        int64_t reserved = r.integer("reserved");
+                        if (reserved < 0) return broken(t, "reserved", "reserved must be >= 0");
+                        if (!r.is_null("on_hand") && reserved > r.integer("on_hand"))
+                            return broken(t, "reserved", "reserved must not exceed on_hand");
+                        return std::nullopt;
+                    });
+}
+
+Result reservations(const RowView &r) {
+    constexpr std::string_view t = "reservations";
+    return first_of(
+        [&] { return chars_between(t, r, "order_ref", 1, 200); },
+        [&]() -> Result {
+            if (r.is_null("quantity") || r.integer("quantity") > 0) return std::nullopt;
+            return broken(t, "quantity", "quantity must be > 0");
+        },
+        [&] { return one_of(t, r, "status", {"active", "committed", "released", "expired"}); },
+        [&]() -> Result {
+            // cardinality(part_buckets) = cardinality(part_qty) AND cardinality(part_buckets) >= 1
+            if (r.is_null("part_buckets") || r.is_null("part_qty")) return std::nullopt;
+            int64_t nb = r.cardinality("part_buckets"), nq = r.cardinality("part_qty");
+            if (nb == nq && nb >= 1) return std::nullopt;
+            return broken(t, "parts",
+                          "part_buckets and part_qty must have the same, non-zero number of "
+                          "elements");
+        });
+}
+
+Result stock_audit(const RowView &r) {
+    return one_of("stock_audit", r, "kind", {"set", "adjust", "sale", "restripe"});
+}
+
 }  // namespace
 
 std::optional<CheckedTable> checked_table(std::string_view name) {
@@ -166,6 +217,10 @@ std::optional<CheckedTable> checked_table(std::string_view name) {
     if (name == "leases") return CheckedTable::Leases;
     if (name == "processed_events") return CheckedTable::ProcessedEvents;
     if (name == "orders") return CheckedTable::Orders;
+    if (name == "items") return CheckedTable::Items;
+    if (name == "stock_buckets") return CheckedTable::StockBuckets;
+    if (name == "reservations") return CheckedTable::Reservations;
+    if (name == "stock_audit") return CheckedTable::StockAudit;
     return std::nullopt;
 }
 
@@ -179,6 +234,10 @@ std::optional<RowViolation> check_row(CheckedTable table, const RowView &row) {
         case CheckedTable::Leases: return leases(row);
         case CheckedTable::ProcessedEvents: return processed_events(row);
         case CheckedTable::Orders: return orders(row);
+        case CheckedTable::Items: return items(row);
+        case CheckedTable::StockBuckets: return stock_buckets(row);
+        case CheckedTable::Reservations: return reservations(row);
+        case CheckedTable::StockAudit: return stock_audit(row);
     }
     return std::nullopt;
 }

@@ -30,6 +30,8 @@ public:
     virtual int64_t chars(std::string_view column) const = 0;
     // Integer columns (int2/int4/int8).
     virtual int64_t integer(std::string_view column) const = 0;
+    // Array columns: the number of elements (as cardinality()).
+    virtual int64_t cardinality(std::string_view column) const = 0;
     // Numeric columns: <0, 0, >0 as numeric's own ordering compares `column`
     // with `other` (a column name), or with zero when `other` is empty.
     virtual int compare_numeric(std::string_view column, std::string_view other) const = 0;
@@ -45,6 +47,10 @@ enum class CheckedTable {
     Leases,
     ProcessedEvents,
     Orders,
+    Items,
+    StockBuckets,
+    Reservations,
+    StockAudit,
 };
 
 // The table of that name in the extension's schema, if it is checked here.

@@ -10,6 +10,7 @@
 #include "pg/guard.hpp"
 
 extern "C" {
+#include "utils/array.h"
 #include "utils/lsyscache.h"
 #include "utils/typcache.h"
 }
@@ -41,6 +42,13 @@ int64_t text_chars(Datum d) {
     });
 }
 
+int64_t array_cardinality(Datum d) {
+    return pg_call([d]() -> int64_t {
+        ArrayType *a = DatumGetArrayTypeP(d);
+        return ArrayGetNItems(ARR_NDIM(a), ARR_DIMS(a));
+    });
+}
+
 class PgRowView final : public core::RowView {
 public:
     explicit PgRowView(const Row &row) : row_(row) {}
@@ -64,6 +72,10 @@ public:
             case INT8OID: return DatumGetInt64(d);
             default: throw_type(column, "an integer");
         }
+    }
+
+    int64_t cardinality(std::string_view column) const override {
+        return array_cardinality(row_.values[index(column)]);
     }
 
     int compare_numeric(std::string_view column, std::string_view other) const override {
@@ -152,6 +164,10 @@ const char *table_name(core::CheckedTable t) {
         case core::CheckedTable::Leases: return "leases";
         case core::CheckedTable::ProcessedEvents: return "processed_events";
         case core::CheckedTable::Orders: return "orders";
+        case core::CheckedTable::Items: return "items";
+        case core::CheckedTable::StockBuckets: return "stock_buckets";
+        case core::CheckedTable::Reservations: return "reservations";
+        case core::CheckedTable::StockAudit: return "stock_audit";
     }
     return "?";
 }

@@ -17,9 +17,11 @@ using oc::core::CheckedTable;
 struct FakeRow : oc::core::RowView {
     std::map<std::string, std::string> texts;
     std::map<std::string, long long> numbers;
+    std::map<std::string, int> arrays;  // column -> number of elements
 
     bool is_null(std::string_view c) const override {
-        return !texts.count(std::string(c)) && !numbers.count(std::string(c));
+        std::string k(c);
+        return !texts.count(k) && !numbers.count(k) && !arrays.count(k);
     }
     std::string text(std::string_view c) const override { return texts.at(std::string(c)); }
     int64_t chars(std::string_view c) const override {
@@ -28,6 +30,7 @@ struct FakeRow : oc::core::RowView {
         for (unsigned char ch : texts.at(std::string(c))) n += (ch & 0xC0) != 0x80;
         return n;
     }
+    int64_t cardinality(std::string_view c) const override { return arrays.at(std::string(c)); }
     int64_t integer(std::string_view c) const override { return numbers.at(std::string(c)); }
     int compare_numeric(std::string_view c, std::string_view other) const override {
         long long a = numbers.at(std::string(c));
@@ -46,7 +49,8 @@ FakeRow account() {
 TEST(RowChecks, TablesByName) {
     EXPECT_EQ(checked_table("accounts"), CheckedTable::Accounts);
     EXPECT_EQ(checked_table("processed_events"), CheckedTable::ProcessedEvents);
-    EXPECT_FALSE(checked_table("reservations").has_value());
+    EXPECT_EQ(checked_table("reservations"), CheckedTable::Reservations);
+    EXPECT_FALSE(checked_table("order_history").has_value());
     EXPECT_FALSE(checked_table("").has_value());
 }
 
@@ -154,6 +158,44 @@ TEST(RowChecks, LedgerKindsAndOrderStatuses) {
     EXPECT_FALSE(check_row(CheckedTable::Orders, o));
     o.texts["status"] = "lost";
     EXPECT_EQ(check_row(CheckedTable::Orders, o)->rule, "orders_status_check");
+}
+
+TEST(RowChecks, StockRules) {
+    FakeRow b;
+    b.numbers = {{"bucket", 0}, {"on_hand", 5}, {"reserved", 5}};
+    EXPECT_FALSE(check_row(CheckedTable::StockBuckets, b));
+    b.numbers["reserved"] = 6;
+    EXPECT_EQ(check_row(CheckedTable::StockBuckets, b)->message, "reserved must not exceed on_hand");
+    b.numbers["reserved"] = -1;
+    EXPECT_EQ(check_row(CheckedTable::StockBuckets, b)->message, "reserved must be >= 0");
+    b.numbers = {{"bucket", -1}, {"on_hand", 0}, {"reserved", 0}};
+    EXPECT_EQ(check_row(CheckedTable::StockBuckets, b)->rule, "stock_buckets_bucket_check");
+
+    FakeRow r;
+    r.texts = {{"order_ref", "o"}, {"status", "active"}};
+    r.numbers = {{"quantity", 1}};
+    r.arrays = {{"part_buckets", 2}, {"part_qty", 2}};
+    EXPECT_FALSE(check_row(CheckedTable::Reservations, r));
+    r.arrays["part_qty"] = 1;
+    EXPECT_EQ(check_row(CheckedTable::Reservations, r)->rule, "reservations_parts_check");
+    r.arrays = {{"part_buckets", 0}, {"part_qty", 0}};
+    EXPECT_EQ(check_row(CheckedTable::Reservations, r)->rule, "reservations_parts_check");
+    r.arrays = {{"part_buckets", 1}, {"part_qty", 1}};
+    r.numbers["quantity"] = 0;
+    EXPECT_EQ(check_row(CheckedTable::Reservations, r)->rule, "reservations_quantity_check");
+
+    FakeRow i;
+    i.texts = {{"sku", "s"}};
+    i.numbers = {{"buckets", 1024}};
+    EXPECT_FALSE(check_row(CheckedTable::Items, i));
+    i.numbers["buckets"] = 1025;
+    EXPECT_EQ(check_row(CheckedTable::Items, i)->rule, "items_buckets_check");
+
+    FakeRow a;
+    a.texts = {{"kind", "sale"}};
+    EXPECT_FALSE(check_row(CheckedTable::StockAudit, a));
+    a.texts["kind"] = "gift";
+    EXPECT_EQ(check_row(CheckedTable::StockAudit, a)->rule, "stock_audit_kind_check");
 }
 
 TEST(RowChecks, PaymentRules) {
