@@ -140,7 +140,7 @@ Statement S_fast_place(
     "       (SELECT count(*) FROM oh) "
     "  FROM o",
     {TEXTOID, JSONBOID, TEXTOID, INTERVALOID, NUMERICOID, TEXTOID, TEXTARRAYOID, INT8ARRAYOID},
-    Statement::kLocks | Statement::kGeneric);
+    Statement::kLocks | Statement::kGeneric | Statement::kKeyAccess);
 
 Statement S_reserve_stock(
     "SELECT count(*) FROM order_credit.reserve_stock("

@@ -7,6 +7,7 @@
 
 extern "C" {
 #include "utils/tuplestore.h"
+#include "optimizer/cost.h"
 }
 
 namespace oc::pg {
@@ -81,6 +82,32 @@ Datum text_array(const std::vector<std::string> &v) {
     });
 }
 
+namespace {
+// Planner settings for a kKeyAccess statement, assigned directly (no GUC
+// nest level, as LockTimeoutScope does) for the length of its execution,
+// which is where the plan cache plans. Restored on every way out: every
+// PostgreSQL call is made through pg_call, so an error unwinds through it.
+class KeyAccessScope {
+public:
+    explicit KeyAccessScope(bool on)
+        : on_(on), seqscan_(enable_seqscan), hashjoin_(enable_hashjoin), mergejoin_(enable_mergejoin) {
+        if (on_) enable_seqscan = enable_hashjoin = enable_mergejoin = false;
+    }
+    ~KeyAccessScope() {
+        if (on_) {
+            enable_seqscan = seqscan_;
+            enable_hashjoin = hashjoin_;
+            enable_mergejoin = mergejoin_;
+        }
+    }
+    KeyAccessScope(const KeyAccessScope &) = delete;
+    KeyAccessScope &operator=(const KeyAccessScope &) = delete;
+
+private:
+    bool on_, seqscan_, hashjoin_, mergejoin_;
+};
+}  // namespace
+
 Rows exec(Statement &st, std::initializer_list<Arg> args, long limit) {
     if (static_cast<int>(args.size()) != st.nargs())
         throw core::Error(core::Code::Internal, "statement called with the wrong number of arguments",
@@ -95,6 +122,7 @@ Rows exec(Statement &st, std::initializer_list<Arg> args, long limit) {
     }
     SPIPlanPtr plan = st.plan();
     auto start = std::chrono::steady_clock::now();
+    KeyAccessScope key_access(st.key_access());
     int rc = pg_call([&]() -> int {
         int r = SPI_execute_plan(plan, values, nulls, false, limit);
         if (r < 0) elog(ERROR, "order_credit: SPI_execute_plan failed: %s", SPI_result_code_string(r));
