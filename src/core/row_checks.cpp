@@ -202,6 +202,12 @@ Result reservations(const RowView &r) {
         });
 }
 
+Result reservation_claims(const RowView &r) {
+    constexpr std::string_view t = "reservation_claims";
+    if (r.is_null("quantity") || r.integer("quantity") > 0) return std::nullopt;
+    return broken(t, "quantity", "quantity must be > 0");
+}
+
 Result stock_audit(const RowView &r) {
     return one_of("stock_audit", r, "kind", {"set", "adjust", "sale", "restripe"});
 }
@@ -221,6 +227,7 @@ std::optional<CheckedTable> checked_table(std::string_view name) {
     if (name == "stock_buckets") return CheckedTable::StockBuckets;
     if (name == "reservations") return CheckedTable::Reservations;
     if (name == "stock_audit") return CheckedTable::StockAudit;
+    if (name == "reservation_claims") return CheckedTable::ReservationClaims;
     return std::nullopt;
 }
 
@@ -238,6 +245,7 @@ std::optional<RowViolation> check_row(CheckedTable table, const RowView &row) {
         case CheckedTable::StockBuckets: return stock_buckets(row);
         case CheckedTable::Reservations: return reservations(row);
         case CheckedTable::StockAudit: return stock_audit(row);
+        case CheckedTable::ReservationClaims: return reservation_claims(row);
     }
     return std::nullopt;
 }

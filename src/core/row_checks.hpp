@@ -51,6 +51,7 @@ enum class CheckedTable {
     StockBuckets,
     Reservations,
     StockAudit,
+    ReservationClaims,
 };
 
 // The table of that name in the extension's schema, if it is checked here.

@@ -168,6 +168,7 @@ const char *table_name(core::CheckedTable t) {
         case core::CheckedTable::StockBuckets: return "stock_buckets";
         case core::CheckedTable::Reservations: return "reservations";
         case core::CheckedTable::StockAudit: return "stock_audit";
+        case core::CheckedTable::ReservationClaims: return "reservation_claims";
     }
     return "?";
 }

@@ -191,6 +191,12 @@ TEST(RowChecks, StockRules) {
     i.numbers["buckets"] = 1025;
     EXPECT_EQ(check_row(CheckedTable::Items, i)->rule, "items_buckets_check");
 
+    FakeRow c;
+    c.numbers = {{"quantity", 1}};
+    EXPECT_FALSE(check_row(CheckedTable::ReservationClaims, c));
+    c.numbers["quantity"] = 0;
+    EXPECT_EQ(check_row(CheckedTable::ReservationClaims, c)->rule, "reservation_claims_quantity_check");
+
     FakeRow a;
     a.texts = {{"kind", "sale"}};
     EXPECT_FALSE(check_row(CheckedTable::StockAudit, a));
