@@ -72,3 +72,32 @@ COMMENT ON FUNCTION order_credit._row_valid(order_credit.orders) IS
 ALTER TABLE order_credit.orders ADD CONSTRAINT orders_row_check CHECK (order_credit._row_valid(orders));
 COMMENT ON CONSTRAINT orders_row_check ON order_credit.orders IS
     'Rules: order_ref 1 to 200 characters; status pending, paid, processing, shipped, delivered, cancelled or expired; amount >= 0.';
+
+CREATE FUNCTION order_credit._row_valid(order_credit.items) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'oc_row_valid' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION order_credit._row_valid(order_credit.items) IS
+    'Row check of items (its CHECK constraint items_row_check): true, or raises 23514 naming the broken rule.';
+ALTER TABLE order_credit.items ADD CONSTRAINT items_row_check CHECK (order_credit._row_valid(items));
+COMMENT ON CONSTRAINT items_row_check ON order_credit.items IS
+    'Rules: sku 1 to 200 characters; buckets 1 to 1024.';
+CREATE FUNCTION order_credit._row_valid(order_credit.stock_buckets) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'oc_row_valid' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION order_credit._row_valid(order_credit.stock_buckets) IS
+    'Row check of stock_buckets (its CHECK constraint stock_buckets_row_check): true, or raises 23514 naming the broken rule.';
+ALTER TABLE order_credit.stock_buckets ADD CONSTRAINT stock_buckets_row_check CHECK (order_credit._row_valid(stock_buckets));
+COMMENT ON CONSTRAINT stock_buckets_row_check ON order_credit.stock_buckets IS
+    'Rules: bucket >= 0; on_hand >= 0; 0 <= reserved <= on_hand.';
+CREATE FUNCTION order_credit._row_valid(order_credit.reservations) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'oc_row_valid' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION order_credit._row_valid(order_credit.reservations) IS
+    'Row check of reservations (its CHECK constraint reservations_row_check): true, or raises 23514 naming the broken rule.';
+ALTER TABLE order_credit.reservations ADD CONSTRAINT reservations_row_check CHECK (order_credit._row_valid(reservations));
+COMMENT ON CONSTRAINT reservations_row_check ON order_credit.reservations IS
+    'Rules: order_ref 1 to 200 characters; quantity > 0; status active, committed, released or expired; part_buckets and part_qty of the same, non-zero length.';
+CREATE FUNCTION order_credit._row_valid(order_credit.stock_audit) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'oc_row_valid' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION order_credit._row_valid(order_credit.stock_audit) IS
+    'Row check of stock_audit (its CHECK constraint stock_audit_row_check): true, or raises 23514 naming the broken rule.';
+ALTER TABLE order_credit.stock_audit ADD CONSTRAINT stock_audit_row_check CHECK (order_credit._row_valid(stock_audit));
+COMMENT ON CONSTRAINT stock_audit_row_check ON order_credit.stock_audit IS
+    'Rules: kind set, adjust, sale or restripe.';
