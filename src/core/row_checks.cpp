@@ -54,6 +54,14 @@ Result integer_between(std::string_view table, const RowView &r, std::string_vie
                       std::to_string(hi) + ", not " + std::to_string(v));
 }
 
+// column >= 0 (strict: column > 0), integer
+Result integer_min(std::string_view table, const RowView &r, std::string_view col, bool strict) {
+    if (r.is_null(col)) return std::nullopt;
+    int64_t v = r.integer(col);
+    if (v > 0 || (v == 0 && !strict)) return std::nullopt;
+    return broken(table, col, std::string(col) + (strict ? " must be > 0" : " must be >= 0"));
+}
+
 template <typename... Checks>
 Result first_of(Checks &&...checks) {
     Result r;
@@ -127,10 +135,7 @@ Result leases(const RowView &r) {
     return first_of(
         [&] { return chars_between(t, r, "key", 1, 200); },
         [&] { return chars_between(t, r, "owner", 1, 200); },
-        [&]() -> Result {
-            if (r.is_null("token") || r.integer("token") > 0) return std::nullopt;
-            return broken(t, "token", "token must be > 0");
-        },
+        [&] { return integer_min(t, r, "token", true); },
         [&]() -> Result {
             // (owner IS NULL) = (expires_at IS NULL)
             if (r.is_null("owner") == r.is_null("expires_at")) return std::nullopt;
@@ -155,11 +160,6 @@ Result orders(const RowView &r) {
                     [&] { return numeric_min(t, r, "amount", false); });
 }
 
-// column >= lo (integer)
-Result integer_min(std::string_view table, const RowView &r, std::string_view col, int64_t lo) {
-    if (r.is_null(col) || r.integer(col) >= lo) return std::nullopt;
-    return broken(table, col, std::string(col) + " must be >= " + std::to_string(lo));
-}
 
 Result items(const RowView &r) {
     constexpr std::string_view t = "items";
@@ -169,8 +169,8 @@ Result items(const RowView &r) {
 
 Result stock_buckets(const RowView &r) {
     constexpr std::string_view t = "stock_buckets";
-    return first_of([&] { return integer_min(t, r, "bucket", 0); },
-                    [&] { return integer_min(t, r, "on_hand", 0); },
+    return first_of([&] { return integer_min(t, r, "bucket", false); },
+                    [&] { return integer_min(t, r, "on_hand", false); },
                     [&]() -> Result {
                         // reserved >= 0 AND reserved <= on_hand
                         if (r.is_null("reserved")) return std::nullopt;
@@ -186,10 +186,7 @@ Result reservations(const RowView &r) {
     constexpr std::string_view t = "reservations";
     return first_of(
         [&] { return chars_between(t, r, "order_ref", 1, 200); },
-        [&]() -> Result {
-            if (r.is_null("quantity") || r.integer("quantity") > 0) return std::nullopt;
-            return broken(t, "quantity", "quantity must be > 0");
-        },
+        [&] { return integer_min(t, r, "quantity", true); },
         [&] { return one_of(t, r, "status", {"active", "committed", "released", "expired"}); },
         [&]() -> Result {
             // cardinality(part_buckets) = cardinality(part_qty) AND cardinality(part_buckets) >= 1
@@ -203,9 +200,7 @@ Result reservations(const RowView &r) {
 }
 
 Result reservation_claims(const RowView &r) {
-    constexpr std::string_view t = "reservation_claims";
-    if (r.is_null("quantity") || r.integer("quantity") > 0) return std::nullopt;
-    return broken(t, "quantity", "quantity must be > 0");
+    return integer_min("reservation_claims", r, "quantity", true);
 }
 
 Result stock_audit(const RowView &r) {
