@@ -119,7 +119,7 @@ Statement S_purge_keys(
     "         ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED) "
     "    RETURNING 1) "
     "SELECT count(*) FROM d",
-    {INTERVALOID, INT4OID});
+    {INTERVALOID, INT4OID}, Statement::kBatch);
 
 Statement S_purge_events(
     "WITH d AS ("
@@ -129,7 +129,7 @@ Statement S_purge_events(
     "         ORDER BY processed_at LIMIT $2 FOR UPDATE SKIP LOCKED) "
     "    RETURNING 1) "
     "SELECT count(*) FROM d",
-    {INTERVALOID, INT4OID});
+    {INTERVALOID, INT4OID}, Statement::kBatch);
 
 // ------------------------------------------------------------------ helpers
 

@@ -27,7 +27,7 @@ Statement S_due_accounts(
     "    SELECT account FROM order_credit.holds "
     "     WHERE status = 'pending' AND expires_at <= statement_timestamp() "
     "     ORDER BY expires_at LIMIT $1) d ORDER BY 1",
-    {INT8OID});
+    {INT8OID}, Statement::kBatch);
 
 Statement S_try_lock_account(
     "SELECT 1 FROM order_credit.accounts WHERE account = $1 FOR NO KEY UPDATE SKIP LOCKED",
@@ -62,7 +62,7 @@ Statement S_expire_account_batch(
     "                                  1 FOLLOWING AND UNBOUNDED FOLLOWING), 0), $2 "
     "      FROM due d CROSS JOIN acc ORDER BY d.order_ref) "
     "SELECT count(*) FROM due",
-    {TEXTOID, TEXTOID, INT8OID});
+    {TEXTOID, TEXTOID, INT8OID}, Statement::kBatch);
 
 // One step of expire_due, in the order they run.
 using Step = int64_t (*)(int64_t budget, Datum user);

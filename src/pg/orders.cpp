@@ -140,7 +140,7 @@ Statement S_fast_place(
     "       (SELECT count(*) FROM oh) "
     "  FROM o",
     {TEXTOID, JSONBOID, TEXTOID, INTERVALOID, NUMERICOID, TEXTOID, TEXTARRAYOID, INT8ARRAYOID},
-    Statement::kLocks | Statement::kGeneric | Statement::kKeyAccess);
+    Statement::kLocks | Statement::kGeneric);
 
 Statement S_reserve_stock(
     "SELECT count(*) FROM order_credit.reserve_stock("
@@ -497,7 +497,7 @@ Datum order_status(FunctionCallInfo fcinfo) {
     });
 }
 
-Statement S_expire_orders("SELECT order_credit._expire_orders($1)", {INT4OID});
+Statement S_expire_orders("SELECT order_credit._expire_orders($1)", {INT4OID}, Statement::kBatch);
 
 }  // namespace
 

@@ -83,7 +83,7 @@ Datum text_array(const std::vector<std::string> &v) {
 }
 
 namespace {
-// Planner settings for a kKeyAccess statement, assigned directly (no GUC
+// Planner settings for a key-access statement (all but kBatch), assigned directly (no GUC
 // nest level, as LockTimeoutScope does) for the length of its execution,
 // which is where the plan cache plans. Restored on every way out: every
 // PostgreSQL call is made through pg_call, so an error unwinds through it.
