@@ -308,7 +308,8 @@ Statement S_audit(
     {TEXTOID, TEXTOID, INT8OID, INT8OID, INT4OID, TEXTOID, TEXTOID});
 
 // expire_due's stock step, one statement for the whole batch: the $1
-// earliest due claims, the buckets of their SKUs that no one holds (locked
+// earliest due claims (the literal < 'infinity' lets the planner use the
+// partial index reservation_claims_due), the buckets of their SKUs that no one holds (locked
 // in (sku, bucket) order with SKIP LOCKED: never waits), then the due claims
 // whose parts all lie in buckets we hold are deleted and their units given
 // back. The reservation rows are not touched (past expiry they read as
@@ -320,7 +321,7 @@ Statement S_audit(
 Statement S_expire_stock_batch(
     "WITH due AS MATERIALIZED ("
     "    SELECT c.sku, c.expires_at, c.reservation_id FROM order_credit.reservation_claims c "
-    "     WHERE c.expires_at <= statement_timestamp() "
+    "     WHERE c.expires_at <= statement_timestamp() AND c.expires_at < 'infinity' "
     "     ORDER BY c.expires_at LIMIT $1), "
     "lb AS MATERIALIZED ("
     "    SELECT s.sku, s.bucket FROM order_credit.stock_buckets s "
