@@ -274,16 +274,23 @@ Statement S_release_one(
 
 // Re-striping: a live part (a claim's) in bucket b moves to b % n
 // (core::remap_bucket), parts landing in one bucket merge; the reservation
-// keeps the same parts as its claim.
+// keeps the same parts as its claim. Claims are never UPDATEd (expire_due
+// deletes them by ctid and relies on it): the claim is deleted and inserted
+// again with the new parts.
 Statement S_remap_parts(
-    "WITH c AS ("
-    "    UPDATE order_credit.reservation_claims c "
-    "       SET (part_buckets, part_qty) = ("
-    "           SELECT array_agg(x.nb ORDER BY x.nb), array_agg(x.q ORDER BY x.nb) FROM ("
-    "               SELECT p.b % $2 AS nb, sum(p.q)::bigint AS q "
-    "                 FROM unnest(c.part_buckets, c.part_qty) AS p(b, q) GROUP BY 1) x) "
+    "WITH old AS ("
+    "    DELETE FROM order_credit.reservation_claims c "
     "     WHERE c.sku = $1 AND EXISTS (SELECT 1 FROM unnest(c.part_buckets) AS b WHERE b >= $2) "
-    "    RETURNING c.reservation_id, c.part_buckets, c.part_qty) "
+    "    RETURNING c.*), "
+    "c AS ("
+    "    INSERT INTO order_credit.reservation_claims (sku, expires_at, reservation_id, quantity, "
+    "                                                 part_buckets, part_qty) "
+    "    SELECT old.sku, old.expires_at, old.reservation_id, old.quantity, x.pb, x.pq "
+    "      FROM old CROSS JOIN LATERAL ("
+    "           SELECT array_agg(y.nb ORDER BY y.nb) AS pb, array_agg(y.q ORDER BY y.nb) AS pq "
+    "             FROM (SELECT p.b % $2 AS nb, sum(p.q)::bigint AS q "
+    "                     FROM unnest(old.part_buckets, old.part_qty) AS p(b, q) GROUP BY 1) y) x "
+    "    RETURNING reservation_id, part_buckets, part_qty) "
     "UPDATE order_credit.reservations r "
     "   SET part_buckets = c.part_buckets, part_qty = c.part_qty, "
     "       updated_at = statement_timestamp() "
@@ -309,18 +316,22 @@ Statement S_audit(
 
 // expire_due's stock step, one statement for the whole batch: the $1
 // earliest due claims (the literal < 'infinity' lets the planner use the
-// partial index reservation_claims_due), the buckets of their SKUs that no one holds (locked
-// in (sku, bucket) order with SKIP LOCKED: never waits), then the due claims
-// whose parts all lie in buckets we hold are deleted and their units given
-// back. The reservation rows are not touched (past expiry they read as
-// expired). The claims are deleted without a wait: any other writer of a
-// claim (commit_stock, release_stock, a re-stripe) holds every bucket of its
-// SKU while it does, and we hold the ones that matter; a claim such a writer
-// deleted after our snapshot is skipped by the DELETE. A row skipped now (a
-// bucket was busy) is taken by a later call.
+// partial index reservation_claims_due), the buckets of their SKUs that no
+// one holds (locked in (sku, bucket) order with SKIP LOCKED: never waits),
+// then the due claims whose parts all lie in buckets we hold are deleted and
+// their units given back. The reservation rows are not touched (past expiry
+// they read as expired). The claims are deleted without a wait: any other
+// writer of a claim (commit_stock, release_stock, a re-stripe) holds every
+// bucket of its SKU while it does, and we hold the ones that matter. They
+// are deleted by ctid (a TID scan; a join on the key got a hash join over
+// the whole table): claims are only ever inserted and deleted, never
+// updated, so the version we read is the one we delete, and a claim another
+// writer deleted after our snapshot is skipped by the DELETE (no
+// EvalPlanQual re-check, which a TID scan would not do). A row skipped now
+// (a bucket was busy) is taken by a later call.
 Statement S_expire_stock_batch(
     "WITH due AS MATERIALIZED ("
-    "    SELECT c.sku, c.expires_at, c.reservation_id FROM order_credit.reservation_claims c "
+    "    SELECT c.ctid AS tid, c.sku, c.part_buckets FROM order_credit.reservation_claims c "
     "     WHERE c.expires_at <= statement_timestamp() AND c.expires_at < 'infinity' "
     "     ORDER BY c.expires_at LIMIT $1), "
     "lb AS MATERIALIZED ("
@@ -330,9 +341,8 @@ Statement S_expire_stock_batch(
     "la AS MATERIALIZED (SELECT lb.sku, array_agg(lb.bucket) AS bs FROM lb GROUP BY lb.sku), "
     "exp AS ("
     "    DELETE FROM order_credit.reservation_claims c "
-    "     USING due JOIN la ON la.sku = due.sku "
-    "     WHERE c.sku = due.sku AND c.expires_at = due.expires_at "
-    "       AND c.reservation_id = due.reservation_id AND c.part_buckets <@ la.bs "
+    "     WHERE c.ctid = ANY (ARRAY(SELECT due.tid FROM due JOIN la ON la.sku = due.sku "
+    "                                WHERE due.part_buckets <@ la.bs)) "
     "    RETURNING c.sku, c.part_buckets, c.part_qty), "
     "parts AS (SELECT exp.sku, p.b, sum(p.q) AS q "
     "            FROM exp, unnest(exp.part_buckets, exp.part_qty) AS p(b, q) GROUP BY 1, 2), "

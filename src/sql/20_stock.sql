@@ -76,7 +76,23 @@ CREATE TABLE order_credit.reservation_claims (
 CREATE INDEX reservation_claims_due ON order_credit.reservation_claims (expires_at)
     WHERE expires_at < 'infinity';
 COMMENT ON TABLE order_credit.reservation_claims IS
-    'One row per reservation whose units are counted in stock_buckets.reserved (same sku, parts and expires_at as the reservation; ''infinity'' when it never expires). Inserted by reserve, deleted by commit, release and expire_due; each bucket''s reserved is the sum of its claims'' parts.';
+    'One row per reservation whose units are counted in stock_buckets.reserved (same sku, parts and expires_at as the reservation; ''infinity'' when it never expires). Inserted by reserve, deleted by commit, release and expire_due, never updated (a re-stripe deletes and inserts); each bucket''s reserved is the sum of its claims'' parts.';
+
+-- Claims are only inserted and deleted: expire_due deletes them by ctid and
+-- relies on no concurrent UPDATE (src/pg/stock.cpp, S_expire_stock_batch).
+CREATE FUNCTION order_credit._claims_no_update() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RAISE EXCEPTION 'UPDATE on order_credit.reservation_claims is not allowed: claims are only inserted and deleted'
+        USING ERRCODE = '55000';
+END
+$$;
+COMMENT ON FUNCTION order_credit._claims_no_update() IS
+    'Trigger refusing UPDATE on reservation_claims (expire_due deletes claims by ctid and relies on it).';
+CREATE TRIGGER reservation_claims_no_update BEFORE UPDATE ON order_credit.reservation_claims
+    FOR EACH ROW EXECUTE FUNCTION order_credit._claims_no_update();
 
 CREATE TABLE order_credit.stock_audit (
     audit_id       bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
