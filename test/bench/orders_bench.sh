@@ -196,7 +196,8 @@ sweep_run() { # with|without clients round
                count(*) FILTER (WHERE expires_at >= '$t0' AND expires_at <= '$t1') || ' ' ||
                count(*) FILTER (WHERE NOT EXISTS (
                    SELECT 1 FROM order_credit.reservation_claims c
-                    WHERE c.reservation_id = r.reservation_id))
+                    WHERE c.sku = r.sku AND c.expires_at = coalesce(r.expires_at, 'infinity')
+                      AND c.reservation_id = r.reservation_id))
           FROM order_credit.reservations r WHERE order_ref LIKE '$tag-%'")
     stats=$(val "SELECT coalesce(sum(calls), 0) || ' calls, ' || coalesce(round(sum(total_ms)), 0) || ' ms'
                    FROM order_credit.stats WHERE operation = 'expire_due'")
@@ -205,13 +206,16 @@ sweep_run() { # with|without clients round
     [ "$got" = "$R_N" ] || { echo "$mode: $R_N transactions but $got reservations"; exit 1; }
     if [ "$mode" = with ]; then
         # every reservation due by now must end up swept (its claim deleted;
-        # the reservation row keeps status 'active' and reads as expired)
+        # the reservation row keeps status 'active' and reads as expired).
+        # Claims are looked up by their full key (the primary key): there is
+        # no index on reservation_id alone.
         local left=1
         for _ in $(seq 1 120); do
             left=$(val "SELECT count(*) FROM order_credit.reservations r WHERE order_ref LIKE '$tag-%'
                          AND expires_at <= statement_timestamp()
                          AND EXISTS (SELECT 1 FROM order_credit.reservation_claims c
-                                      WHERE c.reservation_id = r.reservation_id)")
+                                      WHERE c.sku = r.sku AND c.expires_at = r.expires_at
+                                        AND c.reservation_id = r.reservation_id)")
             [ "$left" = 0 ] && break
             sleep 0.5
         done
@@ -235,7 +239,9 @@ done
 fi
 echo "   swept reservations in total (active, no claim left): $(val "SELECT count(*) FROM order_credit.reservations r
     WHERE status = 'active' AND NOT EXISTS (SELECT 1 FROM order_credit.reservation_claims c
-                                             WHERE c.reservation_id = r.reservation_id)")"
+                                             WHERE c.sku = r.sku
+                                               AND c.expires_at = coalesce(r.expires_at, 'infinity')
+                                               AND c.reservation_id = r.reservation_id)")"
 
 # ------------------------------------------------------------ tables
 echo
