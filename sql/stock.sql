@@ -120,7 +120,8 @@ SELECT sku, quantity, status FROM order_credit.reserve_stock('seat', 1, 'e2');
 SELECT sku, order_ref, status FROM order_credit.release_stock('e1');
 SELECT order_ref, status FROM order_credit.reservations WHERE sku = 'seat' ORDER BY order_ref;
 SELECT order_credit.commit_stock('e2') IS NOT NULL AS committed;
--- expire_due marks due reservations and gives the units back. (First sweep
+-- expire_due deletes the claims of due reservations and gives the units
+-- back. (First sweep
 -- whatever earlier test files left due, so the counts below are this file's.)
 SELECT order_credit.expire_due(1000000) >= 0 AS swept_earlier_files;
 SELECT sku, on_hand, buckets FROM order_credit.set_stock('pen', 10, 2);
@@ -136,12 +137,37 @@ SELECT order_credit.expire_due() AS nothing_left;
 SELECT sum(reserved) AS stored_reserved FROM order_credit.stock_buckets WHERE sku = 'pen';
 SELECT order_ref, sku, quantity, expires_at IS NULL AS never FROM order_credit.active_reservations
  WHERE sku = 'pen';
+SELECT count(*) AS pen_claims FROM order_credit.reservation_claims WHERE sku = 'pen';
 SELECT order_credit.expire_due(0);
 SELECT order_credit.expire_due(NULL);
 
+-- expire_due does not update an expired reservation's row (it deletes the
+-- reservation's claim): the stored status stays active, yet every reader
+-- sees it expired, and commit is OC008 whether or not expire_due ran.
+SELECT sku, on_hand FROM order_credit.set_stock('lamp', 5);
+SELECT sku, order_ref, status FROM order_credit.reserve_stock('lamp', 1, 'l1', '1 millisecond');
+SELECT sku, order_ref, status FROM order_credit.reserve_stock('lamp', 2, 'l2', '1 millisecond');
+SELECT pg_sleep(0.02);
+SELECT ctid AS l2_ctid, xmin AS l2_xmin FROM order_credit.reservations WHERE order_ref = 'l2' \gset
+SELECT order_credit.commit_stock('l1');
+SELECT sku, on_hand, reserved, available FROM order_credit.stock_status('lamp');
+SELECT order_credit.expire_due() AS swept;
+SELECT order_ref, status AS stored_status, ctid = :'l2_ctid'::tid AND xmin = :'l2_xmin'::xid AS row_untouched
+  FROM order_credit.reservations WHERE order_ref = 'l2';
+SELECT count(*) AS lamp_claims FROM order_credit.reservation_claims WHERE sku = 'lamp';
+SELECT sum(reserved) AS stored_reserved FROM order_credit.stock_buckets WHERE sku = 'lamp';
+SELECT sku, on_hand, reserved, available FROM order_credit.stock_status('lamp');
+SELECT count(*) AS lamp_active FROM order_credit.active_reservations WHERE sku = 'lamp';
+SELECT sku, order_ref, quantity, status FROM order_credit.reserve_stock('lamp', 2, 'l2', '1 millisecond');
+SELECT order_credit.commit_stock('l2');
+SELECT order_credit.commit_stock('l1');
+SELECT sku, order_ref, status FROM order_credit.release_stock('l2');
+SELECT order_ref, status AS stored_status FROM order_credit.reservations WHERE sku = 'lamp' ORDER BY 1;
+SELECT * FROM order_credit.verify();
+
 -- The audit: every change to on_hand, append-only.
 SELECT sku, kind, delta, on_hand_after, buckets_after, order_ref, reason, created_by
-  FROM order_credit.stock_audit WHERE sku IN ('rice', 'beans', 'hot', 'seat', 'pen') ORDER BY audit_id;
+  FROM order_credit.stock_audit WHERE sku IN ('rice', 'beans', 'hot', 'seat', 'pen', 'lamp') ORDER BY audit_id;
 UPDATE order_credit.stock_audit SET delta = 0;
 DELETE FROM order_credit.stock_audit;
 SELECT * FROM order_credit.verify();

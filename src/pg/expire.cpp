@@ -2,8 +2,8 @@
 //
 // Never waits behind a buyer: the rows that serialize writers (accounts and
 // their holds; stock buckets) are locked with SKIP LOCKED, in the extension's
-// canonical order, and a reservation is only updated once every bucket of
-// its parts is held (see expire_stock_step), so several sweeps and live
+// canonical order, and a reservation's claim is only deleted once every
+// bucket of its parts is held (see expire_stock_step), so several sweeps and live
 // traffic run side by side; rows skipped now are taken by a later call.
 #include <string>
 #include <vector>

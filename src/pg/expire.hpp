@@ -13,7 +13,8 @@ namespace oc::pg {
 
 // Credit holds past expires_at -> expired, pending given back, ledger kind expire.
 int64_t expire_credit_step(int64_t budget, Datum user);
-// Stock reservations past expires_at -> expired, units back to their buckets.
+// Claims of stock reservations past expires_at deleted, units back to their
+// buckets (the reservation rows are not updated: past expiry they read expired).
 int64_t expire_stock_step(int64_t budget, Datum user);
 // Pending orders past expires_at -> expired, with a history entry.
 int64_t expire_orders_step(int64_t budget, Datum user);

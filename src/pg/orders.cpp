@@ -73,8 +73,9 @@ Statement S_order_insert(
 //       lock), locks bucket 0 of each SKU in canonical (sku, bucket) order,
 //       waiting. Every later write touches only rows locked here, then the
 //       account: the only lock waits are in the extension's canonical order.
-//   b, r: reserve_stock's fast write per SKU (S_fast_reserve of stock.cpp):
-//       guarded bucket UPDATE, one reservation of bucket 0 each.
+//   b, r, rc: reserve_stock's fast write per SKU (S_reserve_single of
+//       stock.cpp): guarded bucket UPDATE, one reservation of bucket 0 and
+//       its claim each.
 //   a, h, l: reserve_credit's write (S_reserve of credit.cpp), only when
 //       every SKU was reserved: guarded account UPDATE (active, no hold
 //       possibly due, enough credit), hold, ledger entry.
@@ -105,7 +106,12 @@ Statement S_fast_place(
     "                                           expires_in, expires_at) "
     "    SELECT $1, b.sku, b.q, ARRAY[0], ARRAY[b.q], $4, statement_timestamp() + $4 "
     "      FROM b ORDER BY b.sku COLLATE \"C\" "
-    "    RETURNING 1), "
+    "    RETURNING reservation_id, sku, quantity, expires_at, part_buckets, part_qty), "
+    "rc AS ("
+    "    INSERT INTO order_credit.reservation_claims (sku, expires_at, reservation_id, "
+    "                                                 quantity, part_buckets, part_qty) "
+    "    SELECT r.sku, coalesce(r.expires_at, 'infinity'), r.reservation_id, r.quantity, "
+    "           r.part_buckets, r.part_qty FROM r), "
     "a AS ("
     "    UPDATE order_credit.accounts "
     "       SET pending = pending + $5, "

@@ -9,6 +9,13 @@
 // it lock every bucket of the SKU in bucket order, waiting at most
 // order_credit.lock_timeout (reserve_one states the rule that keeps this
 // deadlock-free). Multi-item requests handle SKUs in sorted order.
+//
+// A reservation's units are counted in stock_buckets.reserved exactly while
+// it has a row in reservation_claims: reserve inserts the claim with the
+// reservation; commit, release and expiry delete it while holding the
+// buckets of its parts. Expiry (expire_due, the slow path, set_stock) only
+// deletes the claim: the reservation row keeps status 'active' and reads as
+// expired once past expires_at.
 #include <optional>
 #include <string>
 #include <vector>
@@ -56,13 +63,13 @@ Statement S_lock_buckets(
     " WHERE sku = $1 ORDER BY bucket FOR NO KEY UPDATE",
     {TEXTOID});
 
-// With every bucket of the SKU locked: expires its due reservations and gives
-// their units back to the buckets they came from.
+// With every bucket of the SKU locked: deletes the claims of its due
+// reservations and gives their units back to the buckets they came from (the
+// reservation rows stay as they are: past expiry, they read as expired).
 Statement S_expire_sku_due(
     "WITH exp AS ("
-    "    UPDATE order_credit.reservations SET status = 'expired', reason = 'expired', "
-    "           updated_at = statement_timestamp() "
-    "     WHERE sku = $1 AND status = 'active' AND expires_at <= statement_timestamp() "
+    "    DELETE FROM order_credit.reservation_claims "
+    "     WHERE sku = $1 AND expires_at <= statement_timestamp() "
     "    RETURNING part_buckets, part_qty), "
     "parts AS (SELECT p.b, sum(p.q) AS q FROM exp, unnest(exp.part_buckets, exp.part_qty) AS p(b, q) "
     "           GROUP BY p.b), "
@@ -83,19 +90,33 @@ Statement S_res_probe(
     " WHERE i.sku = $2",
     {TEXTOID, TEXTOID, INTERVALOID});
 
-// Units of the SKU held by active reservations already past their expiry:
-// they count as available for every reader.
+// Units of the SKU still counted in reserved for reservations already past
+// their expiry (claims not swept yet): they count as available for every
+// reader.
 #define OC_DUE_UNITS                                                                      \
-    "(SELECT coalesce(sum(x.quantity), 0) FROM order_credit.reservations x "               \
-    "  WHERE x.sku = $1 AND x.status = 'active' AND x.expires_at <= statement_timestamp())::bigint"
+    "(SELECT coalesce(sum(x.quantity), 0) FROM order_credit.reservation_claims x "         \
+    "  WHERE x.sku = $1 AND x.expires_at <= statement_timestamp())::bigint"
 
-// The reservation row and the stock_reservation result of a placed part.
+// The claim of every reservation inserted by the CTE r (which returns
+// reservation_id, sku, quantity, expires_at, part_buckets, part_qty): the
+// reservation's units are counted in reserved from now on.
+#define OC_INSERT_CLAIM                                                                   \
+    "c AS ("                                                                               \
+    "    INSERT INTO order_credit.reservation_claims (sku, expires_at, reservation_id, "    \
+    "                                                 quantity, part_buckets, part_qty) "   \
+    "    SELECT r.sku, coalesce(r.expires_at, 'infinity'), r.reservation_id, r.quantity, "  \
+    "           r.part_buckets, r.part_qty FROM r) "
+
+// The reservation row, its claim and the stock_reservation result of a
+// placed part.
 #define OC_INSERT_RESERVATION                                                             \
     "r AS ("                                                                               \
     "    INSERT INTO order_credit.reservations (order_ref, sku, quantity, part_buckets, "   \
     "                                           part_qty, expires_in, expires_at) "         \
     "    SELECT $3, $1, $2, ARRAY[u.bucket], ARRAY[$2::bigint], $4, statement_timestamp() + $4 " \
-    "      FROM u RETURNING reservation_id, sku, order_ref, quantity, status, expires_at) "
+    "      FROM u RETURNING reservation_id, sku, order_ref, quantity, status, expires_at, "  \
+    "                       part_buckets, part_qty), "                                     \
+    OC_INSERT_CLAIM
 
 // An item of one bucket: a guarded UPDATE of that bucket, which waits for a
 // concurrent buyer's row lock (at most lock_timeout). If the guard fails
@@ -161,12 +182,15 @@ Statement S_alloc(
     "    UPDATE order_credit.stock_buckets s SET reserved = s.reserved + p.q, "
     "           updated_at = statement_timestamp() "
     "      FROM p WHERE s.sku = $1 AND s.bucket = p.b AND s.on_hand - s.reserved >= p.q "
-    "    RETURNING 1) "
-    "INSERT INTO order_credit.reservations (order_ref, sku, quantity, part_buckets, part_qty, "
-    "                                       expires_in, expires_at) "
-    "SELECT $3, $1, $2, $4, $5, $6, statement_timestamp() + $6 "
-    " WHERE (SELECT count(*) FROM u) = cardinality($4) "
-    "RETURNING reservation_id",
+    "    RETURNING 1), "
+    "r AS ("
+    "    INSERT INTO order_credit.reservations (order_ref, sku, quantity, part_buckets, "
+    "                                           part_qty, expires_in, expires_at) "
+    "    SELECT $3, $1, $2, $4, $5, $6, statement_timestamp() + $6 "
+    "     WHERE (SELECT count(*) FROM u) = cardinality($4) "
+    "    RETURNING reservation_id, sku, quantity, expires_at, part_buckets, part_qty), "
+    OC_INSERT_CLAIM
+    "SELECT reservation_id FROM r",
     {TEXTOID, INT8OID, TEXTOID, INT4ARRAYOID, INT8ARRAYOID, INTERVALOID});
 
 // Reservations as callers see them (stock_reservation), sku order.
@@ -184,23 +208,42 @@ Statement S_order_skus(
     "SELECT DISTINCT sku FROM order_credit.reservations WHERE order_ref = $1 ORDER BY sku",
     {TEXTOID});
 
+// The order's reservations; run with every bucket of their SKUs held, so no
+// claim comes or goes meanwhile. An active reservation counts as expired when
+// it is past expiry or when expire_due already took its claim (a sweep whose
+// clock was ahead of ours: it reads expired as if the sweep had marked it).
 Statement S_order_lock(
-    "SELECT reservation_id, sku, quantity, status, "
-    "       coalesce(expires_at <= statement_timestamp(), false) "
-    "  FROM order_credit.reservations WHERE order_ref = $1 ORDER BY sku FOR UPDATE",
+    "SELECT r.reservation_id, r.sku, r.quantity, r.status, "
+    "       coalesce(r.expires_at <= statement_timestamp(), false) "
+    "       OR (r.status = 'active' AND NOT EXISTS ("
+    "           SELECT 1 FROM order_credit.reservation_claims c "
+    "            WHERE c.sku = r.sku AND c.expires_at = coalesce(r.expires_at, 'infinity') "
+    "              AND c.reservation_id = r.reservation_id)) "
+    "  FROM order_credit.reservations r WHERE r.order_ref = $1 ORDER BY r.sku FOR UPDATE",
     {TEXTOID});
+
+// The claim of the reservation CTE r returned (sku, expires_at,
+// reservation_id), deleted; returns its parts.
+#define OC_DELETE_CLAIM                                                                   \
+    "c AS ("                                                                               \
+    "    DELETE FROM order_credit.reservation_claims c USING r "                           \
+    "     WHERE c.sku = r.sku AND c.expires_at = coalesce(r.expires_at, 'infinity') "       \
+    "       AND c.reservation_id = r.reservation_id "                                      \
+    "    RETURNING c.sku, c.part_buckets, c.part_qty), "
+
 
 Statement S_commit_one(
     "WITH r AS ("
     "    UPDATE order_credit.reservations SET status = 'committed', "
     "           updated_at = statement_timestamp() "
     "     WHERE reservation_id = $1 AND status = 'active' "
-    "    RETURNING sku, order_ref, quantity, part_buckets, part_qty), "
+    "    RETURNING reservation_id, sku, order_ref, quantity, expires_at), "
+    OC_DELETE_CLAIM
     "u AS ("
     "    UPDATE order_credit.stock_buckets s SET on_hand = s.on_hand - p.q, "
     "           reserved = s.reserved - p.q, updated_at = statement_timestamp() "
-    "      FROM r, unnest(r.part_buckets, r.part_qty) AS p(b, q) "
-    "     WHERE s.sku = r.sku AND s.bucket = p.b RETURNING 1), "
+    "      FROM c, unnest(c.part_buckets, c.part_qty) AS p(b, q) "
+    "     WHERE s.sku = c.sku AND s.bucket = p.b RETURNING 1), "
     "a AS ("
     "    INSERT INTO order_credit.stock_audit (sku, kind, delta, on_hand_after, buckets_after, "
     "                                          order_ref, reason, created_by) "
@@ -209,35 +252,49 @@ Statement S_commit_one(
     "             WHERE s.sku = r.sku)::bigint - r.quantity, "
     "           (SELECT i.buckets FROM order_credit.items i WHERE i.sku = r.sku), "
     "           r.order_ref, 'commit_stock', $2 FROM r) "
-    "SELECT count(*) FROM r",
+    "SELECT count(*) FROM c",
     {INT8OID, TEXTOID});
 
-// active -> released or expired ($2), units back to their buckets.
+// active -> released or expired ($2); the units of its claim (if expire_due
+// has not taken it yet) back to their buckets.
 Statement S_release_one(
     "WITH r AS ("
     "    UPDATE order_credit.reservations SET status = $2, reason = $3, "
     "           updated_at = statement_timestamp() "
     "     WHERE reservation_id = $1 AND status = 'active' "
-    "    RETURNING sku, part_buckets, part_qty), "
+    "    RETURNING reservation_id, sku, expires_at), "
+    OC_DELETE_CLAIM
     "u AS ("
     "    UPDATE order_credit.stock_buckets s SET reserved = s.reserved - p.q, "
     "           updated_at = statement_timestamp() "
-    "      FROM r, unnest(r.part_buckets, r.part_qty) AS p(b, q) "
-    "     WHERE s.sku = r.sku AND s.bucket = p.b RETURNING 1) "
+    "      FROM c, unnest(c.part_buckets, c.part_qty) AS p(b, q) "
+    "     WHERE s.sku = c.sku AND s.bucket = p.b RETURNING 1) "
     "SELECT count(*) FROM r",
     {INT8OID, TEXTOID, TEXTOID});
 
-// Re-striping: a live part in bucket b moves to b % n (core::remap_bucket),
-// parts landing in one bucket merge.
+// Re-striping: a live part (a claim's) in bucket b moves to b % n
+// (core::remap_bucket), parts landing in one bucket merge; the reservation
+// keeps the same parts as its claim. Claims are never UPDATEd (expire_due
+// deletes them by ctid and relies on it): the claim is deleted and inserted
+// again with the new parts.
 Statement S_remap_parts(
+    "WITH old AS ("
+    "    DELETE FROM order_credit.reservation_claims c "
+    "     WHERE c.sku = $1 AND EXISTS (SELECT 1 FROM unnest(c.part_buckets) AS b WHERE b >= $2) "
+    "    RETURNING c.*), "
+    "c AS ("
+    "    INSERT INTO order_credit.reservation_claims (sku, expires_at, reservation_id, quantity, "
+    "                                                 part_buckets, part_qty) "
+    "    SELECT old.sku, old.expires_at, old.reservation_id, old.quantity, x.pb, x.pq "
+    "      FROM old CROSS JOIN LATERAL ("
+    "           SELECT array_agg(y.nb ORDER BY y.nb) AS pb, array_agg(y.q ORDER BY y.nb) AS pq "
+    "             FROM (SELECT p.b % $2 AS nb, sum(p.q)::bigint AS q "
+    "                     FROM unnest(old.part_buckets, old.part_qty) AS p(b, q) GROUP BY 1) y) x "
+    "    RETURNING reservation_id, part_buckets, part_qty) "
     "UPDATE order_credit.reservations r "
-    "   SET (part_buckets, part_qty) = ("
-    "       SELECT array_agg(x.nb ORDER BY x.nb), array_agg(x.q ORDER BY x.nb) FROM ("
-    "           SELECT p.b % $2 AS nb, sum(p.q)::bigint AS q "
-    "             FROM unnest(r.part_buckets, r.part_qty) AS p(b, q) GROUP BY 1) x), "
+    "   SET part_buckets = c.part_buckets, part_qty = c.part_qty, "
     "       updated_at = statement_timestamp() "
-    " WHERE r.sku = $1 AND r.status = 'active' "
-    "   AND EXISTS (SELECT 1 FROM unnest(r.part_buckets) AS b WHERE b >= $2)",
+    "  FROM c WHERE r.reservation_id = c.reservation_id",
     {TEXTOID, INT4OID});
 
 Statement S_drop_buckets(
@@ -258,30 +315,35 @@ Statement S_audit(
     {TEXTOID, TEXTOID, INT8OID, INT8OID, INT4OID, TEXTOID, TEXTOID});
 
 // expire_due's stock step, one statement for the whole batch: the $1
-// earliest due reservations, the buckets of their SKUs that no one holds
-// (locked in (sku, bucket) order with SKIP LOCKED: never waits), then the due
-// reservations whose parts all lie in buckets we hold are expired and their
-// units given back. The reservation rows are updated without a wait: any
-// other writer of a reservation (commit_stock, release_stock) holds every
-// bucket of its SKU while it does, and we hold the ones that matter. A row
-// skipped now (a bucket was busy) is taken by a later call.
+// earliest due claims (the literal < 'infinity' lets the planner use the
+// partial index reservation_claims_due), the buckets of their SKUs that no
+// one holds (locked in (sku, bucket) order with SKIP LOCKED: never waits),
+// then the due claims whose parts all lie in buckets we hold are deleted and
+// their units given back. The reservation rows are not touched (past expiry
+// they read as expired). The claims are deleted without a wait: any other
+// writer of a claim (commit_stock, release_stock, a re-stripe) holds every
+// bucket of its SKU while it does, and we hold the ones that matter. They
+// are deleted by ctid (a TID scan; a join on the key got a hash join over
+// the whole table): claims are only ever inserted and deleted, never
+// updated, so the version we read is the one we delete, and a claim another
+// writer deleted after our snapshot is skipped by the DELETE (no
+// EvalPlanQual re-check, which a TID scan would not do). A row skipped now
+// (a bucket was busy) is taken by a later call.
 Statement S_expire_stock_batch(
     "WITH due AS MATERIALIZED ("
-    "    SELECT r.reservation_id, r.sku FROM order_credit.reservations r "
-    "     WHERE r.status = 'active' AND r.expires_at <= statement_timestamp() "
-    "     ORDER BY r.expires_at LIMIT $1), "
+    "    SELECT c.ctid AS tid, c.sku, c.part_buckets FROM order_credit.reservation_claims c "
+    "     WHERE c.expires_at <= statement_timestamp() AND c.expires_at < 'infinity' "
+    "     ORDER BY c.expires_at LIMIT $1), "
     "lb AS MATERIALIZED ("
     "    SELECT s.sku, s.bucket FROM order_credit.stock_buckets s "
     "     WHERE s.sku IN (SELECT d.sku FROM due d) "
     "     ORDER BY s.sku, s.bucket FOR NO KEY UPDATE SKIP LOCKED), "
     "la AS MATERIALIZED (SELECT lb.sku, array_agg(lb.bucket) AS bs FROM lb GROUP BY lb.sku), "
     "exp AS ("
-    "    UPDATE order_credit.reservations r SET status = 'expired', reason = 'expired', "
-    "           updated_at = statement_timestamp() "
-    "      FROM due JOIN la ON la.sku = due.sku "
-    "     WHERE r.reservation_id = due.reservation_id AND r.status = 'active' "
-    "       AND r.expires_at <= statement_timestamp() AND r.part_buckets <@ la.bs "
-    "    RETURNING r.sku, r.part_buckets, r.part_qty), "
+    "    DELETE FROM order_credit.reservation_claims c "
+    "     WHERE c.ctid = ANY (ARRAY(SELECT due.tid FROM due JOIN la ON la.sku = due.sku "
+    "                                WHERE due.part_buckets <@ la.bs)) "
+    "    RETURNING c.sku, c.part_buckets, c.part_qty), "
     "parts AS (SELECT exp.sku, p.b, sum(p.q) AS q "
     "            FROM exp, unnest(exp.part_buckets, exp.part_qty) AS p(b, q) GROUP BY 1, 2), "
     "upd AS ("

@@ -44,12 +44,53 @@ CREATE TABLE order_credit.reservations (
     updated_at      timestamptz NOT NULL DEFAULT statement_timestamp(),
     UNIQUE (order_ref, sku)
 );
-CREATE INDEX reservations_sku_active ON order_credit.reservations (sku, expires_at)
-    WHERE status = 'active';
-CREATE INDEX reservations_active_expiry ON order_credit.reservations (expires_at)
-    WHERE status = 'active';
+-- No index on status: the jobs of the former partial indexes on status =
+-- 'active' (due units of a SKU, the global due scan) belong to
+-- reservation_claims, so the status updates of commit and release can be HOT.
 COMMENT ON TABLE order_credit.reservations IS
-    'Stock reservations, one per (order_ref, sku). An active reservation past expires_at counts as expired for every reader.';
+    'Stock reservations, one per (order_ref, sku). An active reservation past expires_at counts as expired for every reader; expiry (expire_due) does not update the row, it deletes the reservation''s claim.';
+
+-- The reservations whose units are counted in stock_buckets.reserved right
+-- now, one row each. reserve inserts the claim with the reservation;
+-- commit, release and expiry delete it while holding the buckets of its
+-- parts and take its parts off reserved. expire_due deletes due claims and
+-- never touches reservations (the stored status stays 'active'; readers
+-- judge expiry with statement_timestamp()). A DELETE of a small row is far
+-- cheaper than the non-HOT update of the reservation it replaced.
+-- expires_at is 'infinity' for a reservation that never expires (so it can
+-- be part of the primary key). No foreign key: verify() checks that every
+-- claim matches an active reservation (reservation_claim / claim_reservation).
+CREATE TABLE order_credit.reservation_claims (
+    sku             text NOT NULL,
+    expires_at      timestamptz NOT NULL,
+    reservation_id  bigint NOT NULL,
+    quantity        bigint NOT NULL,
+    part_buckets    int[] NOT NULL,
+    part_qty        bigint[] NOT NULL,
+    -- (sku, expires_at): the due units of one SKU, and one claim by its key
+    PRIMARY KEY (sku, expires_at, reservation_id)
+);
+-- The global due scan of expire_due, earliest first.
+CREATE INDEX reservation_claims_due ON order_credit.reservation_claims (expires_at)
+    WHERE expires_at < 'infinity';
+COMMENT ON TABLE order_credit.reservation_claims IS
+    'One row per reservation whose units are counted in stock_buckets.reserved (same sku, parts and expires_at as the reservation; ''infinity'' when it never expires). Inserted by reserve, deleted by commit, release and expire_due, never updated (a re-stripe deletes and inserts); each bucket''s reserved is the sum of its claims'' parts.';
+
+-- Claims are only inserted and deleted: expire_due deletes them by ctid and
+-- relies on no concurrent UPDATE (src/pg/stock.cpp, S_expire_stock_batch).
+CREATE FUNCTION order_credit._claims_no_update() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RAISE EXCEPTION 'UPDATE on order_credit.reservation_claims is not allowed: claims are only inserted and deleted'
+        USING ERRCODE = '55000';
+END
+$$;
+COMMENT ON FUNCTION order_credit._claims_no_update() IS
+    'Trigger refusing UPDATE on reservation_claims (expire_due deletes claims by ctid and relies on it).';
+CREATE TRIGGER reservation_claims_no_update BEFORE UPDATE ON order_credit.reservation_claims
+    FOR EACH ROW EXECUTE FUNCTION order_credit._claims_no_update();
 
 CREATE TABLE order_credit.stock_audit (
     audit_id       bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -72,8 +113,8 @@ CREATE TRIGGER stock_audit_append_only BEFORE UPDATE OR DELETE ON order_credit.s
 CREATE TRIGGER stock_audit_append_only_truncate BEFORE TRUNCATE ON order_credit.stock_audit
     FOR EACH STATEMENT EXECUTE FUNCTION order_credit.append_only();
 
--- Levels as every reader must see them: active reservations past their
--- expiry no longer count, whether or not anything has marked them expired.
+-- Levels as every reader must see them: reservations past their expiry no
+-- longer count, whether or not expire_due has deleted their claims yet.
 CREATE VIEW order_credit.stock_levels AS
 SELECT i.sku, b.on_hand, b.reserved - d.due AS reserved,
        b.on_hand - b.reserved + d.due AS available, i.buckets,
@@ -85,10 +126,9 @@ SELECT i.sku, b.on_hand, b.reserved - d.due AS reserved,
              max(s.updated_at) AS updated_at
         FROM order_credit.stock_buckets s WHERE s.sku = i.sku) b
   CROSS JOIN LATERAL (
-      SELECT coalesce(sum(r.quantity), 0)::bigint AS due
-        FROM order_credit.reservations r
-       WHERE r.sku = i.sku AND r.status = 'active'
-         AND r.expires_at <= statement_timestamp()) d;
+      SELECT coalesce(sum(c.quantity), 0)::bigint AS due
+        FROM order_credit.reservation_claims c
+       WHERE c.sku = i.sku AND c.expires_at <= statement_timestamp()) d;
 COMMENT ON VIEW order_credit.stock_levels IS
     'Every item with exact levels (reservations past expiry excluded); same columns as stock_status.';
 
@@ -199,18 +239,44 @@ CREATE FUNCTION order_credit._verify_stock()
     LANGUAGE sql STABLE
     SET search_path = pg_catalog, pg_temp
 AS $$
-    -- Each bucket's reserved equals the parts of the active reservations in it.
+    -- Each bucket's reserved equals the parts of the claims in it.
     WITH parts AS (
-        SELECT r.sku, p.b AS bucket, sum(p.q)::bigint AS q
-          FROM order_credit.reservations r,
-               unnest(r.part_buckets, r.part_qty) AS p(b, q)
-         WHERE r.status = 'active'
-         GROUP BY r.sku, p.b)
+        SELECT c.sku, p.b AS bucket, sum(p.q)::bigint AS q
+          FROM order_credit.reservation_claims c,
+               unnest(c.part_buckets, c.part_qty) AS p(b, q)
+         GROUP BY c.sku, p.b),
+    claim_count AS (
+        SELECT c.reservation_id, count(*) AS n
+          FROM order_credit.reservation_claims c GROUP BY c.reservation_id)
     SELECT 'stock_reserved', coalesce(s.sku, p.sku) || '#' || coalesce(s.bucket, p.bucket),
-           format('reserved=%s, sum of live reservation parts=%s', s.reserved, coalesce(p.q, 0))
+           format('reserved=%s, sum of claimed reservation parts=%s', s.reserved, coalesce(p.q, 0))
       FROM order_credit.stock_buckets s
       FULL JOIN parts p ON p.sku = s.sku AND p.bucket = s.bucket
      WHERE s.reserved IS DISTINCT FROM coalesce(p.q, 0)
+    UNION ALL
+    -- Every claim is of an active reservation, with its sku, quantity,
+    -- parts and expiry.
+    SELECT 'claim_reservation', c.sku || '/' || c.reservation_id,
+           CASE WHEN r.reservation_id IS NULL THEN 'no such reservation'
+                ELSE format('reservation %s/%s: status=%s, quantity=%s, parts=%s x %s, expires_at=%s; '
+                            'claim: quantity=%s, parts=%s x %s, expires_at=%s',
+                            r.order_ref, r.sku, r.status, r.quantity, r.part_buckets, r.part_qty,
+                            r.expires_at, c.quantity, c.part_buckets, c.part_qty, c.expires_at) END
+      FROM order_credit.reservation_claims c
+      LEFT JOIN order_credit.reservations r ON r.reservation_id = c.reservation_id
+     WHERE r.reservation_id IS NULL OR r.status <> 'active' OR r.sku <> c.sku
+        OR r.quantity <> c.quantity OR r.part_buckets <> c.part_buckets
+        OR r.part_qty <> c.part_qty OR coalesce(r.expires_at, 'infinity') <> c.expires_at
+    UNION ALL
+    -- Every active reservation not past its expiry has exactly one claim
+    -- (its units are counted); no reservation has more than one.
+    SELECT 'reservation_claim', r.order_ref || '/' || r.sku,
+           format('status=%s, expires_at=%s, claims=%s', r.status, r.expires_at, coalesce(n.n, 0))
+      FROM order_credit.reservations r
+      LEFT JOIN claim_count n ON n.reservation_id = r.reservation_id
+     WHERE coalesce(n.n, 0) > 1
+        OR (coalesce(n.n, 0) = 0 AND r.status = 'active'
+            AND (r.expires_at IS NULL OR r.expires_at > statement_timestamp()))
     UNION ALL
     -- No bucket (hence no item) is oversold.
     SELECT 'stock_oversold', s.sku || '#' || s.bucket,

@@ -101,3 +101,11 @@ COMMENT ON FUNCTION order_credit._row_valid(order_credit.stock_audit) IS
 ALTER TABLE order_credit.stock_audit ADD CONSTRAINT stock_audit_row_check CHECK (order_credit._row_valid(stock_audit));
 COMMENT ON CONSTRAINT stock_audit_row_check ON order_credit.stock_audit IS
     'Rules: kind set, adjust, sale or restripe.';
+
+CREATE FUNCTION order_credit._row_valid(order_credit.reservation_claims) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'oc_row_valid' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION order_credit._row_valid(order_credit.reservation_claims) IS
+    'Row check of reservation_claims (its CHECK constraint reservation_claims_row_check): true, or raises 23514 naming the broken rule.';
+ALTER TABLE order_credit.reservation_claims ADD CONSTRAINT reservation_claims_row_check CHECK (order_credit._row_valid(reservation_claims));
+COMMENT ON CONSTRAINT reservation_claims_row_check ON order_credit.reservation_claims IS
+    'Rules: quantity > 0.';

@@ -68,7 +68,9 @@ while :; do
 done
 secs=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN {printf "%.2f", e - s}')
 rate=$(awk -v n="$total" -v s="$secs" 'BEGIN {printf "%.0f", n / s}')
-left=$(psql -At -c "SELECT count(*) FROM order_credit.reservations WHERE status = 'active' AND sku LIKE 'e%'")
+# due units still counted: expired reservations keep status 'active' (expire_due
+# deletes their claims instead of updating them)
+left=$(psql -At -c "SELECT count(*) FROM order_credit.reservation_claims WHERE sku LIKE 'e%'")
 viol=$(psql -At -c "SELECT count(*) FROM order_credit.verify()")
 
 echo "== reserve throughput while expire_due runs"
@@ -97,6 +99,6 @@ bench_target stock "distinct SKUs: reserve_stock / plain SQL" "$(ratio $dist_ext
 bench_target stock "distinct SKUs: reserve_stock with / without expire_due running" "$(ratio $dist_during $dist_ext)" ">=" 0.8
 bench_target stock "expire_due rows/s (1,000,000 expired)" "$rate" ">=" 50000
 if [ "$viol" != 0 ] || [ "$viol2" != 0 ] || [ "$left" != 0 ]; then
-    echo "FAILED: verify() violations or expired reservations left active"
+    echo "FAILED: verify() violations or expired reservations still counted (claims left)"
     exit 1
 fi
