@@ -16,8 +16,8 @@ ROLLBACK TO s;
 INSERT INTO order_credit.accounts (account, credit_limit, initial_limit, status) VALUES ('rc', 1, 1, 'closed');
 ROLLBACK TO s;
 -- 200 characters (not bytes) is the longest key.
-INSERT INTO order_credit.accounts (account, credit_limit, initial_limit) VALUES (repeat('é', 200), 0, 0);
-INSERT INTO order_credit.accounts (account, credit_limit, initial_limit) VALUES (repeat('é', 201), 0, 0);
+INSERT INTO order_credit.accounts (account, credit_limit, initial_limit) VALUES (repeat('ø', 200), 0, 0);
+INSERT INTO order_credit.accounts (account, credit_limit, initial_limit) VALUES (repeat('ø', 201), 0, 0);
 ROLLBACK TO s;
 INSERT INTO order_credit.accounts (account, credit_limit, initial_limit) VALUES ('rc', 10, 10);
 INSERT INTO order_credit.holds (order_ref, account, amount, captured) VALUES ('rc-h', 'rc', 5, 6);
