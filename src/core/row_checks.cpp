@@ -209,21 +209,39 @@ Result stock_audit(const RowView &r) {
 
 }  // namespace
 
+namespace {
+// Every checked table and its name: the one mapping both directions use.
+struct NamedTable {
+    CheckedTable table;
+    std::string_view name;
+};
+constexpr NamedTable kTables[] = {
+    {CheckedTable::Accounts, "accounts"},
+    {CheckedTable::Holds, "holds"},
+    {CheckedTable::Payments, "payments"},
+    {CheckedTable::Ledger, "ledger"},
+    {CheckedTable::IdempotencyKeys, "idempotency_keys"},
+    {CheckedTable::Leases, "leases"},
+    {CheckedTable::ProcessedEvents, "processed_events"},
+    {CheckedTable::Orders, "orders"},
+    {CheckedTable::Items, "items"},
+    {CheckedTable::StockBuckets, "stock_buckets"},
+    {CheckedTable::Reservations, "reservations"},
+    {CheckedTable::StockAudit, "stock_audit"},
+    {CheckedTable::ReservationClaims, "reservation_claims"},
+};
+}  // namespace
+
 std::optional<CheckedTable> checked_table(std::string_view name) {
-    if (name == "accounts") return CheckedTable::Accounts;
-    if (name == "holds") return CheckedTable::Holds;
-    if (name == "payments") return CheckedTable::Payments;
-    if (name == "ledger") return CheckedTable::Ledger;
-    if (name == "idempotency_keys") return CheckedTable::IdempotencyKeys;
-    if (name == "leases") return CheckedTable::Leases;
-    if (name == "processed_events") return CheckedTable::ProcessedEvents;
-    if (name == "orders") return CheckedTable::Orders;
-    if (name == "items") return CheckedTable::Items;
-    if (name == "stock_buckets") return CheckedTable::StockBuckets;
-    if (name == "reservations") return CheckedTable::Reservations;
-    if (name == "stock_audit") return CheckedTable::StockAudit;
-    if (name == "reservation_claims") return CheckedTable::ReservationClaims;
+    for (const NamedTable &t : kTables)
+        if (t.name == name) return t.table;
     return std::nullopt;
+}
+
+std::string_view table_name(CheckedTable table) {
+    for (const NamedTable &t : kTables)
+        if (t.table == table) return t.name;
+    return "?";
 }
 
 std::optional<RowViolation> check_row(CheckedTable table, const RowView &row) {

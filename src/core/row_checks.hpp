@@ -54,8 +54,10 @@ enum class CheckedTable {
     ReservationClaims,
 };
 
-// The table of that name in the extension's schema, if it is checked here.
+// The table of that name in the extension's schema, if it is checked here,
+// and back: a checked table's name.
 std::optional<CheckedTable> checked_table(std::string_view name);
+std::string_view table_name(CheckedTable table);
 
 // A broken rule: the constraint-style name of the rule and a message naming
 // the column and the value's problem.

@@ -154,25 +154,6 @@ core::CheckedTable table_of(Oid type) {
     return *t;
 }
 
-const char *table_name(core::CheckedTable t) {
-    switch (t) {
-        case core::CheckedTable::Accounts: return "accounts";
-        case core::CheckedTable::Holds: return "holds";
-        case core::CheckedTable::Payments: return "payments";
-        case core::CheckedTable::Ledger: return "ledger";
-        case core::CheckedTable::IdempotencyKeys: return "idempotency_keys";
-        case core::CheckedTable::Leases: return "leases";
-        case core::CheckedTable::ProcessedEvents: return "processed_events";
-        case core::CheckedTable::Orders: return "orders";
-        case core::CheckedTable::Items: return "items";
-        case core::CheckedTable::StockBuckets: return "stock_buckets";
-        case core::CheckedTable::Reservations: return "reservations";
-        case core::CheckedTable::StockAudit: return "stock_audit";
-        case core::CheckedTable::ReservationClaims: return "reservation_claims";
-    }
-    return "?";
-}
-
 Datum row_valid(FunctionCallInfo fcinfo) {
     Row row;
     Row *r = &row;
@@ -205,10 +186,10 @@ Datum row_valid(FunctionCallInfo fcinfo) {
     core::CheckedTable table = table_of(type);
     std::optional<core::RowViolation> v = core::check_row(table, PgRowView(row));
     if (!v) return BoolGetDatum(true);
-    const char *rel = table_name(table);
-    std::string constraint = std::string(rel) + "_row_check";
+    std::string relation(core::table_name(table));
+    std::string constraint = relation + "_row_check";
     std::string detail = v->message + " (rule " + v->rule + ").";
-    const char *c = constraint.c_str(), *d = detail.c_str();
+    const char *rel = relation.c_str(), *c = constraint.c_str(), *d = detail.c_str();
     pg_call([rel, c, d] {
         ereport(ERROR, (errcode(ERRCODE_CHECK_VIOLATION),
                         errmsg("new row for relation \"%s\" violates check constraint \"%s\"", rel, c),

@@ -52,6 +52,8 @@ TEST(RowChecks, TablesByName) {
     EXPECT_EQ(checked_table("reservations"), CheckedTable::Reservations);
     EXPECT_FALSE(checked_table("order_history").has_value());
     EXPECT_FALSE(checked_table("").has_value());
+    EXPECT_EQ(oc::core::table_name(CheckedTable::ReservationClaims), "reservation_claims");
+    EXPECT_EQ(checked_table(oc::core::table_name(CheckedTable::Ledger)), CheckedTable::Ledger);
 }
 
 TEST(RowChecks, ValidAccountPasses) { EXPECT_FALSE(check_row(CheckedTable::Accounts, account())); }
