@@ -5,6 +5,7 @@
 
 #include "core/error.hpp"
 #include "pg/common.hpp"
+#include "pg/direct.hpp"
 #include "pg/guard.hpp"
 
 extern "C" {
@@ -45,6 +46,14 @@ void _PG_init(void) {
                             "forever.",
                             &guc_lock_timeout_ms, 2000, 0, INT_MAX, PGC_USERSET, GUC_UNIT_MS, nullptr,
                             nullptr, nullptr);
+    DefineCustomBoolVariable("order_credit.direct_access",
+                             "Reserve stock of one-bucket items through the table access method "
+                             "directly.",
+                             "On (the default), reserve_stock writes the bucket, the reservation and "
+                             "its claim without the executor while the tables are as the extension "
+                             "created them; off runs the same work as SQL statements. Both enforce "
+                             "the same rules.",
+                             &direct::guc_enabled, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
     DefineCustomIntVariable("order_credit.default_ttl",
                             "Expiry of holds and reservations when expires_in is not given.",
                             nullptr, &guc_default_ttl_s, 900, 1, INT_MAX, PGC_USERSET, GUC_UNIT_S,

@@ -8,6 +8,7 @@
 
 #include "core/row_checks.hpp"
 #include "pg/guard.hpp"
+#include "pg/row_checks.hpp"
 
 extern "C" {
 #include "utils/array.h"
@@ -154,6 +155,38 @@ core::CheckedTable table_of(Oid type) {
     return *t;
 }
 
+// Fills `r` with the names and types of `desc` and the given values. Call
+// inside pg_call.
+void fill_row(Row *r, TupleDesc desc, const Datum *values, const bool *nulls) {
+    if (desc->natts > kMaxColumns) elog(ERROR, "order_credit row check: more than %d columns", kMaxColumns);
+    r->natts = desc->natts;
+    for (int i = 0; i < desc->natts; ++i) {
+        Form_pg_attribute a = TupleDescAttr(desc, i);
+        r->types[i] = a->atttypid;
+        r->values[i] = values[i];
+        r->nulls[i] = nulls[i];
+        if (a->attisdropped)
+            NameStr(r->names[i])[0] = '\0';
+        else
+            namestrcpy(&r->names[i], NameStr(a->attname));
+    }
+}
+
+// Raises 23514 naming the table's row check when `row` breaks a rule.
+void check_or_raise(core::CheckedTable table, const Row &row) {
+    std::optional<core::RowViolation> v = core::check_row(table, PgRowView(row));
+    if (!v) return;
+    std::string relation(core::table_name(table));
+    std::string constraint = relation + "_row_check";
+    std::string detail = v->message + " (rule " + v->rule + ").";
+    const char *rel = relation.c_str(), *c = constraint.c_str(), *d = detail.c_str();
+    pg_call([rel, c, d] {
+        ereport(ERROR, (errcode(ERRCODE_CHECK_VIOLATION),
+                        errmsg("new row for relation \"%s\" violates check constraint \"%s\"", rel, c),
+                        errdetail_internal("%s", d)));
+    });
+}
+
 Datum row_valid(FunctionCallInfo fcinfo) {
     Row row;
     Row *r = &row;
@@ -170,35 +203,27 @@ Datum row_valid(FunctionCallInfo fcinfo) {
         ItemPointerSetInvalid(&tuple.t_self);
         tuple.t_tableOid = InvalidOid;
         tuple.t_data = th;
-        heap_deform_tuple(&tuple, desc, r->values, r->nulls);
-        r->natts = desc->natts;
-        for (int i = 0; i < desc->natts; ++i) {
-            Form_pg_attribute a = TupleDescAttr(desc, i);
-            r->types[i] = a->atttypid;
-            if (a->attisdropped)
-                NameStr(r->names[i])[0] = '\0';
-            else
-                namestrcpy(&r->names[i], NameStr(a->attname));
-        }
+        Datum values[kMaxColumns];
+        bool nulls[kMaxColumns];
+        heap_deform_tuple(&tuple, desc, values, nulls);
+        fill_row(r, desc, values, nulls);
         ReleaseTupleDesc(desc);
         return typid;
     });
-    core::CheckedTable table = table_of(type);
-    std::optional<core::RowViolation> v = core::check_row(table, PgRowView(row));
-    if (!v) return BoolGetDatum(true);
-    std::string relation(core::table_name(table));
-    std::string constraint = relation + "_row_check";
-    std::string detail = v->message + " (rule " + v->rule + ").";
-    const char *rel = relation.c_str(), *c = constraint.c_str(), *d = detail.c_str();
-    pg_call([rel, c, d] {
-        ereport(ERROR, (errcode(ERRCODE_CHECK_VIOLATION),
-                        errmsg("new row for relation \"%s\" violates check constraint \"%s\"", rel, c),
-                        errdetail_internal("%s", d)));
-    });
-    return BoolGetDatum(false);
+    check_or_raise(table_of(type), row);
+    return BoolGetDatum(true);
 }
 
 }  // namespace
+
+void check_row_values(core::CheckedTable table, TupleDesc desc, const Datum *values,
+                      const bool *nulls) {
+    Row row;
+    Row *r = &row;
+    pg_call([r, desc, values, nulls] { fill_row(r, desc, values, nulls); });
+    check_or_raise(table, row);
+}
+
 }  // namespace oc::pg
 
 using namespace oc::pg;

@@ -25,6 +25,7 @@
 #include "core/error.hpp"
 #include "core/stock.hpp"
 #include "pg/common.hpp"
+#include "pg/direct.hpp"
 #include "pg/expire.hpp"
 #include "pg/jsonb_field.hpp"
 #include "pg/spi.hpp"
@@ -415,8 +416,47 @@ struct Ttl {
     Arg arg() const { return has ? val(d) : null_arg(); }
 };
 
+// A stock_reservation row (the function's result type), values valid for
+// the rest of the call.
+struct ResRow {
+    static constexpr int kCols = 7;
+    Datum values[kCols];
+    bool nulls[kCols];
+};
+
+ResRow res_row(const Rows &r) {
+    ResRow out{};
+    for (int c = 0; c < ResRow::kCols; ++c) {
+        out.nulls[c] = r.is_null(0, c + 1);
+        out.values[c] = r.datum(0, c + 1);
+    }
+    return out;
+}
+
+// The one-bucket reservation without the executor (pg/direct.hpp), when the
+// tables allow it (Direct::Unusable otherwise: the SQL path does it).
+enum class Direct { Unusable, TooFew, Placed };
+Direct reserve_bucket0_direct(Datum order_ref_d, const ReserveItem &it, const Ttl &ttl, ResRow *row) {
+    direct::Placed p = direct::reserve_bucket0(it.sku_d, order_ref_d, it.quantity, ttl.has, ttl.d);
+    if (!p.usable) return Direct::Unusable;
+    stats::add_lock_wait_us(static_cast<int64_t>(p.lock_wait_ms * 1000.0));
+    if (!p.placed) return Direct::TooFew;
+    *row = ResRow{};
+    row->values[0] = Int64GetDatum(p.reservation_id);
+    row->values[1] = it.sku_d;
+    row->values[2] = order_ref_d;
+    row->values[3] = Int64GetDatum(it.quantity);
+    row->values[4] = text_datum("active");
+    row->values[5] = TimestampTzGetDatum(p.expires_at);
+    row->nulls[5] = p.expires_null;
+    row->values[6] = Int64GetDatum(p.available);
+    return Direct::Placed;
+}
+
+ResRow reserve_slow(Datum order_ref_d, const ReserveItem &it, const Ttl &ttl);
+
 // Reserves one SKU for order_ref (or recognises a replay). The caller holds
-// the order_ref handle lock. Returns the stock_reservation row as row 0.
+// the order_ref handle lock. Returns the stock_reservation row.
 //
 // Buyers must never queue behind each other on a striped item, and no two
 // calls may deadlock. The rule that makes both hold: a call waits for bucket
@@ -427,8 +467,20 @@ struct Ttl {
 // use it run in a subtransaction that is rolled back (READ COMMITTED keeps
 // the lock of a row that SKIP LOCKED or an UPDATE locked and then rejected
 // on recheck).
-Rows reserve_one(Datum order_ref_d, const std::string &order_ref, const ReserveItem &it,
-                 const Ttl &ttl) {
+ResRow reserve_one(Datum order_ref_d, const std::string &order_ref, const ReserveItem &it,
+                   const Ttl &ttl) {
+    // The common case (a new reservation of a one-bucket item) first, without
+    // the executor when the tables allow it.
+    direct::Probe dp = direct::probe(order_ref_d, it.sku_d);
+    if (dp.usable && !dp.item) item_not_found(it.sku);
+    if (dp.usable && !dp.replay && dp.buckets == 1) {
+        ResRow row;
+        switch (reserve_bucket0_direct(order_ref_d, it, ttl, &row)) {
+            case Direct::Placed: return row;
+            case Direct::TooFew: return reserve_slow(order_ref_d, it, ttl);  // bucket 0 locked: (a)
+            case Direct::Unusable: break;
+        }
+    }
     Rows probe = exec(S_res_probe, {val(order_ref_d), val(it.sku_d), ttl.arg()});
     if (probe.empty()) item_not_found(it.sku);
     if (probe.boolean(0, 6)) {
@@ -436,7 +488,7 @@ Rows reserve_one(Datum order_ref_d, const std::string &order_ref, const ReserveI
                             core::parse_reservation_status(probe.text(0, 3)),
                             probe.boolean(0, 4)};
         core::check_reserve_replay(r, it.quantity, probe.boolean(0, 5));
-        return exec(S_res_result_one, {val(order_ref_d), val(it.sku_d)});
+        return res_row(exec(S_res_result_one, {val(order_ref_d), val(it.sku_d)}));
     }
     int32 buckets = static_cast<int32>(probe.int8(0, 1));
     Datum q_d = Int64GetDatum(it.quantity);
@@ -444,7 +496,7 @@ Rows reserve_one(Datum order_ref_d, const std::string &order_ref, const ReserveI
         // (a). A re-stripe committed since the probe leaves bucket 0 in
         // place, and holding bucket 0 before the slow path is in order.
         Rows one = exec(S_reserve_single, {val(it.sku_d), val(q_d), val(order_ref_d), ttl.arg()});
-        if (!one.empty()) return one;
+        if (!one.empty()) return res_row(one);
     } else {
         int32 k = static_cast<int32>((static_cast<uint32>(MyProcPid) + spread_counter++) &
                                      0x3fffffff);
@@ -454,12 +506,16 @@ Rows reserve_one(Datum order_ref_d, const std::string &order_ref, const ReserveI
                                               val(Int32GetDatum(k)), val(Int32GetDatum(buckets))});
             return !placed.empty();
         });
-        if (ok) return placed;
+        if (ok) return res_row(placed);
     }
+    return reserve_slow(order_ref_d, it, ttl);
+}
 
-    // (c) The slow path: every bucket locked in order, due reservations
-    // expired, then the core's plan over exact levels (or OC004 with the
-    // numbers).
+// (c) The slow path: every bucket locked in order, due reservations
+// expired, then the core's plan over exact levels (or OC004 with the
+// numbers).
+ResRow reserve_slow(Datum order_ref_d, const ReserveItem &it, const Ttl &ttl) {
+    Datum q_d = Int64GetDatum(it.quantity);
     std::vector<core::BucketLevel> levels = lock_all_buckets(it.sku_d, it.sku);
     std::vector<core::Part> parts = core::plan_allocation(it.sku, levels, it.quantity);
     std::vector<int> pb;
@@ -472,7 +528,7 @@ Rows reserve_one(Datum order_ref_d, const std::string &order_ref, const ReserveI
                                  val(int8_array(pq)), ttl.arg()});
     if (placed.empty())
         throw Error(Code::Internal, "order_credit: reservation refused after the plan passed");
-    return exec(S_res_result_one, {val(order_ref_d), val(it.sku_d)});
+    return res_row(exec(S_res_result_one, {val(order_ref_d), val(it.sku_d)}));
 }
 
 struct SingleArgs {
@@ -502,8 +558,8 @@ Datum reserve_stock(FunctionCallInfo fcinfo) {
         SingleArgs a = single_args(Args(call.fcinfo));
         LockTimeoutScope timeout;
         lock_handle(LockSpace::OrderRef, a.order_ref);
-        Rows r = reserve_one(a.order_ref_d, a.order_ref, a.item, a.ttl);
-        Datum d = result_from_row(call, r, 0);
+        ResRow r = reserve_one(a.order_ref_d, a.order_ref, a.item, a.ttl);
+        Datum d = result_from_values(call, r.values, r.nulls, ResRow::kCols);
         timeout.end();
         return d;
     });
@@ -517,8 +573,8 @@ Datum try_reserve_stock(FunctionCallInfo fcinfo) {
         bool nulls[5] = {false, true, true, true, true};
         Outcome out = attempt([&] {
             lock_handle(LockSpace::OrderRef, a.order_ref);
-            Rows r = reserve_one(a.order_ref_d, a.order_ref, a.item, a.ttl);
-            values[3] = r.datum(0, 1);  // reservation_id (int8 by value)
+            ResRow r = reserve_one(a.order_ref_d, a.order_ref, a.item, a.ttl);
+            values[3] = r.values[0];  // reservation_id (int8 by value)
             nulls[3] = false;
         });
         values[0] = BoolGetDatum(out.ok);

@@ -1,0 +1,560 @@
+// Direct table access for the one-bucket reservation (see direct.hpp for why
+// and for the conditions under which it is used).
+//
+// Every PostgreSQL call is made inside pg_call; the row checks (C++) run
+// between those steps. A step that fails raises, and the (sub)transaction
+// abort releases what was open (relations, index scans, buffer pins,
+// snapshot), as for any statement that fails half-way.
+#include <chrono>
+#include <cstring>
+
+#include "core/row_checks.hpp"
+#include "pg/guard.hpp"
+#include "pg/row_checks.hpp"
+#include "pg/direct.hpp"
+
+extern "C" {
+#include "access/genam.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "catalog/dependency.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_index.h"
+#include "catalog/pg_trigger.h"
+#include "commands/sequence.h"
+#include "common/int.h"
+#include "executor/executor.h"
+#include "utils/array.h"
+#include "utils/fmgroids.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+}
+
+namespace oc::pg::direct {
+
+bool guc_enabled = true;
+
+namespace {
+
+// ------------------------------------------------------------ catalog cache
+
+// OIDs of the relations this path uses, resolved by name once per backend
+// and forgotten on any relcache invalidation of one of them (DDL, VACUUM's
+// statistics update, DROP EXTENSION): the next call resolves them again.
+struct Catalog {
+    bool valid;
+    Oid items, items_pkey;
+    Oid buckets, buckets_pkey;
+    Oid reservations, reservations_key, reservation_seq;
+    Oid claims, claims_pkey;
+};
+Catalog cat{};
+bool callback_registered = false;
+
+void on_relcache(Datum, Oid relid) {
+    if (!cat.valid) return;
+    if (relid == InvalidOid || relid == cat.items || relid == cat.items_pkey || relid == cat.buckets ||
+        relid == cat.buckets_pkey || relid == cat.reservations || relid == cat.reservations_key ||
+        relid == cat.claims || relid == cat.claims_pkey)
+        cat.valid = false;
+}
+
+// Inside pg_call. False: the extension's relations are not there.
+bool resolve() {
+    if (cat.valid) return true;
+    if (!callback_registered) {
+        CacheRegisterRelcacheCallback(on_relcache, Datum(0));
+        callback_registered = true;
+    }
+    Oid nsp = get_namespace_oid("order_credit", true);
+    if (!OidIsValid(nsp)) return false;
+    Catalog c{};
+    c.items = get_relname_relid("items", nsp);
+    c.items_pkey = get_relname_relid("items_pkey", nsp);
+    c.buckets = get_relname_relid("stock_buckets", nsp);
+    c.buckets_pkey = get_relname_relid("stock_buckets_pkey", nsp);
+    c.reservations = get_relname_relid("reservations", nsp);
+    c.reservations_key = get_relname_relid("reservations_order_ref_sku_key", nsp);
+    c.claims = get_relname_relid("reservation_claims", nsp);
+    c.claims_pkey = get_relname_relid("reservation_claims_pkey", nsp);
+    for (Oid o : {c.items, c.items_pkey, c.buckets, c.buckets_pkey, c.reservations,
+                  c.reservations_key, c.claims, c.claims_pkey})
+        if (!OidIsValid(o)) return false;
+    AttrNumber id = get_attnum(c.reservations, "reservation_id");
+    if (id == InvalidAttrNumber) return false;
+    c.reservation_seq = getIdentitySequence(c.reservations, id, true);
+    if (!OidIsValid(c.reservation_seq)) return false;
+    c.valid = true;
+    cat = c;
+    return true;
+}
+
+// ------------------------------------------------------------ table shapes
+
+struct Col {
+    const char *name;
+    Oid type;
+};
+
+const Col kItems[] = {{"sku", TEXTOID}, {"buckets", INT4OID}};
+enum { I_SKU, I_BUCKETS };
+
+const Col kBuckets[] = {{"sku", TEXTOID},
+                        {"bucket", INT4OID},
+                        {"on_hand", INT8OID},
+                        {"reserved", INT8OID},
+                        {"updated_at", TIMESTAMPTZOID}};
+enum { B_SKU, B_BUCKET, B_ON_HAND, B_RESERVED, B_UPDATED_AT, B_N };
+
+const Col kReservations[] = {
+    {"reservation_id", INT8OID}, {"order_ref", TEXTOID},       {"sku", TEXTOID},
+    {"quantity", INT8OID},       {"part_buckets", INT4ARRAYOID}, {"part_qty", INT8ARRAYOID},
+    {"status", TEXTOID},         {"expires_in", INTERVALOID},  {"expires_at", TIMESTAMPTZOID},
+    {"reason", TEXTOID},         {"created_at", TIMESTAMPTZOID}, {"updated_at", TIMESTAMPTZOID}};
+enum {
+    R_ID, R_ORDER_REF, R_SKU, R_QUANTITY, R_PART_BUCKETS, R_PART_QTY, R_STATUS,
+    R_EXPIRES_IN, R_EXPIRES_AT, R_REASON, R_CREATED_AT, R_UPDATED_AT, R_N
+};
+
+const Col kClaims[] = {{"sku", TEXTOID},         {"expires_at", TIMESTAMPTZOID},
+                       {"reservation_id", INT8OID}, {"quantity", INT8OID},
+                       {"part_buckets", INT4ARRAYOID}, {"part_qty", INT8ARRAYOID}};
+enum { C_SKU, C_EXPIRES_AT, C_ID, C_QUANTITY, C_PART_BUCKETS, C_PART_QTY, C_N };
+
+// Attribute numbers of `cols` in `rel` (types checked). With `exact`, the
+// table must have no other live column (so a row written here has no
+// column left to a default this code does not know).
+template <size_t N>
+bool shape(Relation rel, const Col (&cols)[N], bool exact, AttrNumber *att) {
+    TupleDesc d = RelationGetDescr(rel);
+    int live = 0;
+    for (int i = 0; i < d->natts; ++i)
+        if (!TupleDescAttr(d, i)->attisdropped) ++live;
+    if (exact && live != static_cast<int>(N)) return false;
+    for (size_t c = 0; c < N; ++c) {
+        att[c] = InvalidAttrNumber;
+        for (int i = 0; i < d->natts; ++i) {
+            Form_pg_attribute a = TupleDescAttr(d, i);
+            if (a->attisdropped || strcmp(NameStr(a->attname), cols[c].name) != 0) continue;
+            if (a->atttypid != cols[c].type) return false;
+            att[c] = static_cast<AttrNumber>(i + 1);
+        }
+        if (att[c] == InvalidAttrNumber) return false;
+    }
+    return true;
+}
+
+// The index's key columns are exactly these table columns, it has no
+// expression and no predicate.
+bool index_on(Relation index, std::initializer_list<AttrNumber> atts) {
+    Form_pg_index ix = index->rd_index;
+    if (ix->indnkeyatts != static_cast<int>(atts.size())) return false;
+    if (!heap_attisnull(index->rd_indextuple, Anum_pg_index_indexprs, nullptr) ||
+        !heap_attisnull(index->rd_indextuple, Anum_pg_index_indpred, nullptr))
+        return false;
+    int i = 0;
+    for (AttrNumber a : atts)
+        if (ix->indkey.values[i++] != a) return false;
+    return true;
+}
+
+// Rows may be written here without the executor: a plain table, no
+// row-level security, exactly its one row check `<table>_row_check`, and no
+// trigger that the write would fire, except (for an update that keeps the
+// key) non-deferrable foreign-key triggers, whose check PostgreSQL itself
+// skips when the key does not change.
+bool writable(Relation rel, const char *table, bool update) {
+    if (rel->rd_rel->relkind != RELKIND_RELATION || rel->rd_rel->relrowsecurity) return false;
+    TupleConstr *c = RelationGetDescr(rel)->constr;
+    if (c == nullptr || c->num_check != 1 || c->has_generated_stored) return false;
+    char want[NAMEDATALEN];
+    snprintf(want, sizeof want, "%s_row_check", table);
+    if (strcmp(c->check[0].ccname, want) != 0) return false;
+    TriggerDesc *t = rel->trigdesc;
+    for (int i = 0; t != nullptr && i < t->numtriggers; ++i) {
+        const Trigger *g = &t->triggers[i];
+        bool fires = update ? TRIGGER_FOR_UPDATE(g->tgtype) : TRIGGER_FOR_INSERT(g->tgtype);
+        if (!fires) continue;
+        if (update && !g->tgdeferrable && RI_FKey_trigger_type(g->tgfoid) != RI_TRIGGER_NONE) continue;
+        return false;
+    }
+    return true;
+}
+
+// NOT NULL, as ExecConstraints raises it.
+void check_not_null(Relation rel, TupleTableSlot *slot) {
+    TupleDesc d = RelationGetDescr(rel);
+    for (int i = 0; i < d->natts; ++i) {
+        Form_pg_attribute a = TupleDescAttr(d, i);
+        if (a->attnotnull && slot->tts_isnull[i])
+            ereport(ERROR, (errcode(ERRCODE_NOT_NULL_VIOLATION),
+                            errmsg("null value in column \"%s\" of relation \"%s\" violates not-null "
+                                   "constraint",
+                                   NameStr(a->attname), RelationGetRelationName(rel)),
+                            errtablecol(rel, i + 1)));
+    }
+}
+
+// A scan key on index column `col` with the index's own collation (the
+// btree descends with it).
+void key(ScanKey k, Relation index, AttrNumber col, StrategyNumber strategy, RegProcedure proc,
+         Datum value) {
+    ScanKeyEntryInitialize(k, 0, col, strategy, InvalidOid, index->rd_indcollation[col - 1], proc,
+                           value);
+}
+
+// The first row of an index scan, into `slot`.
+bool fetch_first(Relation heap, Relation index, Snapshot snap, ScanKey keys, int nkeys,
+                 TupleTableSlot *slot) {
+    IndexScanDesc scan = index_beginscan(heap, index, snap, nkeys, 0);
+    index_rescan(scan, keys, nkeys, nullptr, 0);
+    bool found = index_getnext_slot(scan, ForwardScanDirection, slot);
+    index_endscan(scan);
+    return found;
+}
+
+Datum detoasted(Datum d) {
+    return PointerGetDatum(pg_detoast_datum_packed(reinterpret_cast<struct varlena *>(DatumGetPointer(d))));
+}
+
+// ------------------------------------------------------------ the write
+
+// State of one reserve_bucket0 across its steps (palloc'd in the call's
+// memory context).
+struct Write {
+    Snapshot snap;
+    EState *estate;
+    TimestampTz now;
+    Datum sku, order_ref, ttl;
+    bool has_ttl;
+    int64 quantity;
+
+    Relation buckets, buckets_pkey, reservations, claims, claims_pkey;
+    ResultRelInfo *buckets_rri, *reservations_rri, *claims_rri;
+    AttrNumber b[B_N], r[R_N], c[C_N];
+    TupleTableSlot *bucket, *bucket_new, *reservation, *claim;
+    int64 free_after;  // on_hand - reserved of bucket 0 after the update
+};
+
+ResultRelInfo *result_rel(EState *estate, Relation rel, bool with_indexes) {
+    ResultRelInfo *rri = makeNode(ResultRelInfo);
+    InitResultRelInfo(rri, rel, 1, nullptr, 0);
+    if (with_indexes) ExecOpenIndices(rri, false);
+    (void)estate;
+    return rri;
+}
+
+void close_write(Write *w) {
+    for (TupleTableSlot *s : {w->bucket, w->bucket_new, w->reservation, w->claim})
+        if (s != nullptr) ExecDropSingleTupleTableSlot(s);
+    for (ResultRelInfo *rri : {w->buckets_rri, w->reservations_rri, w->claims_rri})
+        if (rri != nullptr && rri->ri_IndexRelationDescs != nullptr) ExecCloseIndices(rri);
+    index_close(w->buckets_pkey, NoLock);
+    index_close(w->claims_pkey, NoLock);
+    table_close(w->claims, NoLock);
+    table_close(w->reservations, NoLock);
+    table_close(w->buckets, NoLock);
+    FreeExecutorState(w->estate);
+    UnregisterSnapshot(w->snap);
+}
+
+enum class Step { Unusable, NotPlaced, Go };
+
+// Opens everything, checks that the direct path may write these tables, and
+// finds bucket 0 (its visible version, in w->bucket).
+Step open_write(Write *w) {
+    if (!resolve()) return Step::Unusable;
+    Relation buckets = try_table_open(cat.buckets, RowExclusiveLock);
+    if (buckets == nullptr) {
+        cat.valid = false;
+        return Step::Unusable;
+    }
+    Relation reservations = table_open(cat.reservations, RowExclusiveLock);
+    Relation claims = table_open(cat.claims, RowExclusiveLock);
+    Relation buckets_pkey = index_open(cat.buckets_pkey, RowExclusiveLock);
+    Relation claims_pkey = index_open(cat.claims_pkey, RowExclusiveLock);
+    bool ok = shape(buckets, kBuckets, true, w->b) && shape(reservations, kReservations, true, w->r) &&
+              shape(claims, kClaims, true, w->c) && writable(buckets, "stock_buckets", true) &&
+              writable(reservations, "reservations", false) &&
+              writable(claims, "reservation_claims", false) &&
+              index_on(buckets_pkey, {w->b[B_SKU], w->b[B_BUCKET]}) &&
+              index_on(claims_pkey, {w->c[C_SKU], w->c[C_EXPIRES_AT], w->c[C_ID]});
+    if (!ok) {
+        index_close(claims_pkey, NoLock);
+        index_close(buckets_pkey, NoLock);
+        table_close(claims, NoLock);
+        table_close(reservations, NoLock);
+        table_close(buckets, NoLock);
+        return Step::Unusable;
+    }
+    CommandCounterIncrement();
+    w->snap = RegisterSnapshot(GetTransactionSnapshot());
+    w->estate = CreateExecutorState();
+    w->estate->es_snapshot = w->snap;
+    w->estate->es_output_cid = GetCurrentCommandId(true);
+    w->now = GetCurrentStatementStartTimestamp();
+    w->buckets = buckets;
+    w->reservations = reservations;
+    w->claims = claims;
+    w->buckets_pkey = buckets_pkey;
+    w->claims_pkey = claims_pkey;
+    w->buckets_rri = result_rel(w->estate, buckets, false);
+    w->reservations_rri = result_rel(w->estate, reservations, true);
+    w->claims_rri = result_rel(w->estate, claims, true);
+    w->bucket = table_slot_create(buckets, nullptr);
+    w->bucket_new = table_slot_create(buckets, nullptr);
+    w->reservation = table_slot_create(reservations, nullptr);
+    w->claim = table_slot_create(claims, nullptr);
+
+    ScanKeyData k[2];
+    key(&k[0], buckets_pkey, 1, BTEqualStrategyNumber, F_TEXTEQ, w->sku);
+    key(&k[1], buckets_pkey, 2, BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(0));
+    if (!fetch_first(buckets, buckets_pkey, w->snap, k, 2, w->bucket)) {
+        close_write(w);
+        return Step::NotPlaced;
+    }
+    return Step::Go;
+}
+
+// Locks bucket 0 as UPDATE would: in READ COMMITTED its newest version
+// (EvalPlanQual's rule), otherwise a concurrent change is a serialization
+// failure. NotPlaced: the row is gone (the slow path decides).
+Step lock_bucket(Write *w) {
+    bool xact_snapshot = IsolationUsesXactSnapshot();
+    TM_FailureData tmfd;
+    ItemPointerData tid = w->bucket->tts_tid;
+    TM_Result r = table_tuple_lock(w->buckets, &tid, w->snap, w->bucket, GetCurrentCommandId(false),
+                                   LockTupleNoKeyExclusive, LockWaitBlock,
+                                   xact_snapshot ? 0 : TUPLE_LOCK_FLAG_FIND_LAST_VERSION, &tmfd);
+    switch (r) {
+        case TM_Ok: return Step::Go;
+        case TM_Updated:
+        case TM_Deleted:
+            if (xact_snapshot)
+                ereport(ERROR, (errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+                                errmsg("could not serialize access due to concurrent %s",
+                                       r == TM_Updated ? "update" : "delete")));
+            close_write(w);
+            return Step::NotPlaced;
+        default:
+            elog(ERROR, "order_credit: unexpected result %d locking a stock bucket", static_cast<int>(r));
+    }
+    return Step::Unusable;
+}
+
+// The guard on the locked version, and the new version of the bucket in
+// w->bucket_new. NotPlaced: too few units (the bucket stays locked).
+Step guard_bucket(Write *w) {
+    slot_getallattrs(w->bucket);
+    int64 on_hand = DatumGetInt64(w->bucket->tts_values[w->b[B_ON_HAND] - 1]);
+    int64 reserved = DatumGetInt64(w->bucket->tts_values[w->b[B_RESERVED] - 1]);
+    int64 free_units = 0;
+    if (pg_sub_s64_overflow(on_hand, reserved, &free_units) || free_units < w->quantity) {
+        close_write(w);
+        return Step::NotPlaced;
+    }
+    int natts = RelationGetDescr(w->buckets)->natts;
+    TupleTableSlot *n = w->bucket_new;
+    ExecClearTuple(n);
+    memcpy(n->tts_values, w->bucket->tts_values, sizeof(Datum) * natts);
+    memcpy(n->tts_isnull, w->bucket->tts_isnull, sizeof(bool) * natts);
+    n->tts_values[w->b[B_RESERVED] - 1] = Int64GetDatum(reserved + w->quantity);
+    n->tts_values[w->b[B_UPDATED_AT] - 1] = TimestampTzGetDatum(w->now);
+    ExecStoreVirtualTuple(n);
+    w->free_after = free_units - w->quantity;
+    return Step::Go;
+}
+
+void update_bucket(Write *w) {
+    check_not_null(w->buckets, w->bucket_new);
+    bool update_indexes = false;
+    simple_table_tuple_update(w->buckets, &w->bucket->tts_tid, w->bucket_new, w->snap, &update_indexes);
+    if (update_indexes) {
+        ExecOpenIndices(w->buckets_rri, false);
+        ExecInsertIndexTuples(w->buckets_rri, w->bucket_new, w->estate, true, false, nullptr, NIL);
+    }
+}
+
+// The reservation row, in w->reservation.
+void build_reservation(Write *w) {
+    TupleTableSlot *s = w->reservation;
+    ExecClearTuple(s);
+    int natts = RelationGetDescr(w->reservations)->natts;
+    for (int i = 0; i < natts; ++i) s->tts_isnull[i] = true;
+    auto set = [s](AttrNumber a, Datum v) {
+        s->tts_values[a - 1] = v;
+        s->tts_isnull[a - 1] = false;
+    };
+    Datum bucket0 = Int32GetDatum(0);
+    Datum qty = Int64GetDatum(w->quantity);
+    set(w->r[R_ID], Int64GetDatum(nextval_internal(cat.reservation_seq, false)));
+    set(w->r[R_ORDER_REF], w->order_ref);
+    set(w->r[R_SKU], w->sku);
+    set(w->r[R_QUANTITY], qty);
+    set(w->r[R_PART_BUCKETS],
+        PointerGetDatum(construct_array(&bucket0, 1, INT4OID, 4, true, TYPALIGN_INT)));
+    set(w->r[R_PART_QTY], PointerGetDatum(construct_array(&qty, 1, INT8OID, 8, true, TYPALIGN_DOUBLE)));
+    set(w->r[R_STATUS], CStringGetTextDatum("active"));
+    if (w->has_ttl) {
+        set(w->r[R_EXPIRES_IN], w->ttl);
+        set(w->r[R_EXPIRES_AT],
+            DirectFunctionCall2(timestamptz_pl_interval, TimestampTzGetDatum(w->now), w->ttl));
+    }
+    set(w->r[R_CREATED_AT], TimestampTzGetDatum(w->now));
+    set(w->r[R_UPDATED_AT], TimestampTzGetDatum(w->now));
+    ExecStoreVirtualTuple(s);
+}
+
+void insert_row(Relation rel, ResultRelInfo *rri, TupleTableSlot *slot, EState *estate) {
+    check_not_null(rel, slot);
+    table_tuple_insert(rel, slot, estate->es_output_cid, 0, nullptr);
+    ExecInsertIndexTuples(rri, slot, estate, false, false, nullptr, NIL);
+}
+
+// Inserts the reservation, then builds its claim in w->claim.
+void insert_reservation(Write *w) {
+    insert_row(w->reservations, w->reservations_rri, w->reservation, w->estate);
+    TupleTableSlot *r = w->reservation;
+    TupleTableSlot *s = w->claim;
+    ExecClearTuple(s);
+    auto from = [r](AttrNumber a) { return r->tts_values[a - 1]; };
+    int natts = RelationGetDescr(w->claims)->natts;
+    for (int i = 0; i < natts; ++i) s->tts_isnull[i] = true;
+    auto set = [s](AttrNumber a, Datum v) {
+        s->tts_values[a - 1] = v;
+        s->tts_isnull[a - 1] = false;
+    };
+    set(w->c[C_SKU], from(w->r[R_SKU]));
+    set(w->c[C_EXPIRES_AT],
+        w->has_ttl ? from(w->r[R_EXPIRES_AT]) : TimestampTzGetDatum(DT_NOEND));
+    set(w->c[C_ID], from(w->r[R_ID]));
+    set(w->c[C_QUANTITY], from(w->r[R_QUANTITY]));
+    set(w->c[C_PART_BUCKETS], from(w->r[R_PART_BUCKETS]));
+    set(w->c[C_PART_QTY], from(w->r[R_PART_QTY]));
+    ExecStoreVirtualTuple(s);
+}
+
+// Inserts the claim; returns the item's available units after the
+// reservation: bucket 0's free units plus the units of the SKU's claims
+// already past expiry (they count as available for every reader).
+int64 insert_claim(Write *w) {
+    insert_row(w->claims, w->claims_rri, w->claim, w->estate);
+    ScanKeyData k[2];
+    key(&k[0], w->claims_pkey, 1, BTEqualStrategyNumber, F_TEXTEQ, w->sku);
+    key(&k[1], w->claims_pkey, 2, BTLessEqualStrategyNumber, F_TIMESTAMPTZ_LE,
+        TimestampTzGetDatum(w->now));
+    TupleTableSlot *s = table_slot_create(w->claims, nullptr);
+    IndexScanDesc scan = index_beginscan(w->claims, w->claims_pkey, w->snap, 2, 0);
+    index_rescan(scan, k, 2, nullptr, 0);
+    int64 available = w->free_after;
+    while (index_getnext_slot(scan, ForwardScanDirection, s)) {
+        bool isnull = false;
+        Datum q = slot_getattr(s, w->c[C_QUANTITY], &isnull);
+        if (!isnull && pg_add_s64_overflow(available, DatumGetInt64(q), &available))
+            ereport(ERROR, (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE), errmsg("bigint out of range")));
+    }
+    index_endscan(scan);
+    ExecDropSingleTupleTableSlot(s);
+    return available;
+}
+
+}  // namespace
+
+// ------------------------------------------------------------ entry points
+
+Probe probe(Datum order_ref, Datum sku) {
+    if (!guc_enabled) return Probe{};
+    return pg_call([order_ref, sku]() -> Probe {
+        Probe p;
+        if (!resolve()) return p;
+        Relation items = try_table_open(cat.items, AccessShareLock);
+        if (items == nullptr) {
+            cat.valid = false;
+            return p;
+        }
+        Relation items_pkey = index_open(cat.items_pkey, AccessShareLock);
+        Relation res = table_open(cat.reservations, RowExclusiveLock);
+        Relation res_key = index_open(cat.reservations_key, RowExclusiveLock);
+        AttrNumber ia[2], ra[R_N];
+        bool ok = shape(items, kItems, false, ia) && shape(res, kReservations, true, ra) &&
+                  index_on(items_pkey, {ia[I_SKU]}) && index_on(res_key, {ra[R_ORDER_REF], ra[R_SKU]});
+        if (ok) {
+            CommandCounterIncrement();
+            Snapshot snap = RegisterSnapshot(GetTransactionSnapshot());
+            Datum sku_v = detoasted(sku), ref_v = detoasted(order_ref);
+            ScanKeyData k[2];
+            TupleTableSlot *slot = table_slot_create(items, nullptr);
+            key(&k[0], items_pkey, 1, BTEqualStrategyNumber, F_TEXTEQ, sku_v);
+            p.item = fetch_first(items, items_pkey, snap, k, 1, slot);
+            if (p.item) {
+                bool isnull = false;
+                p.buckets = DatumGetInt32(slot_getattr(slot, ia[I_BUCKETS], &isnull));
+                ExecDropSingleTupleTableSlot(slot);
+                slot = table_slot_create(res, nullptr);
+                key(&k[0], res_key, 1, BTEqualStrategyNumber, F_TEXTEQ, ref_v);
+                key(&k[1], res_key, 2, BTEqualStrategyNumber, F_TEXTEQ, sku_v);
+                p.replay = fetch_first(res, res_key, snap, k, 2, slot);
+            }
+            ExecDropSingleTupleTableSlot(slot);
+            UnregisterSnapshot(snap);
+            p.usable = true;
+        }
+        index_close(res_key, NoLock);
+        table_close(res, NoLock);
+        index_close(items_pkey, NoLock);
+        table_close(items, NoLock);
+        return p;
+    });
+}
+
+Placed reserve_bucket0(Datum sku, Datum order_ref, int64 quantity, bool has_ttl, Datum ttl) {
+    Placed out;
+    if (!guc_enabled) return out;
+    Write *w = pg_call([=]() -> Write * {
+        Write *x = static_cast<Write *>(palloc0(sizeof(Write)));
+        x->sku = detoasted(sku);
+        x->order_ref = detoasted(order_ref);
+        x->has_ttl = has_ttl;
+        x->ttl = has_ttl ? ttl : Datum(0);
+        x->quantity = quantity;
+        return x;
+    });
+    Step s = pg_call([w]() -> Step { return open_write(w); });
+    if (s == Step::Unusable) return out;
+    out.usable = true;
+    if (s == Step::NotPlaced) return out;
+
+    auto start = std::chrono::steady_clock::now();
+    s = pg_call([w]() -> Step { return lock_bucket(w); });
+    out.lock_wait_ms = ms_since(start);
+    if (s == Step::Go) s = pg_call([w]() -> Step { return guard_bucket(w); });
+    if (s != Step::Go) return out;
+
+    TupleDesc bdesc = RelationGetDescr(w->buckets);
+    check_row_values(core::CheckedTable::StockBuckets, bdesc, w->bucket_new->tts_values,
+                     w->bucket_new->tts_isnull);
+    pg_call([w] {
+        update_bucket(w);
+        build_reservation(w);
+    });
+    check_row_values(core::CheckedTable::Reservations, RelationGetDescr(w->reservations),
+                     w->reservation->tts_values, w->reservation->tts_isnull);
+    pg_call([w] { insert_reservation(w); });
+    check_row_values(core::CheckedTable::ReservationClaims, RelationGetDescr(w->claims),
+                     w->claim->tts_values, w->claim->tts_isnull);
+    Placed *o = &out;
+    pg_call([w, o] {
+        o->available = insert_claim(w);
+        TupleTableSlot *r = w->reservation;
+        o->reservation_id = DatumGetInt64(r->tts_values[w->r[R_ID] - 1]);
+        o->expires_null = r->tts_isnull[w->r[R_EXPIRES_AT] - 1];
+        o->expires_at = o->expires_null ? 0 : DatumGetTimestampTz(r->tts_values[w->r[R_EXPIRES_AT] - 1]);
+        close_write(w);
+    });
+    out.placed = true;
+    return out;
+}
+
+}  // namespace oc::pg::direct
