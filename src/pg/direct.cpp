@@ -5,6 +5,7 @@
 // between those steps. A step that fails raises, and the (sub)transaction
 // abort releases what was open (relations, index scans, buffer pins,
 // snapshot), as for any statement that fails half-way.
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 
@@ -221,7 +222,7 @@ Datum detoasted(Datum d) {
 
 // ------------------------------------------------------------ the write
 
-// State of one reserve_bucket0 across its steps (palloc'd in the call's
+// State of one reservation across its steps (palloc'd in the call's
 // memory context).
 struct Write {
     Snapshot snap;
@@ -235,12 +236,20 @@ struct Write {
     ResultRelInfo *buckets_rri, *reservations_rri, *claims_rri;
     AttrNumber b[B_N], r[R_N], c[C_N];
     TupleTableSlot *bucket, *bucket_new, *reservation, *claim;
-    int64 free_after;  // on_hand - reserved of bucket 0 after the update
+    int32 nbuckets;      // the item's bucket count (1: bucket 0 only)
+    int32 offset;        // striped: where this call starts in the bucket order
+    int32 chosen;        // the bucket reserved from
+    int64 free_after;    // on_hand - reserved of that bucket after the update
+    bool sum_known;      // striped: free units of all buckets in the snapshot
+    int64 snapshot_free; // (the SQL path's result counts them so)
 };
 
 ResultRelInfo *result_rel(EState *estate, Relation rel, bool with_indexes) {
+    // No range table entry (index 0): ExecGetUpdatedCols then reports no
+    // updated column, which is right for the bucket update (its key columns
+    // never change), so a non-HOT update passes the "index unchanged" hint.
     ResultRelInfo *rri = makeNode(ResultRelInfo);
-    InitResultRelInfo(rri, rel, 1, nullptr, 0);
+    InitResultRelInfo(rri, rel, 0, nullptr, 0);
     if (with_indexes) ExecOpenIndices(rri, false);
     (void)estate;
     return rri;
@@ -262,8 +271,7 @@ void close_write(Write *w) {
 
 enum class Step { Unusable, NotPlaced, Go };
 
-// Opens everything, checks that the direct path may write these tables, and
-// finds bucket 0 (its visible version, in w->bucket).
+// Opens everything and checks that the direct path may write these tables.
 Step open_write(Write *w) {
     if (!resolve()) return Step::Unusable;
     Relation buckets = try_table_open(cat.buckets, RowExclusiveLock);
@@ -308,35 +316,30 @@ Step open_write(Write *w) {
     w->reservation = table_slot_create(reservations, nullptr);
     w->claim = table_slot_create(claims, nullptr);
 
-    ScanKeyData k[2];
-    key(&k[0], buckets_pkey, 1, BTEqualStrategyNumber, F_TEXTEQ, w->sku);
-    key(&k[1], buckets_pkey, 2, BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(0));
-    if (!fetch_first(buckets, buckets_pkey, w->snap, k, 2, w->bucket)) {
-        close_write(w);
-        return Step::NotPlaced;
-    }
     return Step::Go;
 }
 
-// Locks bucket 0 as UPDATE would: in READ COMMITTED its newest version
-// (EvalPlanQual's rule), otherwise a concurrent change is a serialization
-// failure. NotPlaced: the row is gone (the slow path decides).
-Step lock_bucket(Write *w) {
+// Locks the bucket whose visible version is in w->bucket, as UPDATE or
+// SELECT ... FOR NO KEY UPDATE would: in READ COMMITTED its newest version
+// (EvalPlanQual's rule), otherwise a change since the snapshot is a
+// serialization failure. Go: locked, the newest version in w->bucket.
+// NotPlaced: the row is gone, or (skip) another transaction holds it.
+Step lock_bucket(Write *w, bool skip) {
     bool xact_snapshot = IsolationUsesXactSnapshot();
     TM_FailureData tmfd;
     ItemPointerData tid = w->bucket->tts_tid;
     TM_Result r = table_tuple_lock(w->buckets, &tid, w->snap, w->bucket, GetCurrentCommandId(false),
-                                   LockTupleNoKeyExclusive, LockWaitBlock,
+                                   LockTupleNoKeyExclusive, skip ? LockWaitSkip : LockWaitBlock,
                                    xact_snapshot ? 0 : TUPLE_LOCK_FLAG_FIND_LAST_VERSION, &tmfd);
     switch (r) {
         case TM_Ok: return Step::Go;
+        case TM_WouldBlock: return Step::NotPlaced;
         case TM_Updated:
         case TM_Deleted:
             if (xact_snapshot)
                 ereport(ERROR, (errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
                                 errmsg("could not serialize access due to concurrent %s",
                                        r == TM_Updated ? "update" : "delete")));
-            close_write(w);
             return Step::NotPlaced;
         default:
             elog(ERROR, "order_credit: unexpected result %d locking a stock bucket", static_cast<int>(r));
@@ -344,17 +347,91 @@ Step lock_bucket(Write *w) {
     return Step::Unusable;
 }
 
+// One-bucket item: bucket 0, waiting for its lock (rule (a) of reserve_one
+// in stock.cpp).
+Step find_single(Write *w) {
+    ScanKeyData k[2];
+    key(&k[0], w->buckets_pkey, 1, BTEqualStrategyNumber, F_TEXTEQ, w->sku);
+    key(&k[1], w->buckets_pkey, 2, BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(0));
+    if (!fetch_first(w->buckets, w->buckets_pkey, w->snap, k, 2, w->bucket)) return Step::NotPlaced;
+    w->chosen = 0;
+    return lock_bucket(w, false);
+}
+
+// Striped item (rule (b)): the first bucket no one holds, those with enough
+// units in the snapshot first, starting at w->offset so concurrent buyers
+// spread; only if every bucket is held, it waits for ONE bucket, the first
+// in the same order that had enough units in the snapshot. The caller runs
+// this in a subtransaction that it rolls back when nothing is placed, which
+// drops a lock taken on a bucket that turned out to have too few units.
+Step find_striped(Write *w) {
+    struct Cand {
+        ItemPointerData tid;
+        int32 bucket;
+        bool enough;
+        int32 rank;
+    };
+    int cap = 1024;  // set_stock allows at most 1024 buckets
+    Cand *c = static_cast<Cand *>(palloc(sizeof(Cand) * cap));
+    int n = 0;
+    ScanKeyData k[1];
+    key(&k[0], w->buckets_pkey, 1, BTEqualStrategyNumber, F_TEXTEQ, w->sku);
+    IndexScanDesc scan = index_beginscan(w->buckets, w->buckets_pkey, w->snap, 1, 0);
+    index_rescan(scan, k, 1, nullptr, 0);
+    int64 sum = 0;
+    while (n < cap && index_getnext_slot(scan, ForwardScanDirection, w->bucket)) {
+        slot_getallattrs(w->bucket);
+        int64 on_hand = DatumGetInt64(w->bucket->tts_values[w->b[B_ON_HAND] - 1]);
+        int64 reserved = DatumGetInt64(w->bucket->tts_values[w->b[B_RESERVED] - 1]);
+        int32 b = DatumGetInt32(w->bucket->tts_values[w->b[B_BUCKET] - 1]);
+        int64 free_units = on_hand - reserved;
+        sum += free_units;
+        int64 rank = (static_cast<int64>(b) + w->offset) % (w->nbuckets > 0 ? w->nbuckets : 1);
+        c[n++] = Cand{w->bucket->tts_tid, b, free_units >= w->quantity, static_cast<int32>(rank)};
+    }
+    index_endscan(scan);
+    ExecClearTuple(w->bucket);
+    w->sum_known = true;
+    w->snapshot_free = sum;
+    // the SQL order: enough units first, then (bucket + offset) % buckets, then bucket
+    std::sort(c, c + n, [](const Cand &x, const Cand &y) {
+        if (x.enough != y.enough) return x.enough;
+        if (x.rank != y.rank) return x.rank < y.rank;
+        return x.bucket < y.bucket;
+    });
+    auto fetch = [w](const Cand &x) {
+        return table_tuple_fetch_row_version(w->buckets, const_cast<ItemPointer>(&x.tid), w->snap,
+                                             w->bucket);
+    };
+    for (int i = 0; i < n; ++i) {
+        if (!fetch(c[i])) continue;
+        Step s = lock_bucket(w, true);
+        if (s == Step::Go) {
+            w->chosen = c[i].bucket;
+            return s;
+        }
+    }
+    for (int i = 0; i < n; ++i) {
+        if (!c[i].enough) break;
+        if (!fetch(c[i])) continue;
+        w->chosen = c[i].bucket;
+        return lock_bucket(w, false);
+    }
+    return Step::NotPlaced;
+}
+
 // The guard on the locked version, and the new version of the bucket in
 // w->bucket_new. NotPlaced: too few units (the bucket stays locked).
 Step guard_bucket(Write *w) {
     slot_getallattrs(w->bucket);
+    if (DatumGetInt32(w->bucket->tts_values[w->b[B_BUCKET] - 1]) != w->chosen)
+        elog(ERROR, "order_credit: locked bucket %d, chose %d",
+             DatumGetInt32(w->bucket->tts_values[w->b[B_BUCKET] - 1]), w->chosen);
     int64 on_hand = DatumGetInt64(w->bucket->tts_values[w->b[B_ON_HAND] - 1]);
     int64 reserved = DatumGetInt64(w->bucket->tts_values[w->b[B_RESERVED] - 1]);
     int64 free_units = 0;
-    if (pg_sub_s64_overflow(on_hand, reserved, &free_units) || free_units < w->quantity) {
-        close_write(w);
+    if (pg_sub_s64_overflow(on_hand, reserved, &free_units) || free_units < w->quantity)
         return Step::NotPlaced;
-    }
     int natts = RelationGetDescr(w->buckets)->natts;
     TupleTableSlot *n = w->bucket_new;
     ExecClearTuple(n);
@@ -387,7 +464,7 @@ void build_reservation(Write *w) {
         s->tts_values[a - 1] = v;
         s->tts_isnull[a - 1] = false;
     };
-    Datum bucket0 = Int32GetDatum(0);
+    Datum bucket0 = Int32GetDatum(w->chosen);
     Datum qty = Int64GetDatum(w->quantity);
     set(w->r[R_ID], Int64GetDatum(nextval_internal(cat.reservation_seq, false)));
     set(w->r[R_ORDER_REF], w->order_ref);
@@ -448,7 +525,10 @@ int64 insert_claim(Write *w) {
     TupleTableSlot *s = table_slot_create(w->claims, nullptr);
     IndexScanDesc scan = index_beginscan(w->claims, w->claims_pkey, w->snap, 2, 0);
     index_rescan(scan, k, 2, nullptr, 0);
-    int64 available = w->free_after;
+    // As the SQL path computes it: one bucket, its free units after the
+    // update; striped, the snapshot's free units of all buckets minus this
+    // reservation.
+    int64 available = w->sum_known ? w->snapshot_free - w->quantity : w->free_after;
     while (index_getnext_slot(scan, ForwardScanDirection, s)) {
         bool isnull = false;
         Datum q = slot_getattr(s, w->c[C_QUANTITY], &isnull);
@@ -509,7 +589,8 @@ Probe probe(Datum order_ref, Datum sku) {
     });
 }
 
-Placed reserve_bucket0(Datum sku, Datum order_ref, int64 quantity, bool has_ttl, Datum ttl) {
+Placed reserve(Datum sku, Datum order_ref, int64 quantity, bool has_ttl, Datum ttl, int32 buckets,
+               int32 offset) {
     Placed out;
     if (!guc_enabled) return out;
     Write *w = pg_call([=]() -> Write * {
@@ -519,18 +600,22 @@ Placed reserve_bucket0(Datum sku, Datum order_ref, int64 quantity, bool has_ttl,
         x->has_ttl = has_ttl;
         x->ttl = has_ttl ? ttl : Datum(0);
         x->quantity = quantity;
+        x->nbuckets = buckets;
+        x->offset = offset;
         return x;
     });
     Step s = pg_call([w]() -> Step { return open_write(w); });
     if (s == Step::Unusable) return out;
     out.usable = true;
-    if (s == Step::NotPlaced) return out;
 
     auto start = std::chrono::steady_clock::now();
-    s = pg_call([w]() -> Step { return lock_bucket(w); });
+    s = pg_call([w]() -> Step { return w->nbuckets == 1 ? find_single(w) : find_striped(w); });
     out.lock_wait_ms = ms_since(start);
     if (s == Step::Go) s = pg_call([w]() -> Step { return guard_bucket(w); });
-    if (s != Step::Go) return out;
+    if (s != Step::Go) {
+        pg_call([w] { close_write(w); });  // a bucket it locked stays locked
+        return out;
+    }
 
     TupleDesc bdesc = RelationGetDescr(w->buckets);
     check_row_values(core::CheckedTable::StockBuckets, bdesc, w->bucket_new->tts_values,

@@ -1,5 +1,6 @@
 // Direct table access for the hottest write of the extension: reserving
-// units of a one-bucket item (reserve_stock on an ordinary SKU).
+// units of an item (reserve_stock on an ordinary SKU, or one bucket of a
+// striped one).
 //
 // The SQL path plans nothing per call (kept plans) but still pays, per call,
 // executor start-up of a probe join and of a five-part data-modifying CTE
@@ -43,10 +44,13 @@ struct Probe {
 };
 Probe probe(Datum order_ref, Datum sku);
 
-// Reserves `quantity` units of bucket 0 of `sku` for `order_ref`: the
-// bucket's reserved, the reservation row and its claim. `usable` false: the
-// SQL path must do it. `placed` false: bucket 0 has fewer units than asked
-// (it stays locked, as after the SQL path's guarded UPDATE).
+// Reserves `quantity` units of one bucket of `sku` for `order_ref`: the
+// bucket's reserved, the reservation row and its claim. `buckets` is the
+// item's bucket count: 1, bucket 0 (waiting for its lock); more, a bucket
+// chosen as S_reserve_striped in stock.cpp chooses it, starting at `offset`.
+// `usable` false: the SQL path must do it (nothing was done). `placed`
+// false: the bucket it got has fewer units than asked, or none could be had;
+// a bucket it locked stays locked (the caller's rules in stock.cpp).
 struct Placed {
     bool usable = false;
     bool placed = false;
@@ -56,6 +60,7 @@ struct Placed {
     int64 available = 0;   // the item's available units after the reservation
     double lock_wait_ms = 0;
 };
-Placed reserve_bucket0(Datum sku, Datum order_ref, int64 quantity, bool has_ttl, Datum ttl);
+Placed reserve(Datum sku, Datum order_ref, int64 quantity, bool has_ttl, Datum ttl, int32 buckets,
+               int32 offset);
 
 }  // namespace oc::pg::direct

@@ -404,6 +404,12 @@ std::vector<core::BucketLevel> lock_all_buckets(Datum sku_d, const std::string &
 
 uint32 spread_counter = 0;
 
+// Where a striped reservation starts in the bucket order: differs between
+// backends and between calls, so concurrent buyers spread over the buckets.
+int32 next_spread() {
+    return static_cast<int32>((static_cast<uint32>(MyProcPid) + spread_counter++) & 0x3fffffff);
+}
+
 struct ReserveItem {
     std::string sku;
     int64_t quantity;
@@ -433,11 +439,13 @@ ResRow res_row(const Rows &r) {
     return out;
 }
 
-// The one-bucket reservation without the executor (pg/direct.hpp), when the
+// A reservation of one bucket without the executor (pg/direct.hpp), when the
 // tables allow it (Direct::Unusable otherwise: the SQL path does it).
 enum class Direct { Unusable, TooFew, Placed };
-Direct reserve_bucket0_direct(Datum order_ref_d, const ReserveItem &it, const Ttl &ttl, ResRow *row) {
-    direct::Placed p = direct::reserve_bucket0(it.sku_d, order_ref_d, it.quantity, ttl.has, ttl.d);
+Direct reserve_direct(Datum order_ref_d, const ReserveItem &it, const Ttl &ttl, int32 buckets,
+                      int32 offset, ResRow *row) {
+    direct::Placed p =
+        direct::reserve(it.sku_d, order_ref_d, it.quantity, ttl.has, ttl.d, buckets, offset);
     if (!p.usable) return Direct::Unusable;
     stats::add_lock_wait_us(static_cast<int64_t>(p.lock_wait_ms * 1000.0));
     if (!p.placed) return Direct::TooFew;
@@ -469,17 +477,24 @@ ResRow reserve_slow(Datum order_ref_d, const ReserveItem &it, const Ttl &ttl);
 // on recheck).
 ResRow reserve_one(Datum order_ref_d, const std::string &order_ref, const ReserveItem &it,
                    const Ttl &ttl) {
-    // The common case (a new reservation of a one-bucket item) first, without
-    // the executor when the tables allow it.
+    // A new reservation without the executor when the tables allow it: (a)
+    // and (b) as below.
     direct::Probe dp = direct::probe(order_ref_d, it.sku_d);
     if (dp.usable && !dp.item) item_not_found(it.sku);
-    if (dp.usable && !dp.replay && dp.buckets == 1) {
+    if (dp.usable && !dp.replay) {
         ResRow row;
-        switch (reserve_bucket0_direct(order_ref_d, it, ttl, &row)) {
-            case Direct::Placed: return row;
-            case Direct::TooFew: return reserve_slow(order_ref_d, it, ttl);  // bucket 0 locked: (a)
-            case Direct::Unusable: break;
+        Direct d = Direct::Unusable;
+        if (dp.buckets == 1) {
+            d = reserve_direct(order_ref_d, it, ttl, 1, 0, &row);
+        } else {
+            int32 k = next_spread();
+            keep_if([&] {
+                d = reserve_direct(order_ref_d, it, ttl, dp.buckets, k, &row);
+                return d == Direct::Placed;
+            });
         }
+        if (d == Direct::Placed) return row;
+        if (d == Direct::TooFew) return reserve_slow(order_ref_d, it, ttl);
     }
     Rows probe = exec(S_res_probe, {val(order_ref_d), val(it.sku_d), ttl.arg()});
     if (probe.empty()) item_not_found(it.sku);
@@ -498,8 +513,7 @@ ResRow reserve_one(Datum order_ref_d, const std::string &order_ref, const Reserv
         Rows one = exec(S_reserve_single, {val(it.sku_d), val(q_d), val(order_ref_d), ttl.arg()});
         if (!one.empty()) return res_row(one);
     } else {
-        int32 k = static_cast<int32>((static_cast<uint32>(MyProcPid) + spread_counter++) &
-                                     0x3fffffff);
+        int32 k = next_spread();
         Rows placed(nullptr, 0);  // (b)
         bool ok = keep_if([&] {
             placed = exec(S_reserve_striped, {val(it.sku_d), val(q_d), val(order_ref_d), ttl.arg(),
