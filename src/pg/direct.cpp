@@ -222,6 +222,15 @@ Datum detoasted(Datum d) {
 
 // ------------------------------------------------------------ the write
 
+// A bucket of the item, as the first scan saw it.
+struct Cand {
+    ItemPointerData tid;
+    int32 bucket;
+    bool enough;  // had enough free units in that snapshot
+    int32 rank;   // (bucket + offset) % buckets
+};
+constexpr int kMaxBuckets = 1024;  // set_stock's limit
+
 // State of one reservation across its steps (palloc'd in the call's
 // memory context).
 struct Write {
@@ -238,10 +247,11 @@ struct Write {
     TupleTableSlot *bucket, *bucket_new, *reservation, *claim;
     int32 nbuckets;      // the item's bucket count (1: bucket 0 only)
     int32 offset;        // striped: where this call starts in the bucket order
+    Cand *cand;          // the item's buckets in the order they are tried
+    int ncand;
     int32 chosen;        // the bucket reserved from
     int64 free_after;    // on_hand - reserved of that bucket after the update
-    bool sum_known;      // striped: free units of all buckets in the snapshot
-    int64 snapshot_free; // (the SQL path's result counts them so)
+    int64 snapshot_free; // striped: free units of all buckets in the first snapshot
 };
 
 ResultRelInfo *result_rel(EState *estate, Relation rel, bool with_indexes) {
@@ -271,7 +281,8 @@ void close_write(Write *w) {
 
 enum class Step { Unusable, NotPlaced, Go };
 
-// Opens everything and checks that the direct path may write these tables.
+// Opens everything, checks that the direct path may write these tables, and
+// reads the item's buckets (w->cand, in the order they are tried).
 Step open_write(Write *w) {
     if (!resolve()) return Step::Unusable;
     Relation buckets = try_table_open(cat.buckets, RowExclusiveLock);
@@ -316,117 +327,60 @@ Step open_write(Write *w) {
     w->reservation = table_slot_create(reservations, nullptr);
     w->claim = table_slot_create(claims, nullptr);
 
-    return Step::Go;
-}
-
-// Locks the bucket whose visible version is in w->bucket, as UPDATE or
-// SELECT ... FOR NO KEY UPDATE would: in READ COMMITTED its newest version
-// (EvalPlanQual's rule), otherwise a change since the snapshot is a
-// serialization failure. Go: locked, the newest version in w->bucket.
-// NotPlaced: the row is gone, or (skip) another transaction holds it.
-Step lock_bucket(Write *w, bool skip) {
-    bool xact_snapshot = IsolationUsesXactSnapshot();
-    TM_FailureData tmfd;
-    ItemPointerData tid = w->bucket->tts_tid;
-    TM_Result r = table_tuple_lock(w->buckets, &tid, w->snap, w->bucket, GetCurrentCommandId(false),
-                                   LockTupleNoKeyExclusive, skip ? LockWaitSkip : LockWaitBlock,
-                                   xact_snapshot ? 0 : TUPLE_LOCK_FLAG_FIND_LAST_VERSION, &tmfd);
-    switch (r) {
-        case TM_Ok: return Step::Go;
-        case TM_WouldBlock: return Step::NotPlaced;
-        case TM_Updated:
-        case TM_Deleted:
-            if (xact_snapshot)
-                ereport(ERROR, (errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-                                errmsg("could not serialize access due to concurrent %s",
-                                       r == TM_Updated ? "update" : "delete")));
-            return Step::NotPlaced;
-        default:
-            elog(ERROR, "order_credit: unexpected result %d locking a stock bucket", static_cast<int>(r));
-    }
-    return Step::Unusable;
-}
-
-// One-bucket item: bucket 0, waiting for its lock (rule (a) of reserve_one
-// in stock.cpp).
-Step find_single(Write *w) {
+    // The buckets: one-bucket items only bucket 0; striped items all of
+    // them, in S_reserve_striped's order (enough units in the snapshot
+    // first, then (bucket + offset) % buckets, then bucket).
+    w->cand = static_cast<Cand *>(palloc(sizeof(Cand) * kMaxBuckets));
     ScanKeyData k[2];
-    key(&k[0], w->buckets_pkey, 1, BTEqualStrategyNumber, F_TEXTEQ, w->sku);
-    key(&k[1], w->buckets_pkey, 2, BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(0));
-    if (!fetch_first(w->buckets, w->buckets_pkey, w->snap, k, 2, w->bucket)) return Step::NotPlaced;
-    w->chosen = 0;
-    return lock_bucket(w, false);
-}
-
-// Striped item (rule (b)): the first bucket no one holds, those with enough
-// units in the snapshot first, starting at w->offset so concurrent buyers
-// spread; only if every bucket is held, it waits for ONE bucket, the first
-// in the same order that had enough units in the snapshot. The caller runs
-// this in a subtransaction that it rolls back when nothing is placed, which
-// drops a lock taken on a bucket that turned out to have too few units.
-Step find_striped(Write *w) {
-    struct Cand {
-        ItemPointerData tid;
-        int32 bucket;
-        bool enough;
-        int32 rank;
-    };
-    int cap = 1024;  // set_stock allows at most 1024 buckets
-    Cand *c = static_cast<Cand *>(palloc(sizeof(Cand) * cap));
-    int n = 0;
-    ScanKeyData k[1];
-    key(&k[0], w->buckets_pkey, 1, BTEqualStrategyNumber, F_TEXTEQ, w->sku);
-    IndexScanDesc scan = index_beginscan(w->buckets, w->buckets_pkey, w->snap, 1, 0);
-    index_rescan(scan, k, 1, nullptr, 0);
+    key(&k[0], buckets_pkey, 1, BTEqualStrategyNumber, F_TEXTEQ, w->sku);
+    key(&k[1], buckets_pkey, 2, BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(0));
+    int nkeys = w->nbuckets == 1 ? 2 : 1;
+    IndexScanDesc scan = index_beginscan(buckets, buckets_pkey, w->snap, nkeys, 0);
+    index_rescan(scan, k, nkeys, nullptr, 0);
     int64 sum = 0;
-    while (n < cap && index_getnext_slot(scan, ForwardScanDirection, w->bucket)) {
+    int32 modulo = w->nbuckets > 0 ? w->nbuckets : 1;
+    while (w->ncand < kMaxBuckets && index_getnext_slot(scan, ForwardScanDirection, w->bucket)) {
         slot_getallattrs(w->bucket);
         int64 on_hand = DatumGetInt64(w->bucket->tts_values[w->b[B_ON_HAND] - 1]);
         int64 reserved = DatumGetInt64(w->bucket->tts_values[w->b[B_RESERVED] - 1]);
-        int32 b = DatumGetInt32(w->bucket->tts_values[w->b[B_BUCKET] - 1]);
+        int32 bucket = DatumGetInt32(w->bucket->tts_values[w->b[B_BUCKET] - 1]);
         int64 free_units = on_hand - reserved;
         sum += free_units;
-        int64 rank = (static_cast<int64>(b) + w->offset) % (w->nbuckets > 0 ? w->nbuckets : 1);
-        c[n++] = Cand{w->bucket->tts_tid, b, free_units >= w->quantity, static_cast<int32>(rank)};
+        w->cand[w->ncand++] = Cand{w->bucket->tts_tid, bucket, free_units >= w->quantity,
+                                   static_cast<int32>((static_cast<int64>(bucket) + w->offset) % modulo)};
     }
     index_endscan(scan);
     ExecClearTuple(w->bucket);
-    w->sum_known = true;
     w->snapshot_free = sum;
-    // the SQL order: enough units first, then (bucket + offset) % buckets, then bucket
-    std::sort(c, c + n, [](const Cand &x, const Cand &y) {
+    std::sort(w->cand, w->cand + w->ncand, [](const Cand &x, const Cand &y) {
         if (x.enough != y.enough) return x.enough;
         if (x.rank != y.rank) return x.rank < y.rank;
         return x.bucket < y.bucket;
     });
-    auto fetch = [w](const Cand &x) {
-        return table_tuple_fetch_row_version(w->buckets, const_cast<ItemPointer>(&x.tid), w->snap,
-                                             w->bucket);
-    };
-    for (int i = 0; i < n; ++i) {
-        if (!fetch(c[i])) continue;
-        Step s = lock_bucket(w, true);
-        if (s == Step::Go) {
-            w->chosen = c[i].bucket;
-            return s;
-        }
-    }
-    for (int i = 0; i < n; ++i) {
-        if (!c[i].enough) break;
-        if (!fetch(c[i])) continue;
-        w->chosen = c[i].bucket;
-        return lock_bucket(w, false);
-    }
-    return Step::NotPlaced;
+    return Step::Go;
 }
 
-// The guard on the locked version, and the new version of the bucket in
-// w->bucket_new. NotPlaced: too few units (the bucket stays locked).
-Step guard_bucket(Write *w) {
+// Reads candidate i into w->bucket (the version visible in w->snap; with
+// `fresh`, a new snapshot first, after a concurrent update) and prepares its
+// new version in w->bucket_new. NotPlaced: the row is gone, or it has too
+// few units (nothing is locked).
+Step prepare(Write *w, int i, bool fresh) {
+    const Cand &c = w->cand[i];
+    bool found;
+    if (fresh) {
+        UnregisterSnapshot(w->snap);
+        w->snap = RegisterSnapshot(GetLatestSnapshot());
+        w->estate->es_snapshot = w->snap;
+        ScanKeyData k[2];
+        key(&k[0], w->buckets_pkey, 1, BTEqualStrategyNumber, F_TEXTEQ, w->sku);
+        key(&k[1], w->buckets_pkey, 2, BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(c.bucket));
+        found = fetch_first(w->buckets, w->buckets_pkey, w->snap, k, 2, w->bucket);
+    } else {
+        ItemPointerData tid = c.tid;
+        found = table_tuple_fetch_row_version(w->buckets, &tid, w->snap, w->bucket);
+    }
+    if (!found) return Step::NotPlaced;
     slot_getallattrs(w->bucket);
-    if (DatumGetInt32(w->bucket->tts_values[w->b[B_BUCKET] - 1]) != w->chosen)
-        elog(ERROR, "order_credit: locked bucket %d, chose %d",
-             DatumGetInt32(w->bucket->tts_values[w->b[B_BUCKET] - 1]), w->chosen);
     int64 on_hand = DatumGetInt64(w->bucket->tts_values[w->b[B_ON_HAND] - 1]);
     int64 reserved = DatumGetInt64(w->bucket->tts_values[w->b[B_RESERVED] - 1]);
     int64 free_units = 0;
@@ -440,18 +394,49 @@ Step guard_bucket(Write *w) {
     n->tts_values[w->b[B_RESERVED] - 1] = Int64GetDatum(reserved + w->quantity);
     n->tts_values[w->b[B_UPDATED_AT] - 1] = TimestampTzGetDatum(w->now);
     ExecStoreVirtualTuple(n);
+    w->chosen = c.bucket;
     w->free_after = free_units - w->quantity;
     return Step::Go;
 }
 
-void update_bucket(Write *w) {
+enum class Update { Done, Busy, Changed };
+
+// Updates the version in w->bucket to w->bucket_new, if no one changed it
+// since it was read: the guard was evaluated on exactly the version
+// updated. Without `wait`, a bucket another transaction holds is Busy (SKIP
+// LOCKED); with it, the update waits for that transaction (at most
+// lock_timeout) as UPDATE does. Changed: a concurrent update committed since
+// the read; in READ COMMITTED the caller reads it again (EvalPlanQual's
+// rule), in REPEATABLE READ and SERIALIZABLE it is a serialization failure.
+Update update_bucket(Write *w, bool wait) {
     check_not_null(w->buckets, w->bucket_new);
+    TM_FailureData tmfd;
+    LockTupleMode lockmode;
     bool update_indexes = false;
-    simple_table_tuple_update(w->buckets, &w->bucket->tts_tid, w->bucket_new, w->snap, &update_indexes);
-    if (update_indexes) {
-        ExecOpenIndices(w->buckets_rri, false);
-        ExecInsertIndexTuples(w->buckets_rri, w->bucket_new, w->estate, true, false, nullptr, NIL);
+    TM_Result r = table_tuple_update(w->buckets, &w->bucket->tts_tid, w->bucket_new,
+                                     GetCurrentCommandId(true), w->snap, InvalidSnapshot, wait, &tmfd,
+                                     &lockmode, &update_indexes);
+    switch (r) {
+        case TM_Ok:
+            if (update_indexes) {
+                ExecOpenIndices(w->buckets_rri, false);
+                ExecInsertIndexTuples(w->buckets_rri, w->bucket_new, w->estate, true, false, nullptr,
+                                      NIL);
+            }
+            return Update::Done;
+        case TM_BeingModified:
+        case TM_WouldBlock: return Update::Busy;
+        case TM_Updated:
+        case TM_Deleted:
+            if (IsolationUsesXactSnapshot())
+                ereport(ERROR, (errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+                                errmsg("could not serialize access due to concurrent %s",
+                                       r == TM_Updated ? "update" : "delete")));
+            return Update::Changed;
+        default:
+            elog(ERROR, "order_credit: unexpected result %d updating a stock bucket", static_cast<int>(r));
     }
+    return Update::Busy;
 }
 
 // The reservation row, in w->reservation.
@@ -528,7 +513,7 @@ int64 insert_claim(Write *w) {
     // As the SQL path computes it: one bucket, its free units after the
     // update; striped, the snapshot's free units of all buckets minus this
     // reservation.
-    int64 available = w->sum_known ? w->snapshot_free - w->quantity : w->free_after;
+    int64 available = w->nbuckets != 1 ? w->snapshot_free - w->quantity : w->free_after;
     while (index_getnext_slot(scan, ForwardScanDirection, s)) {
         bool isnull = false;
         Datum q = slot_getattr(s, w->c[C_QUANTITY], &isnull);
@@ -608,22 +593,38 @@ Placed reserve(Datum sku, Datum order_ref, int64 quantity, bool has_ttl, Datum t
     if (s == Step::Unusable) return out;
     out.usable = true;
 
+    // One bucket: bucket 0, waiting for it (rule (a) in stock.cpp). Striped:
+    // the first bucket no one holds, in w->cand's order; only if every one
+    // is held, it waits for ONE, the first that had enough units (rule (b)).
+    // A bucket is only ever changed by an update of the version whose
+    // levels passed the guard, so nothing is locked that is not used.
+    int ncand = w->ncand;
+    bool striped = w->nbuckets != 1;
+    bool placed = false;
     auto start = std::chrono::steady_clock::now();
-    s = pg_call([w]() -> Step { return w->nbuckets == 1 ? find_single(w) : find_striped(w); });
+    for (int pass = striped ? 0 : 1; pass < 2 && !placed; ++pass) {
+        bool wait = pass == 1;
+        for (int i = 0; i < ncand && !placed; ++i) {
+            // waits for one bucket only, one that had enough units
+            if (wait && striped && (i > 0 || !w->cand[i].enough)) break;
+            for (bool fresh = false;; fresh = true) {
+                s = pg_call([w, i, fresh]() -> Step { return prepare(w, i, fresh); });
+                if (s != Step::Go) break;
+                check_row_values(core::CheckedTable::StockBuckets, RelationGetDescr(w->buckets),
+                                 w->bucket_new->tts_values, w->bucket_new->tts_isnull);
+                Update u = pg_call([w, wait]() -> Update { return update_bucket(w, wait); });
+                if (u == Update::Done) placed = true;
+                if (u != Update::Changed) break;
+            }
+            if (!striped) break;
+        }
+    }
     out.lock_wait_ms = ms_since(start);
-    if (s == Step::Go) s = pg_call([w]() -> Step { return guard_bucket(w); });
-    if (s != Step::Go) {
-        pg_call([w] { close_write(w); });  // a bucket it locked stays locked
+    if (!placed) {
+        pg_call([w] { close_write(w); });
         return out;
     }
-
-    TupleDesc bdesc = RelationGetDescr(w->buckets);
-    check_row_values(core::CheckedTable::StockBuckets, bdesc, w->bucket_new->tts_values,
-                     w->bucket_new->tts_isnull);
-    pg_call([w] {
-        update_bucket(w);
-        build_reservation(w);
-    });
+    pg_call([w] { build_reservation(w); });
     check_row_values(core::CheckedTable::Reservations, RelationGetDescr(w->reservations),
                      w->reservation->tts_values, w->reservation->tts_isnull);
     pg_call([w] { insert_reservation(w); });

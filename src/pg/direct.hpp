@@ -49,8 +49,9 @@ Probe probe(Datum order_ref, Datum sku);
 // item's bucket count: 1, bucket 0 (waiting for its lock); more, a bucket
 // chosen as S_reserve_striped in stock.cpp chooses it, starting at `offset`.
 // `usable` false: the SQL path must do it (nothing was done). `placed`
-// false: the bucket it got has fewer units than asked, or none could be had;
-// a bucket it locked stays locked (the caller's rules in stock.cpp).
+// false: no bucket with enough units could be had; nothing is locked then
+// (a bucket is only changed by an update of the version that passed the
+// guard, never locked first).
 struct Placed {
     bool usable = false;
     bool placed = false;

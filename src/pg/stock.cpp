@@ -482,17 +482,10 @@ ResRow reserve_one(Datum order_ref_d, const std::string &order_ref, const Reserv
     direct::Probe dp = direct::probe(order_ref_d, it.sku_d);
     if (dp.usable && !dp.item) item_not_found(it.sku);
     if (dp.usable && !dp.replay) {
+        // No subtransaction even when striped: the direct path never holds a
+        // bucket it does not use.
         ResRow row;
-        Direct d = Direct::Unusable;
-        if (dp.buckets == 1) {
-            d = reserve_direct(order_ref_d, it, ttl, 1, 0, &row);
-        } else {
-            int32 k = next_spread();
-            keep_if([&] {
-                d = reserve_direct(order_ref_d, it, ttl, dp.buckets, k, &row);
-                return d == Direct::Placed;
-            });
-        }
+        Direct d = reserve_direct(order_ref_d, it, ttl, dp.buckets, dp.buckets == 1 ? 0 : next_spread(), &row);
         if (d == Direct::Placed) return row;
         if (d == Direct::TooFew) return reserve_slow(order_ref_d, it, ttl);
     }
