@@ -133,4 +133,34 @@ SELECT count(DISTINCT part_buckets) > 1 AS spread, sum(quantity) AS units
 SELECT order_credit.reserve_stock('striped', 1, 'da-s9');
 SELECT on_hand, reserved, available, buckets FROM order_credit.stock_status('striped');
 SELECT count(*) AS violations FROM order_credit.verify();
+
+-- place_order's fast path reserves its SKUs the same way (then the credit
+-- hold and the order in one statement); with direct access off, one SQL
+-- statement writes everything. The same rows either way.
+SELECT account FROM order_credit.create_account('da-acct', 1000);
+SELECT sku FROM order_credit.set_stock('da-p1', 10);
+SELECT sku FROM order_credit.set_stock('da-p2', 10, 2);
+SELECT order_ref, status, amount FROM order_credit.place_order('da-po1',
+    '[{"sku": "da-p2", "quantity": 1, "unit_price": 1}, {"sku": "da-p1", "quantity": 2, "unit_price": 5}]', 'da-acct');
+SET order_credit.direct_access = off;
+SELECT order_ref, status, amount FROM order_credit.place_order('da-po2',
+    '[{"sku": "da-p2", "quantity": 1, "unit_price": 1}, {"sku": "da-p1", "quantity": 2, "unit_price": 5}]', 'da-acct');
+RESET order_credit.direct_access;
+SELECT order_ref, sku, quantity, status FROM order_credit.reservations
+ WHERE order_ref LIKE 'da-po%' ORDER BY 1, 2;
+SELECT order_ref, amount, status FROM order_credit.holds WHERE order_ref LIKE 'da-po%' ORDER BY 1;
+SELECT order_ref, kind, amount, pending_after FROM order_credit.ledger WHERE order_ref LIKE 'da-po%' ORDER BY 1;
+SELECT order_ref, from_status, to_status FROM order_credit.order_history WHERE order_ref LIKE 'da-po%' ORDER BY 1;
+-- Short of credit: the stock the fast attempt reserved is rolled back.
+SELECT order_credit.place_order('da-po3', '[{"sku": "da-p1", "quantity": 1, "unit_price": 5000}]', 'da-acct');
+SELECT count(*) AS po3_reservations FROM order_credit.reservations WHERE order_ref = 'da-po3';
+-- Short of stock on the second SKU: the first is rolled back too.
+SELECT order_credit.place_order('da-po4',
+    '[{"sku": "da-p1", "quantity": 1, "unit_price": 1}, {"sku": "da-p2", "quantity": 50, "unit_price": 1}]', 'da-acct');
+SELECT count(*) AS po4_reservations FROM order_credit.reservations WHERE order_ref = 'da-po4';
+SELECT sku, on_hand, reserved, available FROM order_credit.stock_status('da-p1')
+UNION ALL
+SELECT sku, on_hand, reserved, available FROM order_credit.stock_status('da-p2');
+SELECT pending, available FROM order_credit.credit_status('da-acct');
+SELECT count(*) AS violations FROM order_credit.verify();
 RESET order_credit.default_ttl;

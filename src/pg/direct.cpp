@@ -529,6 +529,11 @@ int64 insert_claim(Write *w) {
 
 // ------------------------------------------------------------ entry points
 
+int32 next_spread() {
+    static uint32 counter = 0;
+    return static_cast<int32>((static_cast<uint32>(MyProcPid) + counter++) & 0x3fffffff);
+}
+
 Probe probe(Datum order_ref, Datum sku) {
     if (!guc_enabled) return Probe{};
     return pg_call([order_ref, sku]() -> Probe {

@@ -64,4 +64,8 @@ struct Placed {
 Placed reserve(Datum sku, Datum order_ref, int64 quantity, bool has_ttl, Datum ttl, int32 buckets,
                int32 offset);
 
+// Where a striped reservation starts in the bucket order: differs between
+// backends and between calls, so concurrent buyers spread over the buckets.
+int32 next_spread();
+
 }  // namespace oc::pg::direct

@@ -2,12 +2,15 @@
 // credit for its total, all or nothing; confirm turns them into a sale;
 // cancel or the payment timeout gives them back.
 //
-// place_order has a fast path: for an order on an account with a total
-// above zero whose SKUs all have one bucket, one statement (S_fast_place, in
-// a subtransaction) writes every row the composed path would write. Anything
-// else, and every fast attempt that places nothing (short stock or credit,
-// unknown SKU or account, blocked account, a hold possibly due, a replay),
-// is rolled back and handed to the composed path: the public stock and
+// place_order has a fast path for an order on an account with a total above
+// zero, in a subtransaction: each SKU reserved in canonical order through
+// the direct table access of reserve_stock (pg/direct.hpp), then one
+// statement (S_fast_credit_order) for the credit hold and the order. With
+// direct access unusable, one statement (S_fast_place, one-bucket SKUs only)
+// writes every row instead. Anything else, and every fast attempt that places
+// nothing (short stock or credit, unknown SKU or account, blocked account, a
+// hold possibly due, a replay), is rolled back and handed to the composed
+// path: the public stock and
 // credit functions called through SPI, which raise the contract's errors and
 // answer replays. Lock order: order_ref handle -> order row -> stock rows
 // (sorted by sku, bucket) -> account -> holds/reservations, as everywhere in
@@ -23,6 +26,7 @@
 #include "core/money.hpp"
 #include "core/orders.hpp"
 #include "pg/common.hpp"
+#include "pg/direct.hpp"
 #include "pg/expire.hpp"
 #include "pg/jsonb_field.hpp"
 #include "pg/spi.hpp"
@@ -146,6 +150,49 @@ Statement S_fast_place(
     "       (SELECT count(*) FROM oh) "
     "  FROM o",
     {TEXTOID, JSONBOID, TEXTOID, INTERVALOID, NUMERICOID, TEXTOID, TEXTARRAYOID, INT8ARRAYOID},
+    Statement::kLocks | Statement::kGeneric);
+
+// The direct fast path's second half (after every SKU was reserved through
+// pg/direct.hpp, in canonical order, in the same subtransaction): S_fast_place's
+// credit and order writes (a, h, l, o, oh), only if the order_ref has no
+// order and no hold and exactly the reservations just made ($7 of them).
+// $1 order_ref, $2 items, $3 account, $4 expires_in, $5 total, $6 created_by.
+Statement S_fast_credit_order(
+    "WITH a AS ("
+    "    UPDATE order_credit.accounts "
+    "       SET pending = pending + $5, "
+    "           next_expiry = least(next_expiry, statement_timestamp() + $4), "
+    "           updated_at = statement_timestamp() "
+    "     WHERE account = $3 AND status = 'active' "
+    "       AND (next_expiry IS NULL OR next_expiry > statement_timestamp()) "
+    "       AND credit_limit - posted - pending >= $5 "
+    "       AND NOT EXISTS (SELECT FROM order_credit.orders o WHERE o.order_ref = $1) "
+    "       AND NOT EXISTS (SELECT FROM order_credit.holds y WHERE y.order_ref = $1) "
+    "       AND (SELECT count(*) FROM order_credit.reservations x WHERE x.order_ref = $1) = $7 "
+    "    RETURNING account, posted, pending), "
+    "h AS ("
+    "    INSERT INTO order_credit.holds (order_ref, account, amount, expires_in, expires_at) "
+    "    SELECT $1, a.account, $5, $4, statement_timestamp() + $4 FROM a RETURNING 1), "
+    "l AS ("
+    "    INSERT INTO order_credit.ledger (account, kind, amount, order_ref, posted_after, "
+    "                                     pending_after, created_by) "
+    "    SELECT a.account, 'hold', $5, $1, a.posted, a.pending, $6 FROM a RETURNING 1), "
+    "o AS ("
+    "    INSERT INTO order_credit.orders (order_ref, account, status, amount, items, expires_in, "
+    "                                     expires_at) "
+    "    SELECT $1, $3, 'pending', $5, $2, $4, statement_timestamp() + $4 FROM a "
+    "    RETURNING order_ref, account, status, amount, expires_at, updated_at), "
+    "oh AS ("
+    "    INSERT INTO order_credit.order_history (order_ref, from_status, to_status, reason, "
+    "                                            created_by) "
+    "    SELECT o.order_ref, NULL, 'pending', 'placed', $6 FROM o RETURNING 1) "
+    "SELECT o.order_ref, o.account, "
+    "       CASE WHEN o.status = 'pending' AND o.expires_at <= statement_timestamp() "
+    "            THEN 'expired' ELSE o.status END, "
+    "       o.amount, o.expires_at, o.updated_at, "
+    "       $7, (SELECT count(*) FROM h), (SELECT count(*) FROM l), (SELECT count(*) FROM oh) "
+    "  FROM o",
+    {TEXTOID, JSONBOID, TEXTOID, INTERVALOID, NUMERICOID, TEXTOID, INT8OID},
     Statement::kLocks | Statement::kGeneric);
 
 Statement S_reserve_stock(
@@ -342,11 +389,39 @@ std::optional<Datum> place_fast(const Call &call, const std::vector<core::OrderI
         skus.push_back(it->sku);
         qty.push_back(it->quantity);
     }
-    Datum skus_d = text_array(skus), qty_d = int8_array(qty);
     Datum total_d = money_datum(total), user = caller_name();
     auto n = static_cast<int64_t>(items.size());
     Rows r(nullptr, 0);
+    // First without the executor for the stock (pg/direct.hpp): each SKU in
+    // canonical order, as reserve_stock reserves it, then the credit and the
+    // order in one statement. Unusable (order_credit.direct_access off, or
+    // tables not as created): S_fast_place below does it all in SQL.
+    bool unusable = false;
     bool placed = keep_if([&] {
+        for (const auto *it : sorted) {
+            Datum sku_d = text_datum(it->sku);
+            direct::Probe p = direct::probe(order_ref_d, sku_d);
+            if (!p.usable) unusable = true;
+            if (!p.usable || !p.item || p.replay) return false;
+            direct::Placed d = direct::reserve(sku_d, order_ref_d, it->quantity, !ttl_a.null, ttl_a.value,
+                                               p.buckets, direct::next_spread());
+            stats::add_lock_wait_us(static_cast<int64_t>(d.lock_wait_ms * 1000.0));
+            if (!d.usable) unusable = true;
+            if (!d.usable || !d.placed) return false;
+        }
+        r = exec(S_fast_credit_order, {val(order_ref_d), val(items_d), account_a, ttl_a, val(total_d),
+                                       val(user), val(Int64GetDatum(n))});
+        if (r.empty()) return false;
+        if (r.int8(0, 7) != n || r.int8(0, 8) != 1 || r.int8(0, 9) != 1 || r.int8(0, 10) != 1)
+            throw Error(Code::Internal, "order_credit: place_order wrote a partial order",
+                        fmt::format("reservations={}, holds={}, ledger={}, history={}, items={}",
+                                    r.int8(0, 7), r.int8(0, 8), r.int8(0, 9), r.int8(0, 10), n));
+        return true;
+    });
+    if (placed) return result_from_row(call, r, 0);
+    if (!unusable) return std::nullopt;
+    Datum skus_d = text_array(skus), qty_d = int8_array(qty);
+    placed = keep_if([&] {
         r = exec(S_fast_place, {val(order_ref_d), val(items_d), account_a, ttl_a, val(total_d),
                                val(user), val(skus_d), val(qty_d)});
         if (r.empty()) return false;

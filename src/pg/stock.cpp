@@ -402,13 +402,7 @@ std::vector<core::BucketLevel> lock_all_buckets(Datum sku_d, const std::string &
     return levels_from(exec(S_lock_buckets, {val(sku_d)}));
 }
 
-uint32 spread_counter = 0;
-
-// Where a striped reservation starts in the bucket order: differs between
-// backends and between calls, so concurrent buyers spread over the buckets.
-int32 next_spread() {
-    return static_cast<int32>((static_cast<uint32>(MyProcPid) + spread_counter++) & 0x3fffffff);
-}
+using direct::next_spread;
 
 struct ReserveItem {
     std::string sku;
