@@ -13,6 +13,7 @@
 #include "pg/guard.hpp"
 #include "pg/row_checks.hpp"
 #include "pg/direct.hpp"
+#include "pg/subxact.hpp"
 
 extern "C" {
 #include "access/genam.h"
@@ -319,7 +320,10 @@ Step open_write(Write *w) {
     w->claims = claims;
     w->buckets_pkey = buckets_pkey;
     w->claims_pkey = claims_pkey;
-    w->buckets_rri = result_rel(w->estate, buckets, false);
+    // A striped item may update its bucket inside a subtransaction, whose
+    // commit would warn about relations it opened: open the bucket indexes
+    // (for a non-HOT update) here.
+    w->buckets_rri = result_rel(w->estate, buckets, w->nbuckets != 1);
     w->reservations_rri = result_rel(w->estate, reservations, true);
     w->claims_rri = result_rel(w->estate, claims, true);
     w->bucket = table_slot_create(buckets, nullptr);
@@ -360,43 +364,34 @@ Step open_write(Write *w) {
     return Step::Go;
 }
 
-// Reads candidate i into w->bucket (the version visible in w->snap; with
-// `fresh`, a new snapshot first, after a concurrent update) and prepares its
-// new version in w->bucket_new. NotPlaced: the row is gone, or it has too
-// few units (nothing is locked).
-Step prepare(Write *w, int i, bool fresh) {
+Step prepare_locked(Write *w, int32 bucket);
+
+// Reads candidate i into w->bucket: the version visible in w->snap, by the
+// TID the first scan saw, or by its key when that version is no longer the
+// visible one (the snapshot was renewed).
+bool fetch_bucket(Write *w, int i) {
     const Cand &c = w->cand[i];
-    bool found;
+    ItemPointerData tid = c.tid;
+    if (table_tuple_fetch_row_version(w->buckets, &tid, w->snap, w->bucket)) return true;
+    ScanKeyData k[2];
+    key(&k[0], w->buckets_pkey, 1, BTEqualStrategyNumber, F_TEXTEQ, w->sku);
+    key(&k[1], w->buckets_pkey, 2, BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(c.bucket));
+    return fetch_first(w->buckets, w->buckets_pkey, w->snap, k, 2, w->bucket);
+}
+
+// Reads candidate i (with `fresh`, under a new snapshot first: after a
+// concurrent update) and prepares its new version in w->bucket_new.
+// NotPlaced: the row is gone, or it has too few units (nothing is locked).
+Step prepare(Write *w, int i, bool fresh) {
     if (fresh) {
         UnregisterSnapshot(w->snap);
         w->snap = RegisterSnapshot(GetLatestSnapshot());
         w->estate->es_snapshot = w->snap;
-        ScanKeyData k[2];
-        key(&k[0], w->buckets_pkey, 1, BTEqualStrategyNumber, F_TEXTEQ, w->sku);
-        key(&k[1], w->buckets_pkey, 2, BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(c.bucket));
-        found = fetch_first(w->buckets, w->buckets_pkey, w->snap, k, 2, w->bucket);
-    } else {
-        ItemPointerData tid = c.tid;
-        found = table_tuple_fetch_row_version(w->buckets, &tid, w->snap, w->bucket);
     }
+    bool found = fetch_bucket(w, i);
+    const Cand &c = w->cand[i];
     if (!found) return Step::NotPlaced;
-    slot_getallattrs(w->bucket);
-    int64 on_hand = DatumGetInt64(w->bucket->tts_values[w->b[B_ON_HAND] - 1]);
-    int64 reserved = DatumGetInt64(w->bucket->tts_values[w->b[B_RESERVED] - 1]);
-    int64 free_units = 0;
-    if (pg_sub_s64_overflow(on_hand, reserved, &free_units) || free_units < w->quantity)
-        return Step::NotPlaced;
-    int natts = RelationGetDescr(w->buckets)->natts;
-    TupleTableSlot *n = w->bucket_new;
-    ExecClearTuple(n);
-    memcpy(n->tts_values, w->bucket->tts_values, sizeof(Datum) * natts);
-    memcpy(n->tts_isnull, w->bucket->tts_isnull, sizeof(bool) * natts);
-    n->tts_values[w->b[B_RESERVED] - 1] = Int64GetDatum(reserved + w->quantity);
-    n->tts_values[w->b[B_UPDATED_AT] - 1] = TimestampTzGetDatum(w->now);
-    ExecStoreVirtualTuple(n);
-    w->chosen = c.bucket;
-    w->free_after = free_units - w->quantity;
-    return Step::Go;
+    return prepare_locked(w, c.bucket);  // same guard; nothing is locked yet
 }
 
 enum class Update { Done, Busy, Changed };
@@ -419,7 +414,8 @@ Update update_bucket(Write *w, bool wait) {
     switch (r) {
         case TM_Ok:
             if (update_indexes) {
-                ExecOpenIndices(w->buckets_rri, false);
+                if (w->buckets_rri->ri_IndexRelationDescs == nullptr)
+                    ExecOpenIndices(w->buckets_rri, false);
                 ExecInsertIndexTuples(w->buckets_rri, w->bucket_new, w->estate, true, false, nullptr,
                                       NIL);
             }
@@ -437,6 +433,57 @@ Update update_bucket(Write *w, bool wait) {
             elog(ERROR, "order_credit: unexpected result %d updating a stock bucket", static_cast<int>(r));
     }
     return Update::Busy;
+}
+
+// Waits for the lock of the bucket in w->bucket and locks it, as UPDATE
+// does before it re-reads a changed row: in READ COMMITTED the newest version
+// (which lands in w->bucket), otherwise a change since the snapshot is a
+// serialization failure. NotPlaced: the row is gone.
+Step lock_wait(Write *w) {
+    bool xact_snapshot = IsolationUsesXactSnapshot();
+    TM_FailureData tmfd;
+    ItemPointerData tid = w->bucket->tts_tid;
+    TM_Result r = table_tuple_lock(w->buckets, &tid, w->snap, w->bucket, GetCurrentCommandId(false),
+                                   LockTupleNoKeyExclusive, LockWaitBlock,
+                                   xact_snapshot ? 0 : TUPLE_LOCK_FLAG_FIND_LAST_VERSION, &tmfd);
+    switch (r) {
+        case TM_Ok: return Step::Go;
+        case TM_Updated:
+        case TM_Deleted:
+            if (xact_snapshot)
+                ereport(ERROR, (errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+                                errmsg("could not serialize access due to concurrent %s",
+                                       r == TM_Updated ? "update" : "delete")));
+            ExecClearTuple(w->bucket);
+            return Step::NotPlaced;
+        default:
+            elog(ERROR, "order_credit: unexpected result %d locking a stock bucket", static_cast<int>(r));
+    }
+    return Step::Unusable;
+}
+
+// The guard on the locked version in w->bucket and its new version in
+// w->bucket_new. NotPlaced: too few units (the bucket stays locked).
+Step prepare_locked(Write *w, int32 bucket) {
+    slot_getallattrs(w->bucket);
+    int64 on_hand = DatumGetInt64(w->bucket->tts_values[w->b[B_ON_HAND] - 1]);
+    int64 reserved = DatumGetInt64(w->bucket->tts_values[w->b[B_RESERVED] - 1]);
+    int64 free_units = 0;
+    if (pg_sub_s64_overflow(on_hand, reserved, &free_units) || free_units < w->quantity) {
+        ExecClearTuple(w->bucket);
+        return Step::NotPlaced;
+    }
+    int natts = RelationGetDescr(w->buckets)->natts;
+    TupleTableSlot *n = w->bucket_new;
+    ExecClearTuple(n);
+    memcpy(n->tts_values, w->bucket->tts_values, sizeof(Datum) * natts);
+    memcpy(n->tts_isnull, w->bucket->tts_isnull, sizeof(bool) * natts);
+    n->tts_values[w->b[B_RESERVED] - 1] = Int64GetDatum(reserved + w->quantity);
+    n->tts_values[w->b[B_UPDATED_AT] - 1] = TimestampTzGetDatum(w->now);
+    ExecStoreVirtualTuple(n);
+    w->chosen = bucket;
+    w->free_after = free_units - w->quantity;
+    return Step::Go;
 }
 
 // The reservation row, in w->reservation.
@@ -598,31 +645,61 @@ Placed reserve(Datum sku, Datum order_ref, int64 quantity, bool has_ttl, Datum t
     if (s == Step::Unusable) return out;
     out.usable = true;
 
-    // One bucket: bucket 0, waiting for it (rule (a) in stock.cpp). Striped:
-    // the first bucket no one holds, in w->cand's order; only if every one
-    // is held, it waits for ONE, the first that had enough units (rule (b)).
-    // A bucket is only ever changed by an update of the version whose
-    // levels passed the guard, so nothing is locked that is not used.
+    // First without waiting and without a lock: each bucket in w->cand's
+    // order (one-bucket items: bucket 0) gets an update of the version whose
+    // levels passed the guard, unless another transaction holds it (SKIP
+    // LOCKED) or changed it since it was read (then it is read again). Only
+    // when that fails it waits, for ONE bucket: bucket 0 of a one-bucket item
+    // (rule (a) in stock.cpp), or the first bucket of a striped item that had
+    // enough units (rule (b)); waiting takes the bucket's row lock and reads
+    // its newest version, as UPDATE does, so waiters queue in order instead
+    // of retrying. A striped item waits in a subtransaction that is rolled
+    // back when the locked bucket turns out to have too few units: no bucket
+    // lock is ever kept that is not used (the slow path's ordered waits could
+    // deadlock on one).
     int ncand = w->ncand;
     bool striped = w->nbuckets != 1;
     bool placed = false;
     auto start = std::chrono::steady_clock::now();
-    for (int pass = striped ? 0 : 1; pass < 2 && !placed; ++pass) {
-        bool wait = pass == 1;
-        for (int i = 0; i < ncand && !placed; ++i) {
-            // waits for one bucket only, one that had enough units
-            if (wait && striped && (i > 0 || !w->cand[i].enough)) break;
-            for (bool fresh = false;; fresh = true) {
-                s = pg_call([w, i, fresh]() -> Step { return prepare(w, i, fresh); });
-                if (s != Step::Go) break;
-                check_row_values(core::CheckedTable::StockBuckets, RelationGetDescr(w->buckets),
-                                 w->bucket_new->tts_values, w->bucket_new->tts_isnull);
-                Update u = pg_call([w, wait]() -> Update { return update_bucket(w, wait); });
-                if (u == Update::Done) placed = true;
-                if (u != Update::Changed) break;
-            }
-            if (!striped) break;
+    for (int i = 0; i < ncand && !placed; ++i) {
+        for (int round = 0; round < 3; ++round) {
+            s = pg_call([w, i, round]() -> Step { return prepare(w, i, round > 0); });
+            if (s != Step::Go) break;
+            check_row_values(core::CheckedTable::StockBuckets, RelationGetDescr(w->buckets),
+                             w->bucket_new->tts_values, w->bucket_new->tts_isnull);
+            Update u = pg_call([w]() -> Update { return update_bucket(w, false); });
+            if (u == Update::Done) placed = true;
+            if (u != Update::Changed) break;
         }
+        if (!striped) break;
+    }
+    if (!placed && ncand > 0 && (!striped || w->cand[0].enough)) {
+        // Lock (waiting) the newest version of the first candidate, then the
+        // guard on it, then the update, which cannot fail while we hold it.
+        auto lock_and_update = [&]() -> bool {
+            Step l = pg_call([w]() -> Step {
+                if (!fetch_bucket(w, 0)) return Step::NotPlaced;
+                Step r = lock_wait(w);
+                return r == Step::Go ? prepare_locked(w, w->cand[0].bucket) : r;
+            });
+            if (l != Step::Go) {
+                pg_call([w] { ExecClearTuple(w->bucket); });  // its pin goes with the subtransaction
+                return false;
+            }
+            check_row_values(core::CheckedTable::StockBuckets, RelationGetDescr(w->buckets),
+                             w->bucket_new->tts_values, w->bucket_new->tts_isnull);
+            Update u = pg_call([w]() -> Update { return update_bucket(w, true); });
+            if (u != Update::Done)
+                throw core::Error(core::Code::Internal, "order_credit: a locked stock bucket changed");
+            // A subtransaction's commit releases (and warns about) buffer pins
+            // it still holds: drop the slot's before it ends.
+            pg_call([w] { ExecClearTuple(w->bucket); });
+            return true;
+        };
+        // The slot's buffer pin belongs to this (sub)transaction: drop it
+        // before a subtransaction takes the slot over.
+        pg_call([w] { ExecClearTuple(w->bucket); });
+        placed = striped ? keep_if(lock_and_update) : lock_and_update();
     }
     out.lock_wait_ms = ms_since(start);
     if (!placed) {
