@@ -80,6 +80,18 @@ SELECT sku, quantity, available FROM order_credit.reserve_stock('tr', 1, 'da-h')
 SELECT on_hand, reserved, available FROM order_credit.stock_status('tr');
 SELECT count(*) AS violations FROM order_credit.verify();
 
+-- A column added to reservations takes the direct path out of use too (the
+-- SQL path fills the column's default); dropped again, the direct path works
+-- around the dropped column.
+ALTER TABLE order_credit.reservations ADD COLUMN note text DEFAULT 'via sql';
+SELECT quantity, available FROM order_credit.reserve_stock('tr', 1, 'da-col1');
+SELECT note FROM order_credit.reservations WHERE order_ref = 'da-col1';
+ALTER TABLE order_credit.reservations DROP COLUMN note;
+SELECT quantity, available FROM order_credit.reserve_stock('tr', 1, 'da-col2');
+SELECT order_ref, quantity, status, part_buckets FROM order_credit.reservations
+ WHERE order_ref LIKE 'da-col%' ORDER BY 1;
+SELECT count(*) AS violations FROM order_credit.verify();
+
 -- An expired-but-unswept reservation counts as available at once, on the
 -- direct path as everywhere.
 SELECT sku FROM order_credit.set_stock('ex', 3);
