@@ -163,6 +163,17 @@ SELECT order_ref, sku, quantity, status FROM order_credit.reservations
 SELECT order_ref, amount, status FROM order_credit.holds WHERE order_ref LIKE 'da-po%' ORDER BY 1;
 SELECT order_ref, kind, amount, pending_after FROM order_credit.ledger WHERE order_ref LIKE 'da-po%' ORDER BY 1;
 SELECT order_ref, from_status, to_status FROM order_credit.order_history WHERE order_ref LIKE 'da-po%' ORDER BY 1;
+-- With direct access off and only one-bucket SKUs, one statement places the
+-- whole order (S_fast_place).
+SET order_credit.direct_access = off;
+SELECT order_ref, status, amount FROM order_credit.place_order('da-po5',
+    '[{"sku": "da-p1", "quantity": 1, "unit_price": 3}]', 'da-acct');
+RESET order_credit.direct_access;
+SELECT order_ref, sku, quantity FROM order_credit.reservations WHERE order_ref = 'da-po5';
+SELECT h.amount, l.kind, l.pending_after, o.status, oh.to_status
+  FROM order_credit.holds h JOIN order_credit.ledger l USING (order_ref)
+  JOIN order_credit.orders o USING (order_ref) JOIN order_credit.order_history oh USING (order_ref)
+ WHERE order_ref = 'da-po5';
 -- Short of credit: the stock the fast attempt reserved is rolled back.
 SELECT order_credit.place_order('da-po3', '[{"sku": "da-p1", "quantity": 1, "unit_price": 5000}]', 'da-acct');
 SELECT count(*) AS po3_reservations FROM order_credit.reservations WHERE order_ref = 'da-po3';

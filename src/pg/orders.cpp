@@ -69,6 +69,46 @@ Statement S_order_insert(
     "SELECT order_ref, NULL, 'pending', 'placed', $6 FROM o",
     {TEXTOID, TEXTOID, NUMERICOID, JSONBOID, INTERVALOID, TEXTOID});
 
+// The credit and order writes of both fast statements (those of
+// reserve_credit's S_reserve in credit.cpp and of S_order_insert): guarded
+// account UPDATE (active, no hold possibly due, enough credit, plus `guard`),
+// hold, ledger entry, order, history row; then the order_status row with the
+// reservation count `reserved` and the hold, ledger and history counts.
+// $1 order_ref, $2 items, $3 account, $4 expires_in, $5 total, $6 created_by.
+#define OC_FAST_CREDIT_ORDER(guard, reserved)                                                 \
+    "a AS ("                                                                                 \
+    "    UPDATE order_credit.accounts "                                                      \
+    "       SET pending = pending + $5, "                                                    \
+    "           next_expiry = least(next_expiry, statement_timestamp() + $4), "              \
+    "           updated_at = statement_timestamp() "                                         \
+    "     WHERE account = $3 AND status = 'active' "                                         \
+    "       AND (next_expiry IS NULL OR next_expiry > statement_timestamp()) "               \
+    "       AND credit_limit - posted - pending >= $5 " guard                                \
+    "    RETURNING account, posted, pending), "                                              \
+    "h AS ("                                                                                 \
+    "    INSERT INTO order_credit.holds (order_ref, account, amount, expires_in, expires_at) " \
+    "    SELECT $1, a.account, $5, $4, statement_timestamp() + $4 FROM a RETURNING 1), "     \
+    "l AS ("                                                                                 \
+    "    INSERT INTO order_credit.ledger (account, kind, amount, order_ref, posted_after, "  \
+    "                                     pending_after, created_by) "                       \
+    "    SELECT a.account, 'hold', $5, $1, a.posted, a.pending, $6 FROM a RETURNING 1), "    \
+    "o AS ("                                                                                 \
+    "    INSERT INTO order_credit.orders (order_ref, account, status, amount, items, "       \
+    "                                     expires_in, expires_at) "                          \
+    "    SELECT $1, $3, 'pending', $5, $2, $4, statement_timestamp() + $4 FROM a "           \
+    "    RETURNING order_ref, account, status, amount, expires_at, updated_at), "            \
+    "oh AS ("                                                                                \
+    "    INSERT INTO order_credit.order_history (order_ref, from_status, to_status, reason, " \
+    "                                            created_by) "                               \
+    "    SELECT o.order_ref, NULL, 'pending', 'placed', $6 FROM o RETURNING 1) "             \
+    "SELECT o.order_ref, o.account, "                                                        \
+    "       CASE WHEN o.status = 'pending' AND o.expires_at <= statement_timestamp() "       \
+    "            THEN 'expired' ELSE o.status END, "                                         \
+    "       o.amount, o.expires_at, o.updated_at, "                                          \
+    "       " reserved ", (SELECT count(*) FROM h), (SELECT count(*) FROM l), "             \
+    "       (SELECT count(*) FROM oh) "                                                      \
+    "  FROM o"
+
 // The fast path of place_order, one statement. The caller holds the
 // order_ref handle lock and runs it in a subtransaction that it rolls back
 // when no row comes back, so a failed attempt keeps neither rows nor locks.
@@ -116,39 +156,7 @@ Statement S_fast_place(
     "                                                 quantity, part_buckets, part_qty) "
     "    SELECT r.sku, coalesce(r.expires_at, 'infinity'), r.reservation_id, r.quantity, "
     "           r.part_buckets, r.part_qty FROM r), "
-    "a AS ("
-    "    UPDATE order_credit.accounts "
-    "       SET pending = pending + $5, "
-    "           next_expiry = least(next_expiry, statement_timestamp() + $4), "
-    "           updated_at = statement_timestamp() "
-    "     WHERE account = $3 AND status = 'active' "
-    "       AND (next_expiry IS NULL OR next_expiry > statement_timestamp()) "
-    "       AND credit_limit - posted - pending >= $5 "
-    "       AND (SELECT count(*) FROM b) = cardinality($7) "
-    "    RETURNING account, posted, pending), "
-    "h AS ("
-    "    INSERT INTO order_credit.holds (order_ref, account, amount, expires_in, expires_at) "
-    "    SELECT $1, a.account, $5, $4, statement_timestamp() + $4 FROM a RETURNING 1), "
-    "l AS ("
-    "    INSERT INTO order_credit.ledger (account, kind, amount, order_ref, posted_after, "
-    "                                     pending_after, created_by) "
-    "    SELECT a.account, 'hold', $5, $1, a.posted, a.pending, $6 FROM a RETURNING 1), "
-    "o AS ("
-    "    INSERT INTO order_credit.orders (order_ref, account, status, amount, items, expires_in, "
-    "                                     expires_at) "
-    "    SELECT $1, $3, 'pending', $5, $2, $4, statement_timestamp() + $4 FROM a "
-    "    RETURNING order_ref, account, status, amount, expires_at, updated_at), "
-    "oh AS ("
-    "    INSERT INTO order_credit.order_history (order_ref, from_status, to_status, reason, "
-    "                                            created_by) "
-    "    SELECT o.order_ref, NULL, 'pending', 'placed', $6 FROM o RETURNING 1) "
-    "SELECT o.order_ref, o.account, "
-    "       CASE WHEN o.status = 'pending' AND o.expires_at <= statement_timestamp() "
-    "            THEN 'expired' ELSE o.status END, "
-    "       o.amount, o.expires_at, o.updated_at, "
-    "       (SELECT count(*) FROM r), (SELECT count(*) FROM h), (SELECT count(*) FROM l), "
-    "       (SELECT count(*) FROM oh) "
-    "  FROM o",
+    OC_FAST_CREDIT_ORDER("AND (SELECT count(*) FROM b) = cardinality($7) ", "(SELECT count(*) FROM r)"),
     {TEXTOID, JSONBOID, TEXTOID, INTERVALOID, NUMERICOID, TEXTOID, TEXTARRAYOID, INT8ARRAYOID},
     Statement::kLocks | Statement::kGeneric);
 
@@ -158,40 +166,12 @@ Statement S_fast_place(
 // order and no hold and exactly the reservations just made ($7 of them).
 // $1 order_ref, $2 items, $3 account, $4 expires_in, $5 total, $6 created_by.
 Statement S_fast_credit_order(
-    "WITH a AS ("
-    "    UPDATE order_credit.accounts "
-    "       SET pending = pending + $5, "
-    "           next_expiry = least(next_expiry, statement_timestamp() + $4), "
-    "           updated_at = statement_timestamp() "
-    "     WHERE account = $3 AND status = 'active' "
-    "       AND (next_expiry IS NULL OR next_expiry > statement_timestamp()) "
-    "       AND credit_limit - posted - pending >= $5 "
-    "       AND NOT EXISTS (SELECT FROM order_credit.orders o WHERE o.order_ref = $1) "
-    "       AND NOT EXISTS (SELECT FROM order_credit.holds y WHERE y.order_ref = $1) "
-    "       AND (SELECT count(*) FROM order_credit.reservations x WHERE x.order_ref = $1) = $7 "
-    "    RETURNING account, posted, pending), "
-    "h AS ("
-    "    INSERT INTO order_credit.holds (order_ref, account, amount, expires_in, expires_at) "
-    "    SELECT $1, a.account, $5, $4, statement_timestamp() + $4 FROM a RETURNING 1), "
-    "l AS ("
-    "    INSERT INTO order_credit.ledger (account, kind, amount, order_ref, posted_after, "
-    "                                     pending_after, created_by) "
-    "    SELECT a.account, 'hold', $5, $1, a.posted, a.pending, $6 FROM a RETURNING 1), "
-    "o AS ("
-    "    INSERT INTO order_credit.orders (order_ref, account, status, amount, items, expires_in, "
-    "                                     expires_at) "
-    "    SELECT $1, $3, 'pending', $5, $2, $4, statement_timestamp() + $4 FROM a "
-    "    RETURNING order_ref, account, status, amount, expires_at, updated_at), "
-    "oh AS ("
-    "    INSERT INTO order_credit.order_history (order_ref, from_status, to_status, reason, "
-    "                                            created_by) "
-    "    SELECT o.order_ref, NULL, 'pending', 'placed', $6 FROM o RETURNING 1) "
-    "SELECT o.order_ref, o.account, "
-    "       CASE WHEN o.status = 'pending' AND o.expires_at <= statement_timestamp() "
-    "            THEN 'expired' ELSE o.status END, "
-    "       o.amount, o.expires_at, o.updated_at, "
-    "       $7, (SELECT count(*) FROM h), (SELECT count(*) FROM l), (SELECT count(*) FROM oh) "
-    "  FROM o",
+    "WITH "
+    OC_FAST_CREDIT_ORDER(
+        "AND NOT EXISTS (SELECT FROM order_credit.orders o WHERE o.order_ref = $1) "
+        "AND NOT EXISTS (SELECT FROM order_credit.holds y WHERE y.order_ref = $1) "
+        "AND (SELECT count(*) FROM order_credit.reservations x WHERE x.order_ref = $1) = $7 ",
+        "$7"),
     {TEXTOID, JSONBOID, TEXTOID, INTERVALOID, NUMERICOID, TEXTOID, INT8OID},
     Statement::kLocks | Statement::kGeneric);
 
