@@ -349,8 +349,21 @@ LockedOrder lock_order(Datum order_ref_d, const std::string &order_ref) {
     return o;
 }
 
-// place_order's fast path (S_fast_place) for an order with an account and a
-// total above zero; the caller holds the order_ref handle lock. Returns the
+// Whether a fast statement placed the order (its row: the order_status
+// columns, then the reservation, hold, ledger and history counts). A row with
+// other counts than one order of n SKUs is a bug, never a partial order.
+bool placed_whole(const Rows &r, int64_t n) {
+    if (r.empty()) return false;
+    if (r.int8(0, 7) != n || r.int8(0, 8) != 1 || r.int8(0, 9) != 1 || r.int8(0, 10) != 1)
+        throw Error(Code::Internal, "order_credit: place_order wrote a partial order",
+                    fmt::format("reservations={}, holds={}, ledger={}, history={}, items={}",
+                                r.int8(0, 7), r.int8(0, 8), r.int8(0, 9), r.int8(0, 10), n));
+    return true;
+}
+
+// place_order's fast path (the direct stock path + S_fast_credit_order, or
+// S_fast_place) for an order with an account and a total above zero; the
+// caller holds the order_ref handle lock. Returns the
 // result row, or nullopt when it placed nothing: then its subtransaction has
 // been rolled back (no row written, no row lock kept) and the composed path
 // runs as if it had never been tried.
@@ -391,12 +404,7 @@ std::optional<Datum> place_fast(const Call &call, const std::vector<core::OrderI
         }
         r = exec(S_fast_credit_order, {val(order_ref_d), val(items_d), account_a, ttl_a, val(total_d),
                                        val(user), val(Int64GetDatum(n))});
-        if (r.empty()) return false;
-        if (r.int8(0, 7) != n || r.int8(0, 8) != 1 || r.int8(0, 9) != 1 || r.int8(0, 10) != 1)
-            throw Error(Code::Internal, "order_credit: place_order wrote a partial order",
-                        fmt::format("reservations={}, holds={}, ledger={}, history={}, items={}",
-                                    r.int8(0, 7), r.int8(0, 8), r.int8(0, 9), r.int8(0, 10), n));
-        return true;
+        return placed_whole(r, n);
     });
     if (placed) return result_from_row(call, r, 0);
     if (!unusable) return std::nullopt;
@@ -404,12 +412,7 @@ std::optional<Datum> place_fast(const Call &call, const std::vector<core::OrderI
     placed = keep_if([&] {
         r = exec(S_fast_place, {val(order_ref_d), val(items_d), account_a, ttl_a, val(total_d),
                                val(user), val(skus_d), val(qty_d)});
-        if (r.empty()) return false;
-        if (r.int8(0, 7) != n || r.int8(0, 8) != 1 || r.int8(0, 9) != 1 || r.int8(0, 10) != 1)
-            throw Error(Code::Internal, "order_credit: place_order wrote a partial order",
-                        fmt::format("reservations={}, holds={}, ledger={}, history={}, items={}",
-                                    r.int8(0, 7), r.int8(0, 8), r.int8(0, 9), r.int8(0, 10), n));
-        return true;
+        return placed_whole(r, n);
     });
     if (!placed) return std::nullopt;
     return result_from_row(call, r, 0);
