@@ -267,14 +267,13 @@ struct Write {
     int64 snapshot_free; // striped: free units of all buckets in the first snapshot
 };
 
-ResultRelInfo *result_rel(EState *estate, Relation rel, bool with_indexes) {
+ResultRelInfo *result_rel(Relation rel, bool with_indexes) {
     // No range table entry (index 0): ExecGetUpdatedCols then reports no
     // updated column, which is right for the bucket update (its key columns
     // never change), so a non-HOT update passes the "index unchanged" hint.
     ResultRelInfo *rri = makeNode(ResultRelInfo);
     InitResultRelInfo(rri, rel, 0, nullptr, 0);
     if (with_indexes) ExecOpenIndices(rri, false);
-    (void)estate;
     return rri;
 }
 
@@ -307,6 +306,10 @@ Step open_write(Write *w) {
     Relation claims = table_open(cat.claims, RowExclusiveLock);
     Relation buckets_pkey = index_open(cat.buckets_pkey, RowExclusiveLock);
     Relation claims_pkey = index_open(cat.claims_pkey, RowExclusiveLock);
+    // Opening them processed pending invalidations: if one concerned these
+    // tables (DDL committed meanwhile), the decision below may be stale, so
+    // this call takes the SQL path and the next one decides again.
+    if (!cat.valid) cat.write_ok = 0;
     if (cat.write_ok < 0) {
         AttrNumber *b = buckets_att, *r = res_att, *c = claims_att;
         cat.write_ok = shape(buckets, kBuckets, true, b) && shape(reservations, kReservations, true, r) &&
@@ -341,9 +344,9 @@ Step open_write(Write *w) {
     // A striped item may update its bucket inside a subtransaction, whose
     // commit would warn about relations it opened: open the bucket indexes
     // (for a non-HOT update) here.
-    w->buckets_rri = result_rel(w->estate, buckets, w->nbuckets != 1);
-    w->reservations_rri = result_rel(w->estate, reservations, true);
-    w->claims_rri = result_rel(w->estate, claims, true);
+    w->buckets_rri = result_rel(buckets, w->nbuckets != 1);
+    w->reservations_rri = result_rel(reservations, true);
+    w->claims_rri = result_rel(claims, true);
     w->bucket = table_slot_create(buckets, nullptr);
     w->bucket_new = table_slot_create(buckets, nullptr);
     w->reservation = table_slot_create(reservations, nullptr);
@@ -613,6 +616,7 @@ Probe probe(Datum order_ref, Datum sku) {
         Relation res = table_open(cat.reservations, RowExclusiveLock);
         Relation res_key = index_open(cat.reservations_key, RowExclusiveLock);
         AttrNumber *ia = items_att, *ra = res_att;
+        if (!cat.valid) cat.probe_ok = 0;  // invalidated while opening: see open_write
         if (cat.probe_ok < 0)
             cat.probe_ok = shape(items, kItems, false, ia) && shape(res, kReservations, true, ra) &&
                            index_on(items_pkey, {ia[I_SKU]}) &&
