@@ -49,9 +49,10 @@ Probe probe(Datum order_ref, Datum sku);
 // item's bucket count: 1, bucket 0 (waiting for its lock); more, a bucket
 // chosen as S_reserve_striped in stock.cpp chooses it, starting at `offset`.
 // `usable` false: the SQL path must do it (nothing was done). `placed`
-// false: no bucket with enough units could be had; nothing is locked then
-// (a bucket is only changed by an update of the version that passed the
-// guard, never locked first).
+// false: no bucket with enough units could be had; then at most bucket 0 of
+// a one-bucket item stays locked (after waiting for it, as the SQL path's
+// guarded UPDATE leaves it); a striped item's wait runs in a subtransaction
+// rolled back when it places nothing, so no bucket of it stays locked.
 struct Placed {
     bool usable = false;
     bool placed = false;

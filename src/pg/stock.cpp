@@ -476,10 +476,12 @@ ResRow reserve_one(Datum order_ref_d, const std::string &order_ref, const Reserv
     direct::Probe dp = direct::probe(order_ref_d, it.sku_d);
     if (dp.usable && !dp.item) item_not_found(it.sku);
     if (dp.usable && !dp.replay) {
-        // No subtransaction even when striped: the direct path never holds a
-        // bucket it does not use.
+        // TooFew leaves at most bucket 0 of a one-bucket item locked (rule
+        // (a)); a striped item's wait runs in its own subtransaction, so it
+        // keeps no bucket it does not use and the slow path may follow.
         ResRow row;
-        Direct d = reserve_direct(order_ref_d, it, ttl, dp.buckets, dp.buckets == 1 ? 0 : next_spread(), &row);
+        int32 offset = dp.buckets == 1 ? 0 : next_spread();
+        Direct d = reserve_direct(order_ref_d, it, ttl, dp.buckets, offset, &row);
         if (d == Direct::Placed) return row;
         if (d == Direct::TooFew) return reserve_slow(order_ref_d, it, ttl);
     }
