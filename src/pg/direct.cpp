@@ -277,16 +277,20 @@ ResultRelInfo *result_rel(Relation rel, bool with_indexes) {
     return rri;
 }
 
-void close_write(Write *w) {
-    for (TupleTableSlot *s : {w->bucket, w->bucket_new, w->reservation, w->claim})
-        if (s != nullptr) ExecDropSingleTupleTableSlot(s);
-    for (ResultRelInfo *rri : {w->buckets_rri, w->reservations_rri, w->claims_rri})
-        if (rri != nullptr && rri->ri_IndexRelationDescs != nullptr) ExecCloseIndices(rri);
+void close_relations(Write *w) {
     index_close(w->buckets_pkey, NoLock);
     index_close(w->claims_pkey, NoLock);
     table_close(w->claims, NoLock);
     table_close(w->reservations, NoLock);
     table_close(w->buckets, NoLock);
+}
+
+void close_write(Write *w) {
+    for (TupleTableSlot *s : {w->bucket, w->bucket_new, w->reservation, w->claim})
+        if (s != nullptr) ExecDropSingleTupleTableSlot(s);
+    for (ResultRelInfo *rri : {w->buckets_rri, w->reservations_rri, w->claims_rri})
+        if (rri != nullptr && rri->ri_IndexRelationDescs != nullptr) ExecCloseIndices(rri);
+    close_relations(w);
     FreeExecutorState(w->estate);
     UnregisterSnapshot(w->snap);
 }
@@ -306,6 +310,11 @@ Step open_write(Write *w) {
     Relation claims = table_open(cat.claims, RowExclusiveLock);
     Relation buckets_pkey = index_open(cat.buckets_pkey, RowExclusiveLock);
     Relation claims_pkey = index_open(cat.claims_pkey, RowExclusiveLock);
+    w->buckets = buckets;
+    w->reservations = reservations;
+    w->claims = claims;
+    w->buckets_pkey = buckets_pkey;
+    w->claims_pkey = claims_pkey;
     // Opening them processed pending invalidations: if one concerned these
     // tables (DDL committed meanwhile), the decision below may be stale, so
     // this call takes the SQL path and the next one decides again.
@@ -323,11 +332,7 @@ Step open_write(Write *w) {
     memcpy(w->r, res_att, sizeof w->r);
     memcpy(w->c, claims_att, sizeof w->c);
     if (cat.write_ok != 1) {
-        index_close(claims_pkey, NoLock);
-        index_close(buckets_pkey, NoLock);
-        table_close(claims, NoLock);
-        table_close(reservations, NoLock);
-        table_close(buckets, NoLock);
+        close_relations(w);
         return Step::Unusable;
     }
     CommandCounterIncrement();
@@ -336,11 +341,6 @@ Step open_write(Write *w) {
     w->estate->es_snapshot = w->snap;
     w->estate->es_output_cid = GetCurrentCommandId(true);
     w->now = GetCurrentStatementStartTimestamp();
-    w->buckets = buckets;
-    w->reservations = reservations;
-    w->claims = claims;
-    w->buckets_pkey = buckets_pkey;
-    w->claims_pkey = claims_pkey;
     // A striped item may update its bucket inside a subtransaction, whose
     // commit would warn about relations it opened: open the bucket indexes
     // (for a non-HOT update) here.
@@ -355,7 +355,9 @@ Step open_write(Write *w) {
     // The buckets: one-bucket items only bucket 0; striped items all of
     // them, in S_reserve_striped's order (enough units in the snapshot
     // first, then (bucket + offset) % buckets, then bucket).
-    w->cand = static_cast<Cand *>(palloc(sizeof(Cand) * kMaxBuckets));
+    // A one-bucket item has one candidate: no need for set_stock's maximum.
+    int cap = w->nbuckets == 1 ? 1 : kMaxBuckets;
+    w->cand = static_cast<Cand *>(palloc(sizeof(Cand) * cap));
     ScanKeyData k[2];
     key(&k[0], buckets_pkey, 1, BTEqualStrategyNumber, F_TEXTEQ, w->sku);
     key(&k[1], buckets_pkey, 2, BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(0));
@@ -364,7 +366,7 @@ Step open_write(Write *w) {
     index_rescan(scan, k, nkeys, nullptr, 0);
     int64 sum = 0;
     int32 modulo = w->nbuckets > 0 ? w->nbuckets : 1;
-    while (w->ncand < kMaxBuckets && index_getnext_slot(scan, ForwardScanDirection, w->bucket)) {
+    while (w->ncand < cap && index_getnext_slot(scan, ForwardScanDirection, w->bucket)) {
         slot_getallattrs(w->bucket);
         int64 on_hand = DatumGetInt64(w->bucket->tts_values[w->b[B_ON_HAND] - 1]);
         int64 reserved = DatumGetInt64(w->bucket->tts_values[w->b[B_RESERVED] - 1]);
@@ -415,6 +417,16 @@ Step prepare(Write *w, int i, bool fresh) {
     return prepare_locked(w, c.bucket);  // same guard; nothing is locked yet
 }
 
+// A bucket changed or deleted by a transaction that committed after the
+// snapshot: in REPEATABLE READ and SERIALIZABLE the serialization failure
+// UPDATE raises; in READ COMMITTED the caller reads the row again.
+void refuse_in_xact_snapshot(TM_Result r) {
+    if (IsolationUsesXactSnapshot())
+        ereport(ERROR, (errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+                        errmsg("could not serialize access due to concurrent %s",
+                               r == TM_Updated ? "update" : "delete")));
+}
+
 enum class Update { Done, Busy, Changed };
 
 // Updates the version in w->bucket to w->bucket_new, if no one changed it
@@ -445,10 +457,7 @@ Update update_bucket(Write *w, bool wait) {
         case TM_WouldBlock: return Update::Busy;
         case TM_Updated:
         case TM_Deleted:
-            if (IsolationUsesXactSnapshot())
-                ereport(ERROR, (errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-                                errmsg("could not serialize access due to concurrent %s",
-                                       r == TM_Updated ? "update" : "delete")));
+            refuse_in_xact_snapshot(r);
             return Update::Changed;
         default:
             elog(ERROR, "order_credit: unexpected result %d updating a stock bucket", static_cast<int>(r));
@@ -471,10 +480,7 @@ Step lock_wait(Write *w) {
         case TM_Ok: return Step::Go;
         case TM_Updated:
         case TM_Deleted:
-            if (xact_snapshot)
-                ereport(ERROR, (errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-                                errmsg("could not serialize access due to concurrent %s",
-                                       r == TM_Updated ? "update" : "delete")));
+            refuse_in_xact_snapshot(r);
             ExecClearTuple(w->bucket);
             return Step::NotPlaced;
         default:
