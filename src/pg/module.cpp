@@ -63,8 +63,15 @@ void _PG_init(void) {
                             &guc_sweep_interval_ms, 1000, 10, 3600 * 1000, PGC_SIGHUP, GUC_UNIT_MS,
                             nullptr, nullptr, nullptr);
     DefineCustomIntVariable("order_credit.sweep_batch",
-                            "Most rows the sweeper expires per transaction.", nullptr,
+                            "Most rows the sweeper expires per run (every sweep_interval).",
+                            "A run that expired this many goes again at once.",
                             &guc_sweep_batch, 1000, 1, 1000000, PGC_SIGHUP, 0, nullptr, nullptr,
+                            nullptr);
+    DefineCustomIntVariable("order_credit.sweep_chunk",
+                            "Most rows the sweeper expires per transaction.",
+                            "A run of sweep_batch rows commits every sweep_chunk rows, so a "
+                            "buyer never waits on the sweeper for longer than one chunk.",
+                            &guc_sweep_chunk, 100, 1, 1000000, PGC_SIGHUP, 0, nullptr, nullptr,
                             nullptr);
     DefineCustomStringVariable("order_credit.database",
                                "Databases the background sweeper serves (comma-separated).",

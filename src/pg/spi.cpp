@@ -83,15 +83,18 @@ Datum text_array(const std::vector<std::string> &v) {
 }
 
 namespace {
-// Planner settings for a key-access statement (all but kBatch), assigned directly (no GUC
+// Planner settings for a key-access statement (all but kBatch and
+// kBatchByKey; kBatchByKey: only no sequential scan), assigned directly (no GUC
 // nest level, as LockTimeoutScope does) for the length of its execution,
 // which is where the plan cache plans. Restored on every way out: every
 // PostgreSQL call is made through pg_call, so an error unwinds through it.
 class KeyAccessScope {
 public:
-    explicit KeyAccessScope(bool on)
-        : on_(on), seqscan_(enable_seqscan), hashjoin_(enable_hashjoin), mergejoin_(enable_mergejoin) {
-        if (on_) enable_seqscan = enable_hashjoin = enable_mergejoin = false;
+    KeyAccessScope(bool on, bool by_key)
+        : on_(on || by_key), seqscan_(enable_seqscan), hashjoin_(enable_hashjoin),
+          mergejoin_(enable_mergejoin) {
+        if (on_) enable_seqscan = false;
+        if (on) enable_hashjoin = enable_mergejoin = false;
     }
     ~KeyAccessScope() {
         if (on_) {
@@ -122,7 +125,7 @@ Rows exec(Statement &st, std::initializer_list<Arg> args, long limit) {
     }
     SPIPlanPtr plan = st.plan();
     auto start = std::chrono::steady_clock::now();
-    KeyAccessScope key_access(st.key_access());
+    KeyAccessScope key_access(st.key_access(), st.by_key());
     int rc = pg_call([&]() -> int {
         int r = SPI_execute_plan(plan, values, nulls, false, limit);
         if (r < 0) elog(ERROR, "order_credit: SPI_execute_plan failed: %s", SPI_result_code_string(r));

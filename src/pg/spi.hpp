@@ -44,11 +44,14 @@ public:
     // rest of the backend's life, and place_order's generic plan on 1,000
     // SKUs (the SKU array counted as 10 elements) 4.70M instead of 1.76M.
     // kBatch: a statement over many rows (expire_due's batches, purges),
-    // planned with the caller's planner settings.
-    enum Flags { kPlain = 0, kLocks = 1, kGeneric = 2, kBatch = 4 };
+    // planned with the caller's planner settings. kBatchByKey: a batch that
+    // reaches another table's rows by key (no sequential scan), but joins
+    // its own intermediate results freely (hash joins of CTEs).
+    enum Flags { kPlain = 0, kLocks = 1, kGeneric = 2, kBatch = 4, kBatchByKey = 8 };
     Statement(const char *sql, std::initializer_list<Oid> types, int flags = kPlain);
     bool locks() const { return (flags_ & kLocks) != 0; }
-    bool key_access() const { return (flags_ & kBatch) == 0; }
+    bool key_access() const { return (flags_ & (kBatch | kBatchByKey)) == 0; }
+    bool by_key() const { return (flags_ & kBatchByKey) != 0; }
     SPIPlanPtr plan();
     int nargs() const { return nargs_; }
     const char *sql() const { return sql_; }

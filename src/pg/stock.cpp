@@ -329,7 +329,11 @@ Statement S_audit(
 // updated, so the version we read is the one we delete, and a claim another
 // writer deleted after our snapshot is skipped by the DELETE (no
 // EvalPlanQual re-check, which a TID scan would not do). A row skipped now
-// (a bucket was busy) is taken by a later call.
+// (a bucket was busy) is taken by a later call. Planned without sequential
+// scans (kBatchByKey): the buckets are reached through their key, not by
+// hashing the whole table twice (measured: a 100-row call took 8-11 ms with
+// two sequential scans of 16,000 buckets, 3 ms by key; a 1,000-row call
+// 21-24 ms, 17-21 ms).
 Statement S_expire_stock_batch(
     "WITH due AS MATERIALIZED ("
     "    SELECT c.ctid AS tid, c.sku, c.part_buckets FROM order_credit.reservation_claims c "
@@ -352,7 +356,7 @@ Statement S_expire_stock_batch(
     "           updated_at = statement_timestamp() "
     "      FROM parts WHERE s.sku = parts.sku AND s.bucket = parts.b RETURNING 1) "
     "SELECT count(*) FROM exp",
-    {INT8OID}, Statement::kBatch);
+    {INT8OID}, Statement::kBatchByKey);
 
 // ------------------------------------------------------------------ helpers
 

@@ -1,12 +1,21 @@
 // The background sweeper: with order_credit in shared_preload_libraries, one
-// worker per database listed in order_credit.database runs
-// order_credit.expire_due(order_credit.sweep_batch) every
-// order_credit.sweep_interval, one transaction per batch (so it never holds a
-// row lock a buyer waits on for longer than one batch), logging and going on
-// after errors. The postmaster restarts it if it dies.
+// worker per database listed in order_credit.database expires up to
+// order_credit.sweep_batch rows every order_credit.sweep_interval, as calls
+// of order_credit.expire_due(n) in transactions of at most
+// order_credit.sweep_chunk rows each (so it never holds a row lock a buyer
+// waits on for longer than one chunk), logging and going on after errors.
+// The postmaster restarts it if it dies.
+//
+// Why chunks: a transaction of n due reservations over many SKUs holds the
+// buckets of up to n SKUs for a time that also grows with n, so what buyers
+// wait for grows with n squared. Measured (100,000 reservations falling due
+// over 1,000 SKUs, 8 buyers): a 1,000-row transaction locked ~630 SKUs'
+// buckets for 20-90 ms; 100 rows lock ~96 for ~3 ms.
 //
 // This file is plain C-style code: no C++ object lives in any frame here,
 // so PostgreSQL errors may longjmp through it freely.
+#include <algorithm>
+
 #include "pg/common.hpp"
 #include "pg/pg.hpp"
 
@@ -24,6 +33,7 @@ extern "C" {
 namespace oc::pg {
 int guc_sweep_interval_ms = 1000;
 int guc_sweep_batch = 1000;
+int guc_sweep_chunk = 100;
 char *guc_database = nullptr;
 }  // namespace oc::pg
 
@@ -31,9 +41,10 @@ using namespace oc::pg;
 
 namespace {
 
-// One batch in its own transaction. Returns rows expired, -1 after an error
-// (already logged), -2 when the extension is not installed in this database.
-int64 sweep_once(MemoryContext loop_cxt) {
+// One chunk (expire_due(rows)) in its own transaction. Returns rows
+// expired, -1 after an error (already logged), -2 when the extension is not
+// installed in this database.
+int64 sweep_once(MemoryContext loop_cxt, int32 rows) {
     volatile int64 result = 0;
     SetCurrentStatementStartTimestamp();
     StartTransactionCommand();
@@ -56,7 +67,7 @@ int64 sweep_once(MemoryContext loop_cxt) {
             result = -2;
         } else {
             Oid argtypes[1] = {INT4OID};
-            Datum args[1] = {Int32GetDatum(guc_sweep_batch)};
+            Datum args[1] = {Int32GetDatum(rows)};
             int rc = SPI_execute_with_args("SELECT order_credit.expire_due($1)", 1, argtypes, args,
                                            nullptr, false, 1);
             if (rc != SPI_OK_SELECT || SPI_processed != 1)
@@ -100,7 +111,7 @@ void oc_sweeper_main(Datum arg) {
     bool warned_missing = false;
     int64 last = 0;
     for (;;) {
-        // A full batch may have left more due: go again at once. Any other
+        // A full batch (sweep_batch rows) may have left more due: go again at once. Any other
         // batch waits for the interval: what it skipped (a bucket a buyer
         // held) or what falls due meanwhile goes in the next batch. Going
         // again at once after every non-empty batch, with reservations
@@ -117,10 +128,28 @@ void oc_sweeper_main(Datum arg) {
             ConfigReloadPending = false;
             ProcessConfigFile(PGC_SIGHUP);
         }
-        MemoryContext old = MemoryContextSwitchTo(loop_cxt);
-        last = sweep_once(loop_cxt);
-        MemoryContextSwitchTo(old);
-        MemoryContextReset(loop_cxt);
+        // The batch, chunk by chunk, until it is done or a chunk comes back
+        // less than half full: little or nothing more is due. A chunk a bit
+        // short is usual under load (its rows in buckets buyers held were
+        // skipped; the next chunk takes them again); stopping at every short
+        // chunk, the sweeper fell behind (measured: 17-22% of 100,000 due
+        // reservations swept in 8 s, 8 buyers, 100-row chunks).
+        int64 done = 0;
+        for (;;) {
+            int32 rows = static_cast<int32>(std::min<int64>(guc_sweep_chunk, guc_sweep_batch - done));
+            MemoryContext old = MemoryContextSwitchTo(loop_cxt);
+            int64 n = sweep_once(loop_cxt, rows);
+            MemoryContextSwitchTo(old);
+            MemoryContextReset(loop_cxt);
+            if (n < 0) {
+                done = n;
+                break;
+            }
+            done += n;
+            if (2 * n < rows || done >= guc_sweep_batch) break;
+            CHECK_FOR_INTERRUPTS();
+        }
+        last = done;
         if (last == -2 && !warned_missing) {
             ereport(LOG, (errmsg("order_credit sweeper: extension not installed in database "
                                  "\"%s\"; waiting",
