@@ -5,7 +5,10 @@
 #    client call (the background sweeper did it);
 #  - pg_terminate_backend on the sweeper gets it restarted by the postmaster,
 #    and the restarted worker sweeps again;
-#  - order_credit.stats counts exactly the calls this script made.
+#  - order_credit.stats counts exactly the calls this script made;
+#  - a sweeper run commits every order_credit.sweep_chunk rows: 40 holds
+#    falling due at the same instant are expired by at least 4 transactions
+#    with sweep_chunk = 10 (one transaction per run would be 1).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 source test/stress/lib/common.sh
@@ -75,6 +78,20 @@ oc_check "stats order_status reference_not_found" 1 "$(stat order_status referen
 oc_check "stats try_reserve_credit insufficient_credit" 1 "$(stat try_reserve_credit insufficient_credit)"
 oc_check "stats expire_due called by the sweeper" t "$(oc_value $DB "SELECT sum(calls) > 10 FROM order_credit.stats WHERE operation = 'expire_due'")"
 oc_check "verify()" 0 "$(oc_value $DB "SELECT count(*) FROM order_credit.verify()")"
+
+# Chunks: 40 holds with the same expires_at (one statement), sweep_chunk 10.
+oc_psql -d $DB -c "ALTER SYSTEM SET order_credit.sweep_chunk = 10" -c "SELECT pg_reload_conf()" >/dev/null
+oc_wait_for $DB "SHOW order_credit.sweep_chunk" 10 5 || oc_die "sweep_chunk not reloaded"
+sleep 0.5   # the sweeper rereads its settings between runs (every 100 ms)
+oc_psql -d $DB -c "SELECT count(order_credit.create_account('ck-' || i, 100)) FROM generate_series(1, 40) i" \
+    -c "SELECT count(order_credit.reserve_credit('ck-' || i, 1, 'ck-h' || i, '1 second')) FROM generate_series(1, 40) i" >/dev/null ||
+    oc_die "cannot create the chunk test holds"
+oc_wait_for $DB "SELECT count(*) FROM order_credit.holds WHERE order_ref LIKE 'ck-h%' AND status = 'expired'" 40 4 ||
+    oc_die "the 40 holds were not all expired by the sweeper within 4 s"
+chunks=$(oc_value $DB "SELECT count(DISTINCT created_at) FROM order_credit.ledger WHERE kind = 'expire' AND order_ref LIKE 'ck-h%'")
+oc_check "40 due holds expired in transactions of at most 10 (>= 4 transactions)" t "$( [ "$chunks" -ge 4 ] && echo t || echo f)"
+oc_log "40 holds expired by $chunks sweeper transactions"
+oc_check "verify() after the chunked run" 0 "$(oc_value $DB "SELECT count(*) FROM order_credit.verify()")"
 
 [ "$OC_FAILURES" -eq 0 ] || { oc_log "$OC_FAILURES check(s) failed"; exit 1; }
 oc_log "all checks passed"
