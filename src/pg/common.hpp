@@ -16,6 +16,7 @@ extern int guc_default_ttl_s;       // order_credit.default_ttl
 extern int guc_sweep_interval_ms;   // order_credit.sweep_interval
 extern int guc_sweep_batch;         // order_credit.sweep_batch
 extern int guc_sweep_chunk;         // order_credit.sweep_chunk
+extern int guc_sweep_nice;          // order_credit.sweep_nice
 extern char *guc_database;          // order_credit.database
 extern int guc_idempotency_ttl_s;   // order_credit.idempotency_ttl
 extern int guc_event_retention_s;   // order_credit.event_retention

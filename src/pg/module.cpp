@@ -73,6 +73,11 @@ void _PG_init(void) {
                             "buyer never waits on the sweeper for longer than one chunk.",
                             &guc_sweep_chunk, 100, 1, 1000000, PGC_SIGHUP, 0, nullptr, nullptr,
                             nullptr);
+    DefineCustomIntVariable("order_credit.sweep_nice",
+                            "How much the sweeper lowers its CPU priority (nice increment).",
+                            "Applied when the worker starts (a process cannot raise its priority "
+                            "again); 0 leaves it as the postmaster's.",
+                            &guc_sweep_nice, 10, 0, 19, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
     DefineCustomStringVariable("order_credit.database",
                                "Databases the background sweeper serves (comma-separated).",
                                "Read when the workers are registered, at server start (needs "

@@ -14,7 +14,10 @@
 //
 // This file is plain C-style code: no C++ object lives in any frame here,
 // so PostgreSQL errors may longjmp through it freely.
+#include <sys/resource.h>
+
 #include <algorithm>
+#include <cerrno>
 
 #include "pg/common.hpp"
 #include "pg/pg.hpp"
@@ -34,6 +37,7 @@ namespace oc::pg {
 int guc_sweep_interval_ms = 1000;
 int guc_sweep_batch = 1000;
 int guc_sweep_chunk = 100;
+int guc_sweep_nice = 10;
 char *guc_database = nullptr;
 }  // namespace oc::pg
 
@@ -104,6 +108,16 @@ void oc_sweeper_main(Datum arg) {
     BackgroundWorkerUnblockSignals();
     BackgroundWorkerInitializeConnection(MyBgworkerEntry->bgw_extra, nullptr, 0);
     pgstat_report_appname("order_credit sweeper");
+    // Housekeeping yields the CPU to the buyers: on a busy machine a
+    // runnable sweeper otherwise takes the CPU from the backends that are
+    // about to commit (and flush the WAL others wait for). An unprivileged
+    // process can only lower its own priority, so this is set once, here.
+    if (guc_sweep_nice > 0) {
+        errno = 0;
+        int prio = getpriority(PRIO_PROCESS, 0);
+        if (errno == 0 && setpriority(PRIO_PROCESS, 0, std::min(prio + guc_sweep_nice, 19)) != 0)
+            ereport(LOG, (errmsg("order_credit sweeper: could not lower its CPU priority: %m")));
+    }
     ereport(LOG, (errmsg("order_credit sweeper started for database \"%s\"",
                          MyBgworkerEntry->bgw_extra)));
     MemoryContext loop_cxt =
