@@ -74,9 +74,10 @@ void _PG_init(void) {
                             &guc_sweep_chunk, 100, 1, 1000000, PGC_SIGHUP, 0, nullptr, nullptr,
                             nullptr);
     DefineCustomIntVariable("order_credit.sweep_nice",
-                            "How much the sweeper lowers its CPU priority (nice increment).",
-                            "Applied when the worker starts (a process cannot raise its priority "
-                            "again); 0 leaves it as the postmaster's.",
+                            "How much the sweeper lowers its CPU priority (nice increment over "
+                            "the postmaster's).",
+                            "0 runs it at the postmaster's priority. A reload that raises it takes "
+                            "effect at once; one that lowers it restarts the worker.",
                             &guc_sweep_nice, 10, 0, 19, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
     DefineCustomStringVariable("order_credit.database",
                                "Databases the background sweeper serves (comma-separated).",

@@ -98,6 +98,46 @@ int64 sweep_once(MemoryContext loop_cxt, int32 rows) {
     return result;
 }
 
+// CPU priority (order_credit.sweep_nice). Housekeeping yields the CPU to
+// the buyers: on a machine where the backends already use every core, a
+// runnable sweeper takes the CPU from backends that are about to commit
+// (and to flush the WAL others wait for). Measured (100,000 reservations
+// falling due during the run, 2 cores): reserve throughput with the
+// sweeper at 0.68x of without (8 buyers) and 0.75x (32) at nice 0, 0.82x
+// and 0.86x at nice 10. The price is priority inversion: a buyer that
+// waits on a row the sweeper holds waits longer while the sweeper is
+// preempted, which chunks (sweep_chunk) keep short.
+//
+// The value is the increment over the postmaster's priority. A process may
+// always lower its own priority but not raise it again: a reload that
+// lowers sweep_nice makes the worker exit so that the postmaster starts it
+// again (1 s later) from the postmaster's priority.
+int base_priority = 0;   // the postmaster's, read at start
+int applied_nice = 0;    // the increment in effect
+
+int current_priority() {
+    errno = 0;
+    int prio = getpriority(PRIO_PROCESS, 0);
+    return errno == 0 ? prio : 0;
+}
+
+void apply_nice() {
+    if (guc_sweep_nice == applied_nice) return;
+    if (guc_sweep_nice < applied_nice) {
+        ereport(LOG, (errmsg("order_credit sweeper: restarting to lower order_credit.sweep_nice "
+                             "from %d to %d",
+                             applied_nice, guc_sweep_nice)));
+        proc_exit(1);
+    }
+    int target = std::min(base_priority + guc_sweep_nice, 19);
+    if (setpriority(PRIO_PROCESS, 0, target) != 0) {
+        ereport(LOG, (errmsg("order_credit sweeper: could not set its CPU priority to %d: %m",
+                             target)));
+        return;
+    }
+    applied_nice = guc_sweep_nice;
+}
+
 }  // namespace
 
 extern "C" PGDLLEXPORT __attribute__((visibility("default"))) void oc_sweeper_main(Datum arg);
@@ -108,16 +148,8 @@ void oc_sweeper_main(Datum arg) {
     BackgroundWorkerUnblockSignals();
     BackgroundWorkerInitializeConnection(MyBgworkerEntry->bgw_extra, nullptr, 0);
     pgstat_report_appname("order_credit sweeper");
-    // Housekeeping yields the CPU to the buyers: on a busy machine a
-    // runnable sweeper otherwise takes the CPU from the backends that are
-    // about to commit (and flush the WAL others wait for). An unprivileged
-    // process can only lower its own priority, so this is set once, here.
-    if (guc_sweep_nice > 0) {
-        errno = 0;
-        int prio = getpriority(PRIO_PROCESS, 0);
-        if (errno == 0 && setpriority(PRIO_PROCESS, 0, std::min(prio + guc_sweep_nice, 19)) != 0)
-            ereport(LOG, (errmsg("order_credit sweeper: could not lower its CPU priority: %m")));
-    }
+    base_priority = current_priority();
+    apply_nice();
     ereport(LOG, (errmsg("order_credit sweeper started for database \"%s\"",
                          MyBgworkerEntry->bgw_extra)));
     MemoryContext loop_cxt =
@@ -141,6 +173,7 @@ void oc_sweeper_main(Datum arg) {
         if (ConfigReloadPending) {
             ConfigReloadPending = false;
             ProcessConfigFile(PGC_SIGHUP);
+            apply_nice();
         }
         // The batch, chunk by chunk, until it is done or a chunk comes back
         // less than half full: little or nothing more is due. A chunk a bit

@@ -22,7 +22,8 @@
 # BENCH_PROFILE=1: pg_stat_statements (track = all) and the top statements
 # after each place_order run (costs throughput: do not compare with a
 # normal run). OC_BENCH_PARTS ("place sweep") picks the parts;
-# OC_BENCH_SWEEP_BATCH sets order_credit.sweep_batch (default 1000).
+# OC_BENCH_SWEEP_BATCH sets order_credit.sweep_batch (default 1000),
+# OC_BENCH_SWEEP_NICE order_credit.sweep_nice (default 10).
 # Alone it builds, installs and runs its own cluster under
 # /tmp/order_credit.lock; under test/bench/run_all.sh it uses the shared one.
 set -euo pipefail
@@ -146,7 +147,8 @@ echo "== restart with the sweeper: shared_preload_libraries += order_credit, swe
 spl=$(val "SHOW shared_preload_libraries")
 bench_restart "shared_preload_libraries = '${spl:+$spl,}order_credit'" \
     "order_credit.database = '$PGDATABASE'" "order_credit.sweep_interval = '100ms'" \
-    ${OC_BENCH_SWEEP_BATCH:+"order_credit.sweep_batch = $OC_BENCH_SWEEP_BATCH"}
+    ${OC_BENCH_SWEEP_BATCH:+"order_credit.sweep_batch = $OC_BENCH_SWEEP_BATCH"} \
+    ${OC_BENCH_SWEEP_NICE:+"order_credit.sweep_nice = $OC_BENCH_SWEEP_NICE"}
 for _ in $(seq 1 20); do
     n=$(val "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'order_credit sweeper'
               AND datname = current_database()")
@@ -156,7 +158,8 @@ done
 [ "$n" = 1 ] || { echo "the sweeper is not running"; tail -20 "$BENCH_DIR/server.log"; exit 1; }
 echo "   sweeper running: $(val "SELECT string_agg(name || '=' || setting || coalesce(unit, ''), ', ' ORDER BY name)
     FROM pg_settings WHERE name IN ('shared_preload_libraries', 'order_credit.sweep_interval',
-                                    'order_credit.sweep_batch', 'order_credit.database')")"
+                                    'order_credit.sweep_batch', 'order_credit.sweep_chunk',
+                                    'order_credit.sweep_nice', 'order_credit.database')")"
 
 LEAD=5   # seconds from the preload to the start of pgbench (preload and CHECKPOINT fit in)
 sweep_run() { # with|without clients round

@@ -8,7 +8,10 @@
 #  - order_credit.stats counts exactly the calls this script made;
 #  - a sweeper run commits every order_credit.sweep_chunk rows: 40 holds
 #    falling due at the same instant are expired by at least 4 transactions
-#    with sweep_chunk = 10 (one transaction per run would be 1).
+#    with sweep_chunk = 10 (one transaction per run would be 1);
+#  - order_credit.sweep_nice: the worker runs that much below the
+#    postmaster's CPU priority; a reload that raises it applies in place, one
+#    that lowers it restarts the worker (same checks, new pid).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 source test/stress/lib/common.sh
@@ -78,6 +81,22 @@ oc_check "stats order_status reference_not_found" 1 "$(stat order_status referen
 oc_check "stats try_reserve_credit insufficient_credit" 1 "$(stat try_reserve_credit insufficient_credit)"
 oc_check "stats expire_due called by the sweeper" t "$(oc_value $DB "SELECT sum(calls) > 10 FROM order_credit.stats WHERE operation = 'expire_due'")"
 oc_check "verify()" 0 "$(oc_value $DB "SELECT count(*) FROM order_credit.verify()")"
+
+# CPU priority: nice of the sweeper against the checkpointer's (the postmaster's).
+nice_of() { awk '{ print $19 }' "/proc/$1/stat"; }
+base_nice=$(nice_of "$(oc_value $DB "SELECT pid FROM pg_stat_activity WHERE backend_type = 'checkpointer'")")
+want() { local n=$((base_nice + $1)); [ $n -gt 19 ] && n=19; echo $n; }
+pid=$(sweeper_pid)
+oc_check "sweeper nice at the default sweep_nice 10" "$(want 10)" "$(nice_of "$pid")"
+oc_psql -d $DB -c "ALTER SYSTEM SET order_credit.sweep_nice = 15" -c "SELECT pg_reload_conf()" >/dev/null
+sleep 1
+oc_check "sweep_nice raised to 15: same worker" "$pid" "$(sweeper_pid)"
+oc_check "sweep_nice raised to 15: applied in place" "$(want 15)" "$(nice_of "$pid")"
+oc_psql -d $DB -c "ALTER SYSTEM SET order_credit.sweep_nice = 0" -c "SELECT pg_reload_conf()" >/dev/null
+oc_wait_for $DB "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'order_credit sweeper' AND datname = '$DB' AND pid <> $pid" 1 10 ||
+    oc_die "sweeper not restarted after sweep_nice was lowered"
+oc_check "sweep_nice lowered to 0: new worker at the postmaster's priority" "$base_nice" "$(nice_of "$(sweeper_pid)")"
+oc_log "sweeper nice: base $base_nice, default +10, reload +15 in place, reload 0 restarted it ($pid -> $(sweeper_pid))"
 
 # Chunks: 40 holds with the same expires_at (one statement), sweep_chunk 10.
 oc_psql -d $DB -c "ALTER SYSTEM SET order_credit.sweep_chunk = 10" -c "SELECT pg_reload_conf()" >/dev/null
