@@ -146,23 +146,82 @@ SELECT order_credit.reserve_stock('striped', 1, 'da-s9');
 SELECT on_hand, reserved, available, buckets FROM order_credit.stock_status('striped');
 SELECT count(*) AS violations FROM order_credit.verify();
 
--- place_order's fast path reserves its SKUs the same way (then the credit
--- hold and the order in one statement); with direct access off, one SQL
--- statement writes everything. The same rows either way.
+-- place_order's fast path reserves its SKUs the same way, then writes the
+-- credit hold and the order without the executor too; with direct access
+-- off, one SQL statement writes everything (one-bucket SKUs) or the composed
+-- path does. The same rows either way.
 SELECT account FROM order_credit.create_account('da-acct', 1000);
 SELECT sku FROM order_credit.set_stock('da-p1', 10);
 SELECT sku FROM order_credit.set_stock('da-p2', 10, 2);
+-- (which path wrote each order is reported at DEBUG2)
+SET client_min_messages = debug2;
 SELECT order_ref, status, amount FROM order_credit.place_order('da-po1',
     '[{"sku": "da-p2", "quantity": 1, "unit_price": 1}, {"sku": "da-p1", "quantity": 2, "unit_price": 5}]', 'da-acct');
 SET order_credit.direct_access = off;
 SELECT order_ref, status, amount FROM order_credit.place_order('da-po2',
     '[{"sku": "da-p2", "quantity": 1, "unit_price": 1}, {"sku": "da-p1", "quantity": 2, "unit_price": 5}]', 'da-acct');
 RESET order_credit.direct_access;
+RESET client_min_messages;
 SELECT order_ref, sku, quantity, status FROM order_credit.reservations
  WHERE order_ref LIKE 'da-po%' ORDER BY 1, 2;
 SELECT order_ref, amount, status FROM order_credit.holds WHERE order_ref LIKE 'da-po%' ORDER BY 1;
 SELECT order_ref, kind, amount, pending_after FROM order_credit.ledger WHERE order_ref LIKE 'da-po%' ORDER BY 1;
 SELECT order_ref, from_status, to_status FROM order_credit.order_history WHERE order_ref LIKE 'da-po%' ORDER BY 1;
+-- The credit and order rows are written without the executor too
+-- (src/pg/direct_order.cpp): column by column the same as the SQL path's,
+-- ids and times aside (both orders have the same expires_in).
+SELECT order_ref, to_jsonb(h) - '{hold_id,order_ref,created_at,updated_at,expires_at}'::text[] AS hold,
+       expires_at - created_at AS ttl, updated_at = created_at AS same_time
+  FROM order_credit.holds h WHERE order_ref IN ('da-po1', 'da-po2') ORDER BY 1;
+SELECT order_ref, to_jsonb(l) - '{entry_id,order_ref,created_at,created_by}'::text[] AS entry
+  FROM order_credit.ledger l WHERE order_ref IN ('da-po1', 'da-po2') ORDER BY 1;
+SELECT order_ref, to_jsonb(o) - '{order_ref,created_at,updated_at,expires_at}'::text[] AS order_row,
+       expires_at - created_at AS ttl, updated_at = created_at AS same_time
+  FROM order_credit.orders o WHERE order_ref IN ('da-po1', 'da-po2') ORDER BY 1;
+SELECT order_ref, to_jsonb(x) - '{entry_id,order_ref,created_at,created_by}'::text[] AS history
+  FROM order_credit.order_history x WHERE order_ref IN ('da-po1', 'da-po2') ORDER BY 1;
+SELECT count(DISTINCT created_by) AS one_creator
+  FROM (SELECT created_by FROM order_credit.ledger WHERE order_ref IN ('da-po1', 'da-po2')
+        UNION ALL
+        SELECT created_by FROM order_credit.order_history WHERE order_ref IN ('da-po1', 'da-po2')) c;
+-- the account: pending both totals, next_expiry the earliest hold's expiry
+SELECT a.pending, a.next_expiry = (SELECT min(expires_at) FROM order_credit.holds WHERE account = 'da-acct')
+       AS next_expiry_ok, a.updated_at = (SELECT max(created_at) FROM order_credit.holds WHERE account = 'da-acct')
+       AS updated_ok
+  FROM order_credit.accounts a WHERE account = 'da-acct';
+-- A user trigger on holds or on order_history switches the direct order
+-- path off (the trigger fires); without it, it is used again.
+CREATE FUNCTION pg_temp.da_notice() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE NOTICE 'trigger on % fired for %', TG_TABLE_NAME, NEW.order_ref;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER da_holds AFTER INSERT ON order_credit.holds FOR EACH ROW EXECUTE FUNCTION pg_temp.da_notice();
+SET client_min_messages = debug2;
+SELECT order_ref, status FROM order_credit.place_order('da-po6', '[{"sku": "da-p1", "quantity": 1, "unit_price": 1}]', 'da-acct');
+RESET client_min_messages;
+DROP TRIGGER da_holds ON order_credit.holds;
+CREATE TRIGGER da_history AFTER INSERT ON order_credit.order_history FOR EACH ROW EXECUTE FUNCTION pg_temp.da_notice();
+SELECT order_ref, status FROM order_credit.place_order('da-po7', '[{"sku": "da-p1", "quantity": 1, "unit_price": 1}]', 'da-acct');
+DROP TRIGGER da_history ON order_credit.order_history;
+SET client_min_messages = debug2;
+SELECT order_ref, status FROM order_credit.place_order('da-po8', '[{"sku": "da-p1", "quantity": 1, "unit_price": 1}]', 'da-acct');
+RESET client_min_messages;
+SELECT order_ref, count(*) AS rows FROM (
+    SELECT order_ref FROM order_credit.holds UNION ALL SELECT order_ref FROM order_credit.ledger
+    UNION ALL SELECT order_ref FROM order_credit.orders UNION ALL SELECT order_ref FROM order_credit.order_history
+    UNION ALL SELECT order_ref FROM order_credit.reservations) r
+ WHERE order_ref IN ('da-po6', 'da-po7', 'da-po8') GROUP BY 1 ORDER BY 1;
+-- An account whose next_expiry says a hold may be due: the direct guard
+-- refuses, the composed path (reserve_credit) looks at the holds and places.
+UPDATE order_credit.accounts SET next_expiry = statement_timestamp() - interval '1 minute' WHERE account = 'da-acct';
+SELECT order_ref, status FROM order_credit.place_order('da-po9', '[{"sku": "da-p1", "quantity": 1, "unit_price": 1}]', 'da-acct');
+SELECT next_expiry > statement_timestamp() AS next_expiry_renewed FROM order_credit.accounts WHERE account = 'da-acct';
+-- A replayed order is answered (by the composed path); nothing is written
+-- twice.
+SELECT order_ref, status, amount FROM order_credit.place_order('da-po1',
+    '[{"sku": "da-p2", "quantity": 1, "unit_price": 1}, {"sku": "da-p1", "quantity": 2, "unit_price": 5}]', 'da-acct');
+SELECT count(*) AS po1_holds FROM order_credit.holds WHERE order_ref = 'da-po1';
 -- With direct access off and only one-bucket SKUs, one statement places the
 -- whole order (S_fast_place).
 SET order_credit.direct_access = off;

@@ -13,6 +13,7 @@
 #include "pg/guard.hpp"
 #include "pg/row_checks.hpp"
 #include "pg/direct.hpp"
+#include "pg/direct_internal.hpp"
 #include "pg/subxact.hpp"
 
 extern "C" {
@@ -23,6 +24,7 @@ extern "C" {
 #include "access/tableam.h"
 #include "catalog/dependency.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_constraint.h"
 #include "catalog/pg_index.h"
 #include "catalog/pg_trigger.h"
 #include "commands/sequence.h"
@@ -34,6 +36,7 @@ extern "C" {
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 }
 
 namespace oc::pg::direct {
@@ -41,6 +44,8 @@ namespace oc::pg::direct {
 bool guc_enabled = true;
 
 namespace {
+
+using namespace detail;
 
 // ------------------------------------------------------------ catalog cache
 
@@ -105,11 +110,6 @@ bool resolve() {
 
 // ------------------------------------------------------------ table shapes
 
-struct Col {
-    const char *name;
-    Oid type;
-};
-
 const Col kItems[] = {{"sku", TEXTOID}, {"buckets", INT4OID}};
 enum { I_SKU, I_BUCKETS };
 
@@ -139,28 +139,9 @@ static_assert(sizeof items_att / sizeof items_att[0] == 2 && sizeof res_att / si
                   sizeof claims_att / sizeof claims_att[0] == C_N,
               "cached attribute numbers match the table shapes");
 
-// Attribute numbers of `cols` in `rel` (types checked). With `exact`, the
-// table must have no other live column (so a row written here has no
-// column left to a default this code does not know).
-template <size_t N>
-bool shape(Relation rel, const Col (&cols)[N], bool exact, AttrNumber *att) {
-    TupleDesc d = RelationGetDescr(rel);
-    int live = 0;
-    for (int i = 0; i < d->natts; ++i)
-        if (!TupleDescAttr(d, i)->attisdropped) ++live;
-    if (exact && live != static_cast<int>(N)) return false;
-    for (size_t c = 0; c < N; ++c) {
-        att[c] = InvalidAttrNumber;
-        for (int i = 0; i < d->natts; ++i) {
-            Form_pg_attribute a = TupleDescAttr(d, i);
-            if (a->attisdropped || strcmp(NameStr(a->attname), cols[c].name) != 0) continue;
-            if (a->atttypid != cols[c].type) return false;
-            att[c] = static_cast<AttrNumber>(i + 1);
-        }
-        if (att[c] == InvalidAttrNumber) return false;
-    }
-    return true;
-}
+}  // namespace
+
+namespace detail {
 
 // The index's key columns are exactly these table columns, it has no
 // expression and no predicate.
@@ -176,24 +157,53 @@ bool index_on(Relation index, std::initializer_list<AttrNumber> atts) {
     return true;
 }
 
+// Whether foreign key `conoid` is on exactly column `att` of its table.
+bool fk_on(Oid conoid, AttrNumber att) {
+    HeapTuple tup = SearchSysCache1(CONSTROID, ObjectIdGetDatum(conoid));
+    if (!HeapTupleIsValid(tup)) return false;
+    bool isnull = false;
+    Datum d = SysCacheGetAttr(CONSTROID, tup, Anum_pg_constraint_conkey, &isnull);
+    bool ok = false;
+    if (!isnull) {
+        ArrayType *arr = DatumGetArrayTypeP(d);
+        ok = ARR_NDIM(arr) == 1 && ARR_DIMS(arr)[0] == 1 && !ARR_HASNULL(arr) &&
+             ARR_ELEMTYPE(arr) == INT2OID && reinterpret_cast<int16 *>(ARR_DATA_PTR(arr))[0] == att;
+    }
+    ReleaseSysCache(tup);
+    return ok;
+}
+
 // Rows may be written here without the executor: a plain table, no
-// row-level security, exactly its one row check `<table>_row_check`, and no
-// trigger that the write would fire, except (for an update that keeps the
-// key) non-deferrable foreign-key triggers, whose check PostgreSQL itself
-// skips when the key does not change.
-bool writable(Relation rel, const char *table, bool update) {
+// row-level security, exactly its one row check `<table>_row_check` (or,
+// with `row_check` false, no CHECK constraint at all), and no trigger that
+// the write would fire, except non-deferrable foreign-key triggers whose
+// check PostgreSQL itself would skip or that the caller makes redundant:
+// for an update that keeps the key, the referenced side's; for an insert,
+// the referencing side's check of column `fk_att` against `fk_parent`,
+// whose referenced row the caller has locked (updated) in this transaction.
+bool writable(Relation rel, const char *table, bool update, bool row_check, Oid fk_parent,
+              AttrNumber fk_att) {
     if (rel->rd_rel->relkind != RELKIND_RELATION || rel->rd_rel->relrowsecurity) return false;
     TupleConstr *c = RelationGetDescr(rel)->constr;
-    if (c == nullptr || c->num_check != 1 || c->has_generated_stored) return false;
-    char want[NAMEDATALEN];
-    snprintf(want, sizeof want, "%s_row_check", table);
-    if (strcmp(c->check[0].ccname, want) != 0) return false;
+    if (c != nullptr && c->has_generated_stored) return false;
+    int checks = c == nullptr ? 0 : c->num_check;
+    if (checks != (row_check ? 1 : 0)) return false;
+    if (row_check) {
+        char want[NAMEDATALEN];
+        snprintf(want, sizeof want, "%s_row_check", table);
+        if (strcmp(c->check[0].ccname, want) != 0) return false;
+    }
     TriggerDesc *t = rel->trigdesc;
     for (int i = 0; t != nullptr && i < t->numtriggers; ++i) {
         const Trigger *g = &t->triggers[i];
         bool fires = update ? TRIGGER_FOR_UPDATE(g->tgtype) : TRIGGER_FOR_INSERT(g->tgtype);
         if (!fires) continue;
-        if (update && !g->tgdeferrable && RI_FKey_trigger_type(g->tgfoid) != RI_TRIGGER_NONE) continue;
+        if (g->tgdeferrable) return false;
+        int kind = RI_FKey_trigger_type(g->tgfoid);
+        if (update && kind != RI_TRIGGER_NONE) continue;
+        if (!update && kind == RI_TRIGGER_FK && OidIsValid(fk_parent) && g->tgconstrrelid == fk_parent &&
+            fk_on(g->tgconstraint, fk_att))
+            continue;
         return false;
     }
     return true;
@@ -235,6 +245,38 @@ Datum detoasted(Datum d) {
     return PointerGetDatum(pg_detoast_datum_packed(reinterpret_cast<struct varlena *>(DatumGetPointer(d))));
 }
 
+ResultRelInfo *result_rel(Relation rel, bool with_indexes) {
+    // No range table entry (index 0): ExecGetUpdatedCols then reports no
+    // updated column, which is right for the bucket update (its key columns
+    // never change), so a non-HOT update passes the "index unchanged" hint.
+    ResultRelInfo *rri = makeNode(ResultRelInfo);
+    InitResultRelInfo(rri, rel, 0, nullptr, 0);
+    if (with_indexes) ExecOpenIndices(rri, false);
+    return rri;
+}
+
+// A bucket changed or deleted by a transaction that committed after the
+// snapshot: in REPEATABLE READ and SERIALIZABLE the serialization failure
+// UPDATE raises; in READ COMMITTED the caller reads the row again.
+void refuse_in_xact_snapshot(TM_Result r) {
+    if (IsolationUsesXactSnapshot())
+        ereport(ERROR, (errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+                        errmsg("could not serialize access due to concurrent %s",
+                               r == TM_Updated ? "update" : "delete")));
+}
+
+void insert_row(Relation rel, ResultRelInfo *rri, TupleTableSlot *slot, EState *estate) {
+    check_not_null(rel, slot);
+    table_tuple_insert(rel, slot, estate->es_output_cid, 0, nullptr);
+    ExecInsertIndexTuples(rri, slot, estate, false, false, nullptr, NIL);
+}
+
+}  // namespace detail
+
+namespace {
+
+using namespace detail;
+
 // ------------------------------------------------------------ the write
 
 // A bucket of the item, as the first scan saw it.
@@ -269,16 +311,6 @@ struct Write {
     int64 free_after;    // on_hand - reserved of that bucket after the update
     int64 snapshot_free; // striped: free units of all buckets in the first snapshot
 };
-
-ResultRelInfo *result_rel(Relation rel, bool with_indexes) {
-    // No range table entry (index 0): ExecGetUpdatedCols then reports no
-    // updated column, which is right for the bucket update (its key columns
-    // never change), so a non-HOT update passes the "index unchanged" hint.
-    ResultRelInfo *rri = makeNode(ResultRelInfo);
-    InitResultRelInfo(rri, rel, 0, nullptr, 0);
-    if (with_indexes) ExecOpenIndices(rri, false);
-    return rri;
-}
 
 void close_relations(Write *w) {
     index_close(w->buckets_pkey, NoLock);
@@ -440,16 +472,6 @@ Step prepare(Write *w, int i, bool fresh) {
     return prepare_locked(w, c.bucket);  // same guard; nothing is locked yet
 }
 
-// A bucket changed or deleted by a transaction that committed after the
-// snapshot: in REPEATABLE READ and SERIALIZABLE the serialization failure
-// UPDATE raises; in READ COMMITTED the caller reads the row again.
-void refuse_in_xact_snapshot(TM_Result r) {
-    if (IsolationUsesXactSnapshot())
-        ereport(ERROR, (errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-                        errmsg("could not serialize access due to concurrent %s",
-                               r == TM_Updated ? "update" : "delete")));
-}
-
 enum class Update { Done, Busy, Changed };
 
 // Updates the version in w->bucket to w->bucket_new, if no one changed it
@@ -564,12 +586,6 @@ void build_reservation(Write *w) {
     set(w->r[R_CREATED_AT], TimestampTzGetDatum(w->now));
     set(w->r[R_UPDATED_AT], TimestampTzGetDatum(w->now));
     ExecStoreVirtualTuple(s);
-}
-
-void insert_row(Relation rel, ResultRelInfo *rri, TupleTableSlot *slot, EState *estate) {
-    check_not_null(rel, slot);
-    table_tuple_insert(rel, slot, estate->es_output_cid, 0, nullptr);
-    ExecInsertIndexTuples(rri, slot, estate, false, false, nullptr, NIL);
 }
 
 // Inserts the reservation, then builds its claim in w->claim.

@@ -65,6 +65,25 @@ struct Placed {
 Placed reserve(Datum sku, Datum order_ref, int64 quantity, bool has_ttl, Datum ttl, int32 buckets,
                int32 offset);
 
+// place_order's credit and order rows, after reserve() placed each of its
+// `reservations` SKUs in the same subtransaction: what S_fast_credit_order
+// of orders.cpp writes (the account's pending and next_expiry, guarded as
+// reserve_credit guards them, waiting for the account's row lock as UPDATE
+// does; the hold, its ledger entry, the order and its first history row),
+// only if the order_ref has no order and no hold and exactly those
+// reservations. `placed` false: nothing was written (the account may stay
+// locked until the caller's subtransaction is rolled back). `values` and
+// `nulls`: the order_status row.
+struct OrderPlaced {
+    bool usable = false;
+    bool placed = false;
+    Datum values[6] = {};
+    bool nulls[6] = {};
+    double lock_wait_ms = 0;
+};
+OrderPlaced place_credit_order(Datum order_ref, Datum items, Datum account, bool has_ttl, Datum ttl,
+                               Datum total, Datum created_by, int64 reservations);
+
 // Where a striped reservation starts in the bucket order: differs between
 // backends and between calls, so concurrent buyers spread over the buckets.
 int32 next_spread();

@@ -361,6 +361,12 @@ bool placed_whole(const Rows &r, int64_t n) {
     return true;
 }
 
+// Which way place_order's fast path wrote an order, at DEBUG2 (tests and
+// diagnosis: SET client_min_messages = debug2).
+void debug_path(const char *path) {
+    pg_call([path] { ereport(DEBUG2, (errmsg_internal("order_credit: place_order fast path: %s", path))); });
+}
+
 // place_order's fast path (the direct stock path + S_fast_credit_order, or
 // S_fast_place) for an order with an account and a total above zero; the
 // caller holds the order_ref handle lock. Returns the
@@ -390,6 +396,7 @@ std::optional<Datum> place_fast(const Call &call, const std::vector<core::OrderI
     // order in one statement. Unusable (order_credit.direct_access off, or
     // tables not as created): S_fast_place below does it all in SQL.
     bool unusable = false;
+    std::optional<direct::OrderPlaced> direct_row;
     bool placed = keep_if([&] {
         for (const auto *it : sorted) {
             Datum sku_d = text_datum(it->sku);
@@ -402,10 +409,21 @@ std::optional<Datum> place_fast(const Call &call, const std::vector<core::OrderI
             if (!d.usable) unusable = true;
             if (!d.usable || !d.placed) return false;
         }
+        // Then the credit and the order, also without the executor while
+        // those tables are as created; otherwise in one statement.
+        direct::OrderPlaced c = direct::place_credit_order(order_ref_d, items_d, account_a.value, !ttl_a.null,
+                                                           ttl_a.value, total_d, user, n);
+        stats::add_lock_wait_us(static_cast<int64_t>(c.lock_wait_ms * 1000.0));
+        if (c.usable) {
+            if (c.placed) direct_row = c;
+            return c.placed;
+        }
         r = exec(S_fast_credit_order, {val(order_ref_d), val(items_d), account_a, ttl_a, val(total_d),
                                        val(user), val(Int64GetDatum(n))});
         return placed_whole(r, n);
     });
+    if (placed) debug_path(direct_row ? "direct" : "direct stock, SQL credit");
+    if (placed && direct_row) return result_from_values(call, direct_row->values, direct_row->nulls, 6);
     if (placed) return result_from_row(call, r, 0);
     if (!unusable) return std::nullopt;
     Datum skus_d = text_array(skus), qty_d = int8_array(qty);
@@ -415,6 +433,7 @@ std::optional<Datum> place_fast(const Call &call, const std::vector<core::OrderI
         return placed_whole(r, n);
     });
     if (!placed) return std::nullopt;
+    debug_path("SQL");
     return result_from_row(call, r, 0);
 }
 

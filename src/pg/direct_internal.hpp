@@ -1,0 +1,91 @@
+// Shared pieces of the direct table access (pg/direct.cpp for stock,
+// pg/direct_order.cpp for place_order's credit and order rows). Only for
+// those two files: every function here may ereport and must be called
+// inside pg_call.
+#pragma once
+
+#include <cstring>
+#include <initializer_list>
+
+#include "pg/pg.hpp"
+
+extern "C" {
+#include "access/genam.h"
+#include "access/skey.h"
+#include "access/tableam.h"
+#include "executor/executor.h"
+#include "utils/rel.h"
+}
+
+namespace oc::pg::direct::detail {
+
+// A column the direct path reads or writes: its name and type.
+struct Col {
+    const char *name;
+    Oid type;
+};
+
+// Attribute numbers of `cols` in `rel` (types checked). With `exact`, the
+// table must have no other live column (so a row written here has no
+// column left to a default this code does not know).
+template <size_t N>
+bool shape(Relation rel, const Col (&cols)[N], bool exact, AttrNumber *att) {
+    TupleDesc d = RelationGetDescr(rel);
+    int live = 0;
+    for (int i = 0; i < d->natts; ++i)
+        if (!TupleDescAttr(d, i)->attisdropped)
+            ++live;
+    if (exact && live != static_cast<int>(N))
+        return false;
+    for (size_t c = 0; c < N; ++c) {
+        att[c] = InvalidAttrNumber;
+        for (int i = 0; i < d->natts; ++i) {
+            Form_pg_attribute a = TupleDescAttr(d, i);
+            if (a->attisdropped || strcmp(NameStr(a->attname), cols[c].name) != 0)
+                continue;
+            if (a->atttypid != cols[c].type)
+                return false;
+            att[c] = static_cast<AttrNumber>(i + 1);
+        }
+        if (att[c] == InvalidAttrNumber)
+            return false;
+    }
+    return true;
+}
+
+// The index's key columns are exactly these table columns, it has no
+// expression and no predicate.
+bool index_on(Relation index, std::initializer_list<AttrNumber> atts);
+
+// Whether rows of `rel` may be written without the executor (see the
+// definition for the rules; `fk_parent`/`fk_att` name the one foreign key
+// whose insert check the caller makes redundant).
+bool writable(Relation rel, const char *table, bool update, bool row_check = true,
+              Oid fk_parent = InvalidOid, AttrNumber fk_att = InvalidAttrNumber);
+
+// NOT NULL, as ExecConstraints raises it.
+void check_not_null(Relation rel, TupleTableSlot *slot);
+
+// A scan key on index column `col` with the index's own collation.
+void key(ScanKey k, Relation index, AttrNumber col, StrategyNumber strategy, RegProcedure proc,
+         Datum value);
+
+// The first row of an index scan, into `slot`.
+bool fetch_first(Relation heap, Relation index, Snapshot snap, ScanKey keys, int nkeys,
+                 TupleTableSlot *slot);
+
+Datum detoasted(Datum d);
+
+// A result relation without a range-table entry (see the definition).
+ResultRelInfo *result_rel(Relation rel, bool with_indexes);
+
+// A row changed or deleted by a transaction that committed after the
+// snapshot: 40001 in REPEATABLE READ and SERIALIZABLE; in READ COMMITTED
+// it returns and the caller reads the row again.
+void refuse_in_xact_snapshot(TM_Result r);
+
+// NOT NULL check, heap insert, index entries (unique checks, partial
+// indexes).
+void insert_row(Relation rel, ResultRelInfo *rri, TupleTableSlot *slot, EState *estate);
+
+}  // namespace oc::pg::direct::detail
