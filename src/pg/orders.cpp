@@ -580,14 +580,33 @@ Datum order_status(FunctionCallInfo fcinfo) {
     });
 }
 
-Statement S_expire_orders("SELECT order_credit._expire_orders($1)", {INT4OID}, Statement::kBatch);
+// expire_due's orders step: up to $1 due pending orders (the partial index
+// orders_pending_expiry, SKIP LOCKED) marked expired, each with its history
+// row (their holds and reservations expire on their own, with the same
+// expires_at); never waits on a locked order. A kept generic plan: the sweeper runs this in every chunk, and
+// parsing and planning it per call (as an SQL function) cost more than
+// running it when nothing is due.
+Statement S_expire_orders(
+    "WITH due AS ("
+    "    SELECT order_ref FROM order_credit.orders "
+    "     WHERE status = 'pending' AND expires_at <= statement_timestamp() "
+    "     ORDER BY expires_at LIMIT $1 "
+    "       FOR NO KEY UPDATE SKIP LOCKED), "
+    "upd AS ("
+    "    UPDATE order_credit.orders o SET status = 'expired', updated_at = statement_timestamp() "
+    "      FROM due WHERE o.order_ref = due.order_ref RETURNING o.order_ref), "
+    "hist AS ("
+    "    INSERT INTO order_credit.order_history (order_ref, from_status, to_status, reason, "
+    "                                            created_by) "
+    "    SELECT order_ref, 'pending', 'expired', 'payment timeout', current_user FROM upd) "
+    "SELECT count(*) FROM upd",
+    {INT8OID}, Statement::kBatch | Statement::kGeneric);
 
 }  // namespace
 
 int64_t expire_orders_step(int64_t budget, Datum user) {
     (void)user;
-    int32 n = budget > INT32_MAX ? INT32_MAX : static_cast<int32>(budget);
-    return exec(S_expire_orders, {val(Int32GetDatum(n))}).int8(0, 1);
+    return exec(S_expire_orders, {val(Int64GetDatum(budget))}).int8(0, 1);
 }
 
 }  // namespace oc::pg

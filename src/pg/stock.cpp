@@ -356,7 +356,7 @@ Statement S_expire_stock_batch(
     "           updated_at = statement_timestamp() "
     "      FROM parts WHERE s.sku = parts.sku AND s.bucket = parts.b RETURNING 1) "
     "SELECT count(*) FROM exp",
-    {INT8OID}, Statement::kBatchByKey);
+    {INT8OID}, Statement::kBatchByKey | Statement::kGeneric);
 
 // ------------------------------------------------------------------ helpers
 

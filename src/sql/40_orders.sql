@@ -80,26 +80,6 @@ CREATE FUNCTION order_credit.order_status(order_ref text)
 COMMENT ON FUNCTION order_credit.order_status(text) IS
     'The order as it stands; a pending order past expires_at reads expired. OC006 if unknown.';
 
--- Marks due pending orders expired (their holds and reservations expire on
--- their own, with the same expires_at). Never waits on a locked order.
-CREATE FUNCTION order_credit._expire_orders(max_rows int) RETURNS bigint
-    LANGUAGE sql VOLATILE
-    SET search_path = pg_catalog, pg_temp
-AS $$
-    WITH due AS (
-        SELECT order_ref FROM order_credit.orders
-         WHERE status = 'pending' AND expires_at <= statement_timestamp()
-         ORDER BY expires_at LIMIT max_rows
-           FOR NO KEY UPDATE SKIP LOCKED),
-    upd AS (
-        UPDATE order_credit.orders o SET status = 'expired', updated_at = statement_timestamp()
-          FROM due WHERE o.order_ref = due.order_ref RETURNING o.order_ref),
-    hist AS (
-        INSERT INTO order_credit.order_history (order_ref, from_status, to_status, reason, created_by)
-        SELECT order_ref, 'pending', 'expired', 'payment timeout', current_user FROM upd)
-    SELECT count(*) FROM upd
-$$;
-
 CREATE FUNCTION order_credit._verify_orders()
     RETURNS TABLE (check_name text, subject text, detail text)
     LANGUAGE sql STABLE
@@ -119,8 +99,6 @@ AS $$
      WHERE h.to_status <> o.status
 $$;
 
-COMMENT ON FUNCTION order_credit._expire_orders(int) IS
-    'Marks up to max_rows due pending orders expired (SKIP LOCKED); called by expire_due().';
 COMMENT ON FUNCTION order_credit._verify_orders() IS
     'Order invariant checks used by verify().';
 
