@@ -23,7 +23,10 @@
 # after each place_order run (costs throughput: do not compare with a
 # normal run). OC_BENCH_PARTS ("place sweep") picks the parts;
 # OC_BENCH_SWEEP_BATCH sets order_credit.sweep_batch (default 1000),
-# OC_BENCH_SWEEP_NICE order_credit.sweep_nice (default 10).
+# OC_BENCH_SWEEP_NICE order_credit.sweep_nice (default 10),
+# OC_BENCH_SWEEP_CHUNK order_credit.sweep_chunk (default 100),
+# OC_BENCH_SWEEP_CONF one more postgresql.conf line for the sweeper runs
+# (e.g. "wal_compression = lz4"; both modes run with it).
 # Alone it builds, installs and runs its own cluster under
 # /tmp/order_credit.lock; under test/bench/run_all.sh it uses the shared one.
 set -euo pipefail
@@ -148,7 +151,9 @@ spl=$(val "SHOW shared_preload_libraries")
 bench_restart "shared_preload_libraries = '${spl:+$spl,}order_credit'" \
     "order_credit.database = '$PGDATABASE'" "order_credit.sweep_interval = '100ms'" \
     ${OC_BENCH_SWEEP_BATCH:+"order_credit.sweep_batch = $OC_BENCH_SWEEP_BATCH"} \
-    ${OC_BENCH_SWEEP_NICE:+"order_credit.sweep_nice = $OC_BENCH_SWEEP_NICE"}
+    ${OC_BENCH_SWEEP_NICE:+"order_credit.sweep_nice = $OC_BENCH_SWEEP_NICE"} \
+    ${OC_BENCH_SWEEP_CHUNK:+"order_credit.sweep_chunk = $OC_BENCH_SWEEP_CHUNK"} \
+    ${OC_BENCH_SWEEP_CONF:+"$OC_BENCH_SWEEP_CONF"}
 for _ in $(seq 1 20); do
     n=$(val "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'order_credit sweeper'
               AND datname = current_database()")
@@ -159,7 +164,8 @@ done
 echo "   sweeper running: $(val "SELECT string_agg(name || '=' || setting || coalesce(unit, ''), ', ' ORDER BY name)
     FROM pg_settings WHERE name IN ('shared_preload_libraries', 'order_credit.sweep_interval',
                                     'order_credit.sweep_batch', 'order_credit.sweep_chunk',
-                                    'order_credit.sweep_nice', 'order_credit.database')")"
+                                    'order_credit.sweep_nice', 'order_credit.database',
+                                    'wal_compression', 'synchronous_commit')")"
 
 LEAD=5   # seconds from the preload to the start of pgbench (preload and CHECKPOINT fit in)
 sweep_run() { # with|without clients round
@@ -176,8 +182,9 @@ sweep_run() { # with|without clients round
          -c "CHECKPOINT" -c "SELECT order_credit.stats_reset()" >/dev/null
     # pgbench starts when the first reservations fall due (same pause without)
     while [ "$(date +%s)" -lt "$go" ]; do sleep 0.1; done
-    local t0 t1
+    local t0 t1 wal0 wal_mb
     t0=$(val "SELECT clock_timestamp()")
+    wal0=$(val "SELECT pg_current_wal_insert_lsn()")
     # What the buyers wait on: pg_stat_activity sampled every 0.2 s.
     ( while :; do
           psql -At -F ' ' -c "SELECT coalesce(wait_event_type || ':' || wait_event, 'CPU')
@@ -190,6 +197,7 @@ sweep_run() { # with|without clients round
     pgrun "$key" "$B/reserve.sql" "$c" "$SECS" "run-$tag"
     kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null || true
     t1=$(val "SELECT clock_timestamp()")
+    wal_mb=$(val "SELECT round(pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '$wal0') / 1048576.0, 1)")
     local waits
     waits=$(sort "$BENCH_OUT/waits" | uniq -c | sort -rn | head -4 |
             awk -v n="$(wc -l <"$BENCH_OUT/waits")" '{printf "%s%s %.0f%%", (NR > 1 ? ", " : ""), $2, 100 * $1 / n}')
@@ -228,8 +236,8 @@ sweep_run() { # with|without clients round
         echo "without: $swept_end reservations expired that should be live"; exit 1
     fi
     check_verify "sweeper run $tag"
-    printf '   round %d  %-7s %3d clients  %10.1f tps  (foreign CPU %s%%); preloaded 100000: due before start %s, during the run %s, swept (claim deleted) at the end %s; sweeper expire_due: %s\n            buyers (active reserve_stock backends, sampled every 0.2 s): %s\n' \
-        "$round" "$mode" "$c" "$R_TPS" "$R_FOREIGN" "$due_before" "$due_run" "$swept_end" "$stats" "$waits"
+    printf '   round %d  %-7s %3d clients  %10.1f tps  (foreign CPU %s%%); preloaded 100000: due before start %s, during the run %s, swept (claim deleted) at the end %s; sweeper expire_due: %s; WAL %s MB\n            buyers (active reserve_stock backends, sampled every 0.2 s): %s\n' \
+        "$round" "$mode" "$c" "$R_TPS" "$R_FOREIGN" "$due_before" "$due_run" "$swept_end" "$stats" "$wal_mb" "$waits"
 }
 
 echo "== reserve_stock with the sweeper (with, without, without, with)"
