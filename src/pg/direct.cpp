@@ -84,20 +84,16 @@ bool resolve() {
         CacheRegisterRelcacheCallback(on_relcache, Datum(0));
         callback_registered = true;
     }
-    Oid nsp = get_namespace_oid("order_credit", true);
-    if (!OidIsValid(nsp)) return false;
     Catalog c{};
-    c.items = get_relname_relid("items", nsp);
-    c.items_pkey = get_relname_relid("items_pkey", nsp);
-    c.buckets = get_relname_relid("stock_buckets", nsp);
-    c.buckets_pkey = get_relname_relid("stock_buckets_pkey", nsp);
-    c.reservations = get_relname_relid("reservations", nsp);
-    c.reservations_key = get_relname_relid("reservations_order_ref_sku_key", nsp);
-    c.claims = get_relname_relid("reservation_claims", nsp);
-    c.claims_pkey = get_relname_relid("reservation_claims_pkey", nsp);
-    for (Oid o : {c.items, c.items_pkey, c.buckets, c.buckets_pkey, c.reservations,
-                  c.reservations_key, c.claims, c.claims_pkey})
-        if (!OidIsValid(o)) return false;
+    if (!find_relations({{&c.items, "items"},
+                         {&c.items_pkey, "items_pkey"},
+                         {&c.buckets, "stock_buckets"},
+                         {&c.buckets_pkey, "stock_buckets_pkey"},
+                         {&c.reservations, "reservations"},
+                         {&c.reservations_key, "reservations_order_ref_sku_key"},
+                         {&c.claims, "reservation_claims"},
+                         {&c.claims_pkey, "reservation_claims_pkey"}}))
+        return false;
     AttrNumber id = get_attnum(c.reservations, "reservation_id");
     if (id == InvalidAttrNumber) return false;
     c.reservation_seq = getIdentitySequence(c.reservations, id, true);
@@ -154,6 +150,16 @@ bool index_on(Relation index, std::initializer_list<AttrNumber> atts) {
     int i = 0;
     for (AttrNumber a : atts)
         if (ix->indkey.values[i++] != a) return false;
+    return true;
+}
+
+bool find_relations(std::initializer_list<std::pair<Oid *, const char *>> relations) {
+    Oid nsp = get_namespace_oid("order_credit", true);
+    if (!OidIsValid(nsp)) return false;
+    for (const auto &[oid, name] : relations) {
+        *oid = get_relname_relid(name, nsp);
+        if (!OidIsValid(*oid)) return false;
+    }
     return true;
 }
 
@@ -265,6 +271,21 @@ void refuse_in_xact_snapshot(TM_Result r) {
                                r == TM_Updated ? "update" : "delete")));
 }
 
+void close_all(std::initializer_list<TupleTableSlot *> slots, std::initializer_list<ResultRelInfo *> rris,
+               std::initializer_list<Relation> indexes, std::initializer_list<Relation> tables,
+               EState *estate, Snapshot snap) {
+    for (TupleTableSlot *s : slots)
+        if (s != nullptr) ExecDropSingleTupleTableSlot(s);
+    for (ResultRelInfo *rri : rris)
+        if (rri != nullptr && rri->ri_IndexRelationDescs != nullptr) ExecCloseIndices(rri);
+    for (Relation r : indexes)
+        if (r != nullptr) index_close(r, NoLock);
+    for (Relation r : tables)
+        if (r != nullptr) table_close(r, NoLock);
+    if (estate != nullptr) FreeExecutorState(estate);
+    if (snap != nullptr) UnregisterSnapshot(snap);
+}
+
 void insert_row(Relation rel, ResultRelInfo *rri, TupleTableSlot *slot, EState *estate) {
     check_not_null(rel, slot);
     table_tuple_insert(rel, slot, estate->es_output_cid, 0, nullptr);
@@ -312,22 +333,12 @@ struct Write {
     int64 snapshot_free; // striped: free units of all buckets in the first snapshot
 };
 
-void close_relations(Write *w) {
-    index_close(w->buckets_pkey, NoLock);
-    index_close(w->claims_pkey, NoLock);
-    table_close(w->claims, NoLock);
-    table_close(w->reservations, NoLock);
-    table_close(w->buckets, NoLock);
-}
-
+// Before open_write has made the slots, the executor state and the
+// snapshot, those are null and skipped.
 void close_write(Write *w) {
-    for (TupleTableSlot *s : {w->bucket, w->bucket_new, w->reservation, w->claim})
-        if (s != nullptr) ExecDropSingleTupleTableSlot(s);
-    for (ResultRelInfo *rri : {w->buckets_rri, w->reservations_rri, w->claims_rri})
-        if (rri != nullptr && rri->ri_IndexRelationDescs != nullptr) ExecCloseIndices(rri);
-    close_relations(w);
-    FreeExecutorState(w->estate);
-    UnregisterSnapshot(w->snap);
+    close_all({w->bucket, w->bucket_new, w->reservation, w->claim},
+              {w->buckets_rri, w->reservations_rri, w->claims_rri}, {w->buckets_pkey, w->claims_pkey},
+              {w->claims, w->reservations, w->buckets}, w->estate, w->snap);
 }
 
 // Whether the version in `slot`, just read under `snap`, is being updated
@@ -384,7 +395,7 @@ Step open_write(Write *w) {
     memcpy(w->r, res_att, sizeof w->r);
     memcpy(w->c, claims_att, sizeof w->c);
     if (cat.write_ok != 1) {
-        close_relations(w);
+        close_write(w);
         return Step::Unusable;
     }
     CommandCounterIncrement();

@@ -6,6 +6,7 @@
 
 #include <cstring>
 #include <initializer_list>
+#include <utility>
 
 #include "pg/pg.hpp"
 
@@ -53,6 +54,10 @@ bool shape(Relation rel, const Col (&cols)[N], bool exact, AttrNumber *att) {
     return true;
 }
 
+// The OIDs of these relations of the extension's schema (each pointer
+// filled in turn); false when the schema or any of them is missing.
+bool find_relations(std::initializer_list<std::pair<Oid *, const char *>> relations);
+
 // The index's key columns are exactly these table columns, it has no
 // expression and no predicate.
 bool index_on(Relation index, std::initializer_list<AttrNumber> atts);
@@ -83,6 +88,14 @@ ResultRelInfo *result_rel(Relation rel, bool with_indexes);
 // snapshot: 40001 in REPEATABLE READ and SERIALIZABLE; in READ COMMITTED
 // it returns and the caller reads the row again.
 void refuse_in_xact_snapshot(TM_Result r);
+
+// The end of a direct write: drops the slots, closes the result
+// relations' indexes, then the indexes and tables (locks kept to the end of
+// the transaction, as the executor keeps them), the executor state and the
+// snapshot. Null slots and relations are skipped.
+void close_all(std::initializer_list<TupleTableSlot *> slots,
+               std::initializer_list<ResultRelInfo *> rris, std::initializer_list<Relation> indexes,
+               std::initializer_list<Relation> tables, EState *estate, Snapshot snap);
 
 // NOT NULL check, heap insert, index entries (unique checks, partial
 // indexes).

@@ -72,24 +72,18 @@ bool resolve() {
         CacheRegisterRelcacheCallback(on_relcache, Datum(0));
         callback_registered = true;
     }
-    Oid nsp = get_namespace_oid("order_credit", true);
-    if (!OidIsValid(nsp))
-        return false;
     Catalog c{};
-    c.accounts = get_relname_relid("accounts", nsp);
-    c.accounts_pkey = get_relname_relid("accounts_pkey", nsp);
-    c.holds = get_relname_relid("holds", nsp);
-    c.holds_key = get_relname_relid("holds_order_ref_key", nsp);
-    c.ledger = get_relname_relid("ledger", nsp);
-    c.orders = get_relname_relid("orders", nsp);
-    c.orders_pkey = get_relname_relid("orders_pkey", nsp);
-    c.history = get_relname_relid("order_history", nsp);
-    c.reservations = get_relname_relid("reservations", nsp);
-    c.reservations_key = get_relname_relid("reservations_order_ref_sku_key", nsp);
-    for (Oid o : {c.accounts, c.accounts_pkey, c.holds, c.holds_key, c.ledger, c.orders,
-                  c.orders_pkey, c.history, c.reservations, c.reservations_key})
-        if (!OidIsValid(o))
-            return false;
+    if (!find_relations({{&c.accounts, "accounts"},
+                         {&c.accounts_pkey, "accounts_pkey"},
+                         {&c.holds, "holds"},
+                         {&c.holds_key, "holds_order_ref_key"},
+                         {&c.ledger, "ledger"},
+                         {&c.orders, "orders"},
+                         {&c.orders_pkey, "orders_pkey"},
+                         {&c.history, "order_history"},
+                         {&c.reservations, "reservations"},
+                         {&c.reservations_key, "reservations_order_ref_sku_key"}}))
+        return false;
     c.hold_seq = identity_seq(c.holds, "hold_id");
     c.ledger_seq = identity_seq(c.ledger, "entry_id");
     c.history_seq = identity_seq(c.history, "entry_id");
@@ -203,30 +197,14 @@ struct Write {
     Datum posted_after, pending_after;
 };
 
-void close_relations(Write *w) {
-    index_close(w->reservations_key, NoLock);
-    table_close(w->reservations_rel, NoLock);
-    table_close(w->history, NoLock);
-    index_close(w->orders_pkey, NoLock);
-    table_close(w->orders, NoLock);
-    table_close(w->ledger, NoLock);
-    index_close(w->holds_key, NoLock);
-    table_close(w->holds, NoLock);
-    index_close(w->accounts_pkey, NoLock);
-    table_close(w->accounts, NoLock);
-}
-
+// Before open_write has made the slots, the executor state and the
+// snapshot, those are null and skipped.
 void close_write(Write *w) {
-    for (TupleTableSlot *s : {w->acct, w->acct_new, w->hold, w->entry, w->order, w->hist})
-        if (s != nullptr)
-            ExecDropSingleTupleTableSlot(s);
-    for (ResultRelInfo *rri :
-         {w->accounts_rri, w->holds_rri, w->ledger_rri, w->orders_rri, w->history_rri})
-        if (rri != nullptr && rri->ri_IndexRelationDescs != nullptr)
-            ExecCloseIndices(rri);
-    close_relations(w);
-    FreeExecutorState(w->estate);
-    UnregisterSnapshot(w->snap);
+    close_all({w->acct, w->acct_new, w->hold, w->entry, w->order, w->hist},
+              {w->accounts_rri, w->holds_rri, w->ledger_rri, w->orders_rri, w->history_rri},
+              {w->reservations_key, w->orders_pkey, w->holds_key, w->accounts_pkey},
+              {w->reservations_rel, w->history, w->orders, w->ledger, w->holds, w->accounts},
+              w->estate, w->snap);
 }
 
 bool exists(Relation heap, Relation index, Snapshot snap, Datum value) {
@@ -297,7 +275,7 @@ Step open_write(Write *w) {
             index_on(w->reservations_key, {res_key_att[0], res_key_att[1]});
     }
     if (cat.write_ok != 1) {
-        close_relations(w);
+        close_write(w);
         return Step::Unusable;
     }
     CommandCounterIncrement();  // the reservations this call just made
