@@ -253,15 +253,16 @@ Datum detoasted(Datum d) {
 
 ResultRelInfo *result_rel(Relation rel, bool with_indexes) {
     // No range table entry (index 0): ExecGetUpdatedCols then reports no
-    // updated column, which is right for the bucket update (its key columns
-    // never change), so a non-HOT update passes the "index unchanged" hint.
+    // updated column, which is right for the updates here (a bucket's or an
+    // account's key columns never change), so a non-HOT update passes the
+    // "index unchanged" hint.
     ResultRelInfo *rri = makeNode(ResultRelInfo);
     InitResultRelInfo(rri, rel, 0, nullptr, 0);
     if (with_indexes) ExecOpenIndices(rri, false);
     return rri;
 }
 
-// A bucket changed or deleted by a transaction that committed after the
+// A row changed or deleted by a transaction that committed after the
 // snapshot: in REPEATABLE READ and SERIALIZABLE the serialization failure
 // UPDATE raises; in READ COMMITTED the caller reads the row again.
 void refuse_in_xact_snapshot(TM_Result r) {
@@ -269,6 +270,52 @@ void refuse_in_xact_snapshot(TM_Result r) {
         ereport(ERROR, (errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
                         errmsg("could not serialize access due to concurrent %s",
                                r == TM_Updated ? "update" : "delete")));
+}
+
+RowResult update_version(Relation rel, ResultRelInfo *rri, TupleTableSlot *old, TupleTableSlot *updated,
+                         EState *estate, Snapshot snap, bool wait, const char *what) {
+    check_not_null(rel, updated);
+    TM_FailureData tmfd;
+    LockTupleMode lockmode;
+    bool update_indexes = false;
+    TM_Result r = table_tuple_update(rel, &old->tts_tid, updated, GetCurrentCommandId(true), snap,
+                                     InvalidSnapshot, wait, &tmfd, &lockmode, &update_indexes);
+    switch (r) {
+        case TM_Ok:
+            if (update_indexes) {
+                if (rri->ri_IndexRelationDescs == nullptr) ExecOpenIndices(rri, false);
+                ExecInsertIndexTuples(rri, updated, estate, true, false, nullptr, NIL);
+            }
+            return RowResult::Done;
+        case TM_BeingModified:
+        case TM_WouldBlock: return RowResult::Busy;
+        case TM_Updated:
+        case TM_Deleted:
+            refuse_in_xact_snapshot(r);
+            return RowResult::Changed;
+        default:
+            elog(ERROR, "order_credit: unexpected result %d updating %s", static_cast<int>(r), what);
+    }
+    return RowResult::Busy;
+}
+
+RowResult lock_newest(Relation rel, TupleTableSlot *slot, Snapshot snap, const char *what) {
+    TM_FailureData tmfd;
+    ItemPointerData tid = slot->tts_tid;
+    TM_Result r = table_tuple_lock(rel, &tid, snap, slot, GetCurrentCommandId(false), LockTupleNoKeyExclusive,
+                                   LockWaitBlock,
+                                   IsolationUsesXactSnapshot() ? 0 : TUPLE_LOCK_FLAG_FIND_LAST_VERSION, &tmfd);
+    switch (r) {
+        case TM_Ok: return RowResult::Done;
+        case TM_Updated:
+        case TM_Deleted:
+            refuse_in_xact_snapshot(r);
+            ExecClearTuple(slot);
+            return RowResult::Changed;
+        default:
+            elog(ERROR, "order_credit: unexpected result %d locking %s", static_cast<int>(r), what);
+    }
+    return RowResult::Changed;
 }
 
 void close_all(std::initializer_list<TupleTableSlot *> slots, std::initializer_list<ResultRelInfo *> rris,
@@ -483,8 +530,6 @@ Step prepare(Write *w, int i, bool fresh) {
     return prepare_locked(w, c.bucket);  // same guard; nothing is locked yet
 }
 
-enum class Update { Done, Busy, Changed };
-
 // Updates the version in w->bucket to w->bucket_new, if no one changed it
 // since it was read: the guard was evaluated on exactly the version
 // updated. Without `wait`, a bucket another transaction holds is Busy (SKIP
@@ -492,33 +537,9 @@ enum class Update { Done, Busy, Changed };
 // lock_timeout) as UPDATE does. Changed: a concurrent update committed since
 // the read; in READ COMMITTED the caller reads it again (EvalPlanQual's
 // rule), in REPEATABLE READ and SERIALIZABLE it is a serialization failure.
-Update update_bucket(Write *w, bool wait) {
-    check_not_null(w->buckets, w->bucket_new);
-    TM_FailureData tmfd;
-    LockTupleMode lockmode;
-    bool update_indexes = false;
-    TM_Result r = table_tuple_update(w->buckets, &w->bucket->tts_tid, w->bucket_new,
-                                     GetCurrentCommandId(true), w->snap, InvalidSnapshot, wait, &tmfd,
-                                     &lockmode, &update_indexes);
-    switch (r) {
-        case TM_Ok:
-            if (update_indexes) {
-                if (w->buckets_rri->ri_IndexRelationDescs == nullptr)
-                    ExecOpenIndices(w->buckets_rri, false);
-                ExecInsertIndexTuples(w->buckets_rri, w->bucket_new, w->estate, true, false, nullptr,
-                                      NIL);
-            }
-            return Update::Done;
-        case TM_BeingModified:
-        case TM_WouldBlock: return Update::Busy;
-        case TM_Updated:
-        case TM_Deleted:
-            refuse_in_xact_snapshot(r);
-            return Update::Changed;
-        default:
-            elog(ERROR, "order_credit: unexpected result %d updating a stock bucket", static_cast<int>(r));
-    }
-    return Update::Busy;
+RowResult update_bucket(Write *w, bool wait) {
+    return update_version(w->buckets, w->buckets_rri, w->bucket, w->bucket_new, w->estate, w->snap, wait,
+                          "a stock bucket");
 }
 
 // Waits for the lock of the bucket in w->bucket and locks it, as UPDATE
@@ -526,23 +547,8 @@ Update update_bucket(Write *w, bool wait) {
 // (which lands in w->bucket), otherwise a change since the snapshot is a
 // serialization failure. NotPlaced: the row is gone.
 Step lock_wait(Write *w) {
-    bool xact_snapshot = IsolationUsesXactSnapshot();
-    TM_FailureData tmfd;
-    ItemPointerData tid = w->bucket->tts_tid;
-    TM_Result r = table_tuple_lock(w->buckets, &tid, w->snap, w->bucket, GetCurrentCommandId(false),
-                                   LockTupleNoKeyExclusive, LockWaitBlock,
-                                   xact_snapshot ? 0 : TUPLE_LOCK_FLAG_FIND_LAST_VERSION, &tmfd);
-    switch (r) {
-        case TM_Ok: return Step::Go;
-        case TM_Updated:
-        case TM_Deleted:
-            refuse_in_xact_snapshot(r);
-            ExecClearTuple(w->bucket);
-            return Step::NotPlaced;
-        default:
-            elog(ERROR, "order_credit: unexpected result %d locking a stock bucket", static_cast<int>(r));
-    }
-    return Step::Unusable;
+    return lock_newest(w->buckets, w->bucket, w->snap, "a stock bucket") == RowResult::Done ? Step::Go
+                                                                                          : Step::NotPlaced;
 }
 
 // The guard on the locked version in w->bucket and its new version in
@@ -748,9 +754,9 @@ Placed reserve(Datum sku, Datum order_ref, int64 quantity, bool has_ttl, Datum t
             if (s != Step::Go) break;
             check_row_values(core::CheckedTable::StockBuckets, RelationGetDescr(w->buckets),
                              w->bucket_new->tts_values, w->bucket_new->tts_isnull);
-            Update u = pg_call([w]() -> Update { return update_bucket(w, false); });
-            if (u == Update::Done) placed = true;
-            if (u != Update::Changed) break;
+            RowResult u = pg_call([w]() -> RowResult { return update_bucket(w, false); });
+            if (u == RowResult::Done) placed = true;
+            if (u != RowResult::Changed) break;
         }
         if (!striped) break;
     }
@@ -769,8 +775,8 @@ Placed reserve(Datum sku, Datum order_ref, int64 quantity, bool has_ttl, Datum t
             }
             check_row_values(core::CheckedTable::StockBuckets, RelationGetDescr(w->buckets),
                              w->bucket_new->tts_values, w->bucket_new->tts_isnull);
-            Update u = pg_call([w]() -> Update { return update_bucket(w, true); });
-            if (u != Update::Done)
+            RowResult u = pg_call([w]() -> RowResult { return update_bucket(w, true); });
+            if (u != RowResult::Done)
                 throw core::Error(core::Code::Internal, "order_credit: a locked stock bucket changed");
             // A subtransaction's commit releases (and warns about) buffer pins
             // it still holds: drop the slot's before it ends.

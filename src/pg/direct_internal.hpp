@@ -89,6 +89,28 @@ ResultRelInfo *result_rel(Relation rel, bool with_indexes);
 // it returns and the caller reads the row again.
 void refuse_in_xact_snapshot(TM_Result r);
 
+// What updating or locking a row version found.
+enum class RowResult {
+    Done,     // updated / locked
+    Busy,     // another transaction holds it (only without waiting)
+    Changed,  // changed or deleted by a transaction that committed since it
+              // was read (READ COMMITTED; otherwise 40001 was raised)
+};
+
+// Updates the version in `old` to `updated`, as UPDATE does: NOT NULL
+// checked, the version read is the one changed; with `wait`, waits for a
+// transaction that holds it (at most lock_timeout), without, reports Busy;
+// new index entries when the update is not HOT (opening the indexes if
+// `rri` has none open). `what` names the row in an unexpected-result error.
+RowResult update_version(Relation rel, ResultRelInfo *rri, TupleTableSlot *old, TupleTableSlot *updated,
+                         EState *estate, Snapshot snap, bool wait, const char *what);
+
+// Waits for the row lock of the version in `slot` and takes it, as UPDATE
+// does before it re-reads a changed row: in READ COMMITTED the newest
+// version lands in `slot`; otherwise a change since the snapshot is 40001.
+// Changed: the row is gone (`slot` cleared).
+RowResult lock_newest(Relation rel, TupleTableSlot *slot, Snapshot snap, const char *what);
+
 // The end of a direct write: drops the slots, closes the result
 // relations' indexes, then the indexes and tables (locks kept to the end of
 // the transaction, as the executor keeps them), the executor state and the

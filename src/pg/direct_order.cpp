@@ -350,61 +350,6 @@ Step prepare_account(Write *w) {
     return Step::Go;
 }
 
-enum class Update { Done, Changed };
-
-// Updates the version in w->acct to w->acct_new, waiting for a transaction
-// that holds the row (at most lock_timeout), as UPDATE does. Changed: a
-// concurrent update committed since the read (READ COMMITTED; in the other
-// levels it is a serialization failure, raised here).
-Update update_account(Write *w) {
-    check_not_null(w->accounts, w->acct_new);
-    TM_FailureData tmfd;
-    LockTupleMode lockmode;
-    bool update_indexes = false;
-    TM_Result r =
-        table_tuple_update(w->accounts, &w->acct->tts_tid, w->acct_new, GetCurrentCommandId(true),
-                           w->snap, InvalidSnapshot, true, &tmfd, &lockmode, &update_indexes);
-    switch (r) {
-        case TM_Ok:
-            if (update_indexes) {
-                ExecOpenIndices(w->accounts_rri, false);
-                ExecInsertIndexTuples(w->accounts_rri, w->acct_new, w->estate, true, false, nullptr,
-                                      NIL);
-            }
-            return Update::Done;
-        case TM_Updated:
-        case TM_Deleted:
-            refuse_in_xact_snapshot(r);
-            return Update::Changed;
-        default:
-            elog(ERROR, "order_credit: unexpected result %d updating an account",
-                 static_cast<int>(r));
-    }
-    return Update::Changed;
-}
-
-// Locks the newest version of the account (READ COMMITTED, as UPDATE's
-// EvalPlanQual re-reads it) into w->acct. NotPlaced: the row is gone.
-Step lock_account(Write *w) {
-    TM_FailureData tmfd;
-    ItemPointerData tid = w->acct->tts_tid;
-    TM_Result r = table_tuple_lock(
-        w->accounts, &tid, w->snap, w->acct, GetCurrentCommandId(false), LockTupleNoKeyExclusive,
-        LockWaitBlock, IsolationUsesXactSnapshot() ? 0 : TUPLE_LOCK_FLAG_FIND_LAST_VERSION, &tmfd);
-    switch (r) {
-        case TM_Ok:
-            return Step::Go;
-        case TM_Updated:
-        case TM_Deleted:
-            refuse_in_xact_snapshot(r);
-            return Step::NotPlaced;
-        default:
-            elog(ERROR, "order_credit: unexpected result %d locking an account",
-                 static_cast<int>(r));
-    }
-    return Step::NotPlaced;
-}
-
 // A slot with every column NULL, to be filled with set().
 struct RowBuilder {
     TupleTableSlot *s;
@@ -534,12 +479,18 @@ OrderPlaced place_credit_order(Datum order_ref, Datum items, Datum account, bool
             break;
         check_row_values(core::CheckedTable::Accounts, RelationGetDescr(w->accounts),
                          w->acct_new->tts_values, w->acct_new->tts_isnull);
-        Update u = pg_call([w]() -> Update { return update_account(w); });
-        if (u == Update::Done) {
+        // Waits for a holder (at most lock_timeout); Changed: a concurrent
+        // update committed since the read.
+        RowResult u = pg_call([w]() -> RowResult {
+            return update_version(w->accounts, w->accounts_rri, w->acct, w->acct_new, w->estate, w->snap,
+                                  true, "an account");
+        });
+        if (u == RowResult::Done) {
             updated = true;
         } else if (round == 0) {
-            s = pg_call([w]() -> Step { return lock_account(w); });
-            if (s != Step::Go)
+            RowResult l = pg_call(
+                [w]() -> RowResult { return lock_newest(w->accounts, w->acct, w->snap, "an account"); });
+            if (l != RowResult::Done)
                 break;
         } else {
             throw core::Error(core::Code::Internal, "order_credit: a locked account changed");
@@ -559,7 +510,8 @@ OrderPlaced place_credit_order(Datum order_ref, Datum items, Datum account, bool
         insert_row(w->orders, w->orders_rri, w->order, w->estate);
         insert_row(w->history, w->history_rri, w->hist, w->estate);
         // The order_status row: order_ref, account, status, amount,
-        // expires_at, updated_at (pending: expires_at lies ahead).
+        // expires_at, updated_at. Pending, not expired: expires_in is
+        // positive, so expires_at lies ahead.
         TupleTableSlot *r = w->order;
         const AttrNumber cols[6] = {ord_att[O_ORDER_REF],  ord_att[O_ACCOUNT],
                                     ord_att[O_STATUS],     ord_att[O_AMOUNT],
@@ -568,8 +520,6 @@ OrderPlaced place_credit_order(Datum order_ref, Datum items, Datum account, bool
             o->values[i] = r->tts_values[cols[i] - 1];
             o->nulls[i] = r->tts_isnull[cols[i] - 1];
         }
-        if (w->has_ttl && DatumGetTimestampTz(w->expires_at) <= w->now)
-            o->values[2] = CStringGetTextDatum("expired");
         close_write(w);
     });
     out.placed = true;

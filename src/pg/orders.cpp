@@ -583,9 +583,9 @@ Datum order_status(FunctionCallInfo fcinfo) {
 // expire_due's orders step: up to $1 due pending orders (the partial index
 // orders_pending_expiry, SKIP LOCKED) marked expired, each with its history
 // row (their holds and reservations expire on their own, with the same
-// expires_at); never waits on a locked order. A kept generic plan: the sweeper runs this in every chunk, and
-// parsing and planning it per call (as an SQL function) cost more than
-// running it when nothing is due.
+// expires_at); never waits on a locked order. A kept generic plan: the
+// sweeper runs this in every chunk, and parsing and planning it per call
+// (as an SQL function) cost more than running it when nothing is due.
 Statement S_expire_orders(
     "WITH due AS ("
     "    SELECT order_ref FROM order_credit.orders "
