@@ -246,3 +246,90 @@ SELECT sku, on_hand, reserved, available FROM order_credit.stock_status('da-p2')
 SELECT pending, available FROM order_credit.credit_status('da-acct');
 SELECT count(*) AS violations FROM order_credit.verify();
 RESET order_credit.default_ttl;
+
+-- expire_due's stock step deletes due claims and gives their units back
+-- without the executor too (src/pg/direct_expire.cpp); with direct access
+-- off, one statement does it (S_expire_stock_batch). The same rows either
+-- way: two identical sets of items, each with due reservations (one-bucket;
+-- striped, one of them over both buckets) and live ones, one set swept in
+-- each mode.
+SELECT order_credit.expire_due() >= 0 AS earlier_due_swept;
+CREATE FUNCTION pg_temp.da_stock_set(p text) RETURNS void LANGUAGE sql AS $$
+    SELECT order_credit.set_stock(p || '-one', 10);
+    SELECT order_credit.set_stock(p || '-st', 10, 2);
+    SELECT order_credit.reserve_stock(p || '-one', 3, p || '-d1', '1 hour');
+    SELECT order_credit.reserve_stock(p || '-one', 2, p || '-l1', '1 hour');
+    SELECT order_credit.reserve_stock(p || '-st', 7, p || '-d2', '1 hour');
+    SELECT order_credit.reserve_stock(p || '-st', 1, p || '-d3', '1 hour');
+    SELECT order_credit.reserve_stock(p || '-st', 1, p || '-l2', '1 hour');
+    SELECT order_credit.reserve_stock(p || '-one', 1, p || '-l3');
+$$;
+-- pretend an hour went by for the -d reservations of set p
+CREATE FUNCTION pg_temp.da_make_due(p text) RETURNS bigint LANGUAGE sql AS $$
+    UPDATE order_credit.reservations SET expires_at = statement_timestamp() - interval '1 second'
+     WHERE order_ref LIKE p || '-d%';
+    WITH gone AS (
+        DELETE FROM order_credit.reservation_claims c USING order_credit.reservations r
+         WHERE r.order_ref LIKE p || '-d%' AND c.reservation_id = r.reservation_id RETURNING c.*)
+    INSERT INTO order_credit.reservation_claims (sku, expires_at, reservation_id, quantity, part_buckets, part_qty)
+    SELECT g.sku, r.expires_at, g.reservation_id, g.quantity, g.part_buckets, g.part_qty
+      FROM gone g JOIN order_credit.reservations r USING (reservation_id)
+    RETURNING 1;
+    SELECT count(*) FROM order_credit.reservation_claims c JOIN order_credit.reservations r USING (reservation_id)
+     WHERE r.order_ref LIKE p || '-d%' AND c.expires_at <= statement_timestamp();
+$$;
+SELECT pg_temp.da_stock_set('dxs'), pg_temp.da_stock_set('dxd');
+SELECT order_ref, sku, part_buckets, part_qty FROM order_credit.reservations
+ WHERE order_ref LIKE 'dx%-d2' ORDER BY 1;
+SELECT pg_temp.da_make_due('dxs') AS due_sql_set;
+SET client_min_messages = debug2;
+SET order_credit.direct_access = off;
+SELECT order_credit.expire_due() AS expired_sql;
+RESET order_credit.direct_access;
+SELECT pg_temp.da_make_due('dxd') AS due_direct_set;
+SELECT order_credit.expire_due() AS expired_direct;
+RESET client_min_messages;
+-- bucket by bucket, the two sets alike: reserved lowered by the due parts
+-- only, on_hand untouched
+SELECT substr(b.sku, 5) AS item, b.bucket,
+       max(b.on_hand) FILTER (WHERE b.sku LIKE 'dxs%') AS on_hand_sql,
+       max(b.on_hand) FILTER (WHERE b.sku LIKE 'dxd%') AS on_hand_direct,
+       max(b.reserved) FILTER (WHERE b.sku LIKE 'dxs%') AS reserved_sql,
+       max(b.reserved) FILTER (WHERE b.sku LIKE 'dxd%') AS reserved_direct
+  FROM order_credit.stock_buckets b WHERE b.sku LIKE 'dx_-%' GROUP BY 1, 2 ORDER BY 1, 2;
+-- the claims left: the live reservations' only; no reservation row changed
+SELECT substr(r.order_ref, 5) AS ref,
+       bool_or(c.reservation_id IS NOT NULL) FILTER (WHERE r.order_ref LIKE 'dxs%') AS claimed_sql,
+       bool_or(c.reservation_id IS NOT NULL) FILTER (WHERE r.order_ref LIKE 'dxd%') AS claimed_direct,
+       string_agg(DISTINCT r.status, ',') AS stored_status
+  FROM order_credit.reservations r LEFT JOIN order_credit.reservation_claims c USING (reservation_id)
+ WHERE r.order_ref LIKE 'dx_-%' GROUP BY 1 ORDER BY 1;
+SELECT sku, on_hand, reserved, available FROM order_credit.stock_levels WHERE sku LIKE 'dx_-%' ORDER BY sku;
+SELECT count(*) AS violations FROM order_credit.verify();
+-- A trigger on deleting claims takes the direct sweep out of use (the SQL
+-- path runs and the trigger fires); in REPEATABLE READ the statement runs
+-- too (its SKIP LOCKED and serialization rules are the executor's).
+CREATE FUNCTION pg_temp.da_claim_gone() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE NOTICE 'claim of % deleted', OLD.sku;
+    RETURN OLD;
+END $$;
+SELECT pg_temp.da_stock_set('dxt');
+SELECT pg_temp.da_make_due('dxt') AS due_trigger_set;
+CREATE TRIGGER da_claims AFTER DELETE ON order_credit.reservation_claims
+    FOR EACH ROW EXECUTE FUNCTION pg_temp.da_claim_gone();
+SET client_min_messages = debug2;
+SELECT order_credit.expire_due() AS expired_with_trigger;
+RESET client_min_messages;
+DROP TRIGGER da_claims ON order_credit.reservation_claims;
+SELECT pg_temp.da_stock_set('dxr');
+SELECT pg_temp.da_make_due('dxr') AS due_rr_set;
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SET LOCAL client_min_messages = debug2;
+SELECT order_credit.expire_due() AS expired_repeatable_read;
+COMMIT;
+SET client_min_messages = debug2;
+SELECT order_credit.expire_due() AS nothing_left;
+RESET client_min_messages;
+SELECT sku, on_hand, reserved, available FROM order_credit.stock_levels WHERE sku ~ '^dx[tr]' ORDER BY sku;
+SELECT count(*) AS violations FROM order_credit.verify();

@@ -84,6 +84,16 @@ struct OrderPlaced {
 OrderPlaced place_credit_order(Datum order_ref, Datum items, Datum account, bool has_ttl, Datum ttl,
                                Datum total, Datum created_by, int64 reservations);
 
+// expire_due's stock step (S_expire_stock_batch of stock.cpp): up to
+// `budget` due claims in expiry order, each deleted and its parts given back
+// to its buckets when no one holds them. `usable` false: the statement must
+// do it (nothing was done). `expired`: claims deleted.
+struct Expired {
+    bool usable = false;
+    int64 expired = 0;
+};
+Expired expire_claims(int64 budget);
+
 // Where a striped reservation starts in the bucket order: differs between
 // backends and between calls, so concurrent buyers spread over the buckets.
 int32 next_spread();
