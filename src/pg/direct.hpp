@@ -94,6 +94,13 @@ struct Expired {
 };
 Expired expire_claims(int64 budget);
 
+// Set by the background sweeper: its due scans start where its last one
+// ended, with a scan from the beginning at least once a second (see
+// direct_expire.cpp). Elsewhere every call scans from the beginning: a
+// caller of expire_due() expects every claim due at that moment to be
+// considered.
+extern bool scan_floor;
+
 // Where a striped reservation starts in the bucket order: differs between
 // backends and between calls, so concurrent buyers spread over the buckets.
 int32 next_spread();

@@ -20,6 +20,7 @@
 #include <cerrno>
 
 #include "pg/common.hpp"
+#include "pg/direct.hpp"
 #include "pg/pg.hpp"
 
 extern "C" {
@@ -147,6 +148,9 @@ void oc_sweeper_main(Datum arg) {
     pqsignal(SIGTERM, die);
     BackgroundWorkerUnblockSignals();
     BackgroundWorkerInitializeConnection(MyBgworkerEntry->bgw_extra, nullptr, 0);
+    // This process calls expire_due for its whole life, several times a
+    // second: its due scans may start where the last one ended.
+    direct::scan_floor = true;
     pgstat_report_appname("order_credit sweeper");
     base_priority = current_priority();
     apply_nice();

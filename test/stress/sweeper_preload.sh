@@ -11,7 +11,10 @@
 #    with sweep_chunk = 10 (one transaction per run would be 1);
 #  - order_credit.sweep_nice: the worker runs that much below the
 #    postmaster's CPU priority; a reload that raises it applies in place, one
-#    that lowers it restarts the worker (same checks, new pid).
+#    that lowers it restarts the worker (same checks, new pid);
+#  - a reservation committed late (expires_in 1 second, committed 2.5 s
+#    after its transaction began: behind the sweeper's scan floor) is still
+#    swept, within 3 s of its commit.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 source test/stress/lib/common.sh
@@ -111,6 +114,18 @@ chunks=$(oc_value $DB "SELECT count(DISTINCT created_at) FROM order_credit.ledge
 oc_check "40 due holds expired in transactions of at most 10 (>= 4 transactions)" t "$( [ "$chunks" -ge 4 ] && echo t || echo f)"
 oc_log "40 holds expired by $chunks sweeper transactions"
 oc_check "verify() after the chunked run" 0 "$(oc_value $DB "SELECT count(*) FROM order_credit.verify()")"
+
+# The sweeper's due scans start where its last one ended (the scan floor of
+# src/pg/direct_expire.cpp), and from the beginning at least once a second:
+# a reservation whose transaction committed 2.5 s after it began, with
+# expires_in 1 second, was due long before the floor the sweeper had reached
+# by then; it is still swept, within 3 s of its commit.
+oc_psql -d $DB -c "SELECT order_credit.set_stock('late-sku', 5)" >/dev/null
+oc_psql -d $DB -c "BEGIN" -c "SELECT order_credit.reserve_stock('late-sku', 2, 'late-1', '1 second')" \
+    -c "SELECT pg_sleep(2.5)" -c "COMMIT" >/dev/null || oc_die "cannot make the late reservation"
+oc_wait_for $DB "SELECT sum(reserved) FROM order_credit.stock_buckets WHERE sku = 'late-sku'" 0 3 ||
+    oc_die "the late reservation was not swept within 3 s of its commit"
+oc_check "verify() after the late reservation" 0 "$(oc_value $DB "SELECT count(*) FROM order_credit.verify()")"
 
 [ "$OC_FAILURES" -eq 0 ] || { oc_log "$OC_FAILURES check(s) failed"; exit 1; }
 oc_log "all checks passed"
