@@ -46,6 +46,19 @@ using namespace oc::pg;
 
 namespace {
 
+// The sweeper's two statements, planned once (a re-created extension
+// re-plans them: plan cache invalidation). Inside SPI.
+SPIPlanPtr installed_plan = nullptr;
+SPIPlanPtr expire_plan = nullptr;
+
+SPIPlanPtr kept_plan(const char *sql, int nargs) {
+    Oid argtypes[1] = {INT4OID};
+    SPIPlanPtr plan = SPI_prepare(sql, nargs, argtypes);
+    if (plan == nullptr || SPI_keepplan(plan) != 0)
+        elog(ERROR, "order_credit sweeper: could not prepare \"%s\"", sql);
+    return plan;
+}
+
 // One chunk (expire_due(rows)) in its own transaction. Returns rows
 // expired, -1 after an error (already logged), -2 when the extension is not
 // installed in this database.
@@ -65,16 +78,19 @@ int64 sweep_once(MemoryContext loop_cxt, int32 rows) {
     {
         if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "order_credit sweeper: SPI_connect failed");
         // Installed (and at a version that has expire_due)?
-        SPI_execute("SELECT 1 WHERE pg_catalog.to_regprocedure('order_credit.expire_due(integer)') "
-                    "IS NOT NULL",
-                    true, 1);
+        if (installed_plan == nullptr)
+            installed_plan = kept_plan(
+                "SELECT 1 WHERE pg_catalog.to_regprocedure('order_credit.expire_due(integer)') "
+                "IS NOT NULL",
+                0);
+        SPI_execute_plan(installed_plan, nullptr, nullptr, true, 1);
         if (SPI_processed == 0) {
             result = -2;
         } else {
-            Oid argtypes[1] = {INT4OID};
+            if (expire_plan == nullptr)
+                expire_plan = kept_plan("SELECT order_credit.expire_due($1)", 1);
             Datum args[1] = {Int32GetDatum(rows)};
-            int rc = SPI_execute_with_args("SELECT order_credit.expire_due($1)", 1, argtypes, args,
-                                           nullptr, false, 1);
+            int rc = SPI_execute_plan(expire_plan, args, nullptr, false, 1);
             if (rc != SPI_OK_SELECT || SPI_processed != 1)
                 elog(ERROR, "order_credit sweeper: expire_due returned no row");
             bool isnull = false;
