@@ -71,7 +71,7 @@ void _PG_init(void) {
                             "Most rows the sweeper expires per transaction.",
                             "A run of sweep_batch rows commits every sweep_chunk rows, so a "
                             "buyer never waits on the sweeper for longer than one chunk.",
-                            &guc_sweep_chunk, 100, 1, 1000000, PGC_SIGHUP, 0, nullptr, nullptr,
+                            &guc_sweep_chunk, 1000, 1, 1000000, PGC_SIGHUP, 0, nullptr, nullptr,
                             nullptr);
     DefineCustomIntVariable("order_credit.sweep_nice",
                             "How much the sweeper lowers its CPU priority (nice increment over "

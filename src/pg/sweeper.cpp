@@ -9,8 +9,13 @@
 // Why chunks: a transaction of n due reservations over many SKUs holds the
 // buckets of up to n SKUs for a time that also grows with n, so what buyers
 // wait for grows with n squared. Measured (100,000 reservations falling due
-// over 1,000 SKUs, 8 buyers): a 1,000-row transaction locked ~630 SKUs'
-// buckets for 20-90 ms; 100 rows lock ~96 for ~3 ms.
+// over 1,000 SKUs, 8 buyers) with the SQL stock step: a 1,000-row
+// transaction locked ~630 SKUs' buckets for 20-90 ms, 100 rows ~96 for
+// ~3 ms. The direct stock step (direct_expire.cpp) takes ~6-13 ms for 1,000
+// rows under that load, and 1,000-row chunks then cost the buyers less than
+// 100-row ones (reserve throughput with / without the sweeper 0.87-1.03 vs
+// 0.68-0.81, docs/benchmarks.md): the default is 1,000, one transaction per
+// default run.
 //
 // This file is plain C-style code: no C++ object lives in any frame here,
 // so PostgreSQL errors may longjmp through it freely.
@@ -37,7 +42,7 @@ extern "C" {
 namespace oc::pg {
 int guc_sweep_interval_ms = 1000;
 int guc_sweep_batch = 1000;
-int guc_sweep_chunk = 100;
+int guc_sweep_chunk = 1000;
 int guc_sweep_nice = 10;
 char *guc_database = nullptr;
 }  // namespace oc::pg

@@ -24,7 +24,7 @@
 # normal run). OC_BENCH_PARTS ("place sweep") picks the parts;
 # OC_BENCH_SWEEP_BATCH sets order_credit.sweep_batch (default 1000),
 # OC_BENCH_SWEEP_NICE order_credit.sweep_nice (default 10),
-# OC_BENCH_SWEEP_CHUNK order_credit.sweep_chunk (default 100),
+# OC_BENCH_SWEEP_CHUNK order_credit.sweep_chunk (default 1000),
 # OC_BENCH_SWEEP_CONF one more postgresql.conf line for the sweeper runs
 # (e.g. "wal_compression = lz4"; both modes run with it).
 # Alone it builds, installs and runs its own cluster under
