@@ -109,13 +109,6 @@ bool resolve() {
 const Col kItems[] = {{"sku", TEXTOID}, {"buckets", INT4OID}};
 enum { I_SKU, I_BUCKETS };
 
-const Col kBuckets[] = {{"sku", TEXTOID},
-                        {"bucket", INT4OID},
-                        {"on_hand", INT8OID},
-                        {"reserved", INT8OID},
-                        {"updated_at", TIMESTAMPTZOID}};
-enum { B_SKU, B_BUCKET, B_ON_HAND, B_RESERVED, B_UPDATED_AT, B_N };
-
 const Col kReservations[] = {
     {"reservation_id", INT8OID}, {"order_ref", TEXTOID},       {"sku", TEXTOID},
     {"quantity", INT8OID},       {"part_buckets", INT4ARRAYOID}, {"part_qty", INT8ARRAYOID},

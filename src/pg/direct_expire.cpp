@@ -148,20 +148,13 @@ bool resolve() {
 
 // ------------------------------------------------------------ table shapes
 
-// Only the columns read or changed (a bucket update keeps the others; a
-// claim is read and deleted).
+// Only the columns read (a claim is read and deleted); stock_buckets:
+// kBuckets (direct_internal.hpp).
 const Col kClaims[] = {{"sku", TEXTOID},
                        {"expires_at", TIMESTAMPTZOID},
                        {"part_buckets", INT4ARRAYOID},
                        {"part_qty", INT8ARRAYOID}};
 enum { C_SKU, C_EXPIRES_AT, C_PART_BUCKETS, C_PART_QTY, C_N };
-
-const Col kBuckets[] = {{"sku", TEXTOID},
-                        {"bucket", INT4OID},
-                        {"on_hand", INT8OID},
-                        {"reserved", INT8OID},
-                        {"updated_at", TIMESTAMPTZOID}};
-enum { B_SKU, B_BUCKET, B_ON_HAND, B_RESERVED, B_UPDATED_AT, B_N };
 
 AttrNumber claims_att[C_N], buckets_att[B_N];
 
@@ -567,13 +560,16 @@ Expired expire_claims(int64 budget) {
         // commits: the earliest claim left in place, else (every claim read
         // was handled) the last one read or, when the scan ran out, now.
         TimestampTz next = s->kept ? s->first_kept : s->scan_done ? s->now : s->last_read;
-        if (!floor_.pending || !s->full_scan) {
-            // (a full scan earlier in this transaction stays recorded as one)
-            floor_.pending_full_scan = s->full_scan;
+        // (a scan from the beginning earlier in this transaction stays
+        // recorded as the last one)
+        if (!floor_.pending)
+            floor_.pending_full_scan = false;
+        if (s->full_scan) {
+            floor_.pending_full_scan = true;
+            floor_.pending_scan_at = s->now;
         }
         floor_.pending = true;
         floor_.pending_at = next;
-        floor_.pending_scan_at = s->now;
         floor_.pending_subxact = GetCurrentSubTransactionId();
         close_sweep(s);
     });

@@ -26,6 +26,15 @@ struct Col {
     Oid type;
 };
 
+// stock_buckets, written by the reservation (direct.cpp) and by the sweep
+// (direct_expire.cpp).
+inline constexpr Col kBuckets[] = {{"sku", TEXTOID},
+                                   {"bucket", INT4OID},
+                                   {"on_hand", INT8OID},
+                                   {"reserved", INT8OID},
+                                   {"updated_at", TIMESTAMPTZOID}};
+enum BucketCol { B_SKU, B_BUCKET, B_ON_HAND, B_RESERVED, B_UPDATED_AT, B_N };
+
 // Attribute numbers of `cols` in `rel` (types checked). With `exact`, the
 // table must have no other live column (so a row written here has no
 // column left to a default this code does not know).
