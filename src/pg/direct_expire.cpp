@@ -174,7 +174,10 @@ bool deletable(Relation rel) {
 
 // A btree whose one key column is `att`, without expressions. A predicate
 // is allowed (the extension's is expires_at < 'infinity', which a scan for
-// expires_at <= now never needs to look past).
+// expires_at <= now never needs to look past); one that leaves out due
+// claims (the index re-created by hand) would hide them from the sweep
+// only: readers still count them expired (expiry is exact on read) and
+// their units stay consistently in `reserved` until a sweep deletes them.
 bool btree_on(Relation index, AttrNumber att) {
     Form_pg_index ix = index->rd_index;
     return index->rd_rel->relam == BTREE_AM_OID && ix->indnkeyatts == 1 &&
