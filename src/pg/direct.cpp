@@ -50,8 +50,7 @@ using namespace detail;
 // ------------------------------------------------------------ catalog cache
 
 // OIDs of the relations this path uses, resolved by name once per backend
-// and forgotten on any relcache invalidation of one of them (DDL, VACUUM's
-// statistics update, DROP EXTENSION): the next call resolves them again.
+// and forgotten on any relcache invalidation of one of them (Watched).
 struct Catalog {
     bool valid;
     Oid items, items_pkey;
@@ -67,32 +66,21 @@ struct Catalog {
 };
 AttrNumber items_att[2], res_att[12], buckets_att[5], claims_att[6];  // with probe_ok / write_ok
 Catalog cat{};
-bool callback_registered = false;
-
-void on_relcache(Datum, Oid relid) {
-    if (!cat.valid) return;
-    if (relid == InvalidOid || relid == cat.items || relid == cat.items_pkey || relid == cat.buckets ||
-        relid == cat.buckets_pkey || relid == cat.reservations || relid == cat.reservations_key ||
-        relid == cat.claims || relid == cat.claims_pkey)
-        cat.valid = false;
-}
+Watched watched{};
 
 // Inside pg_call. False: the extension's relations are not there.
 bool resolve() {
     if (cat.valid) return true;
-    if (!callback_registered) {
-        CacheRegisterRelcacheCallback(on_relcache, Datum(0));
-        callback_registered = true;
-    }
     Catalog c{};
-    if (!find_relations({{&c.items, "items"},
-                         {&c.items_pkey, "items_pkey"},
-                         {&c.buckets, "stock_buckets"},
-                         {&c.buckets_pkey, "stock_buckets_pkey"},
-                         {&c.reservations, "reservations"},
-                         {&c.reservations_key, "reservations_order_ref_sku_key"},
-                         {&c.claims, "reservation_claims"},
-                         {&c.claims_pkey, "reservation_claims_pkey"}}))
+    if (!find_watched(&watched, &cat.valid,
+                      {{&c.items, "items"},
+                       {&c.items_pkey, "items_pkey"},
+                       {&c.buckets, "stock_buckets"},
+                       {&c.buckets_pkey, "stock_buckets_pkey"},
+                       {&c.reservations, "reservations"},
+                       {&c.reservations_key, "reservations_order_ref_sku_key"},
+                       {&c.claims, "reservation_claims"},
+                       {&c.claims_pkey, "reservation_claims_pkey"}}))
         return false;
     AttrNumber id = get_attnum(c.reservations, "reservation_id");
     if (id == InvalidAttrNumber) return false;
@@ -156,6 +144,28 @@ bool find_relations(std::initializer_list<std::pair<Oid *, const char *>> relati
     return true;
 }
 
+void on_watched_relcache(Datum arg, Oid relid) {
+    Watched *w = reinterpret_cast<Watched *>(DatumGetPointer(arg));
+    if (!*w->valid) return;
+    for (int i = 0; i < w->n && relid != InvalidOid; ++i)
+        if (w->oids[i] == relid) relid = InvalidOid;
+    if (relid == InvalidOid) *w->valid = false;
+}
+
+bool find_watched(Watched *w, bool *valid,
+                  std::initializer_list<std::pair<Oid *, const char *>> relations) {
+    if (relations.size() > sizeof w->oids / sizeof w->oids[0]) return false;
+    if (!w->registered) {
+        w->valid = valid;
+        CacheRegisterRelcacheCallback(on_watched_relcache, PointerGetDatum(w));
+        w->registered = true;
+    }
+    if (!find_relations(relations)) return false;
+    w->n = 0;
+    for (const auto &r : relations) w->oids[w->n++] = *r.first;
+    return true;
+}
+
 // Whether foreign key `conoid` is on exactly column `att` of its table.
 bool fk_on(Oid conoid, AttrNumber att) {
     HeapTuple tup = SearchSysCache1(CONSTROID, ObjectIdGetDatum(conoid));
@@ -206,6 +216,17 @@ bool writable(Relation rel, const char *table, bool update, bool row_check, Oid 
         return false;
     }
     return true;
+}
+
+WriteStart start_write() {
+    CommandCounterIncrement();
+    WriteStart w;
+    w.snap = RegisterSnapshot(GetTransactionSnapshot());
+    w.estate = CreateExecutorState();
+    w.estate->es_snapshot = w.snap;
+    w.estate->es_output_cid = GetCurrentCommandId(true);
+    w.now = GetCurrentStatementStartTimestamp();
+    return w;
 }
 
 // NOT NULL, as ExecConstraints raises it.
@@ -438,12 +459,10 @@ Step open_write(Write *w) {
         close_write(w);
         return Step::Unusable;
     }
-    CommandCounterIncrement();
-    w->snap = RegisterSnapshot(GetTransactionSnapshot());
-    w->estate = CreateExecutorState();
-    w->estate->es_snapshot = w->snap;
-    w->estate->es_output_cid = GetCurrentCommandId(true);
-    w->now = GetCurrentStatementStartTimestamp();
+    WriteStart start = start_write();
+    w->snap = start.snap;
+    w->estate = start.estate;
+    w->now = start.now;
     // A striped item may update its bucket inside a subtransaction, whose
     // commit would warn about relations it opened: open the bucket indexes
     // (for a non-HOT update) here.

@@ -63,7 +63,7 @@ struct Catalog {
     int write_ok;  // -1 not decided yet, 0 no, 1 yes
 };
 Catalog cat{};
-bool callback_registered = false;
+Watched watched{};
 
 // Where the sweeper's due scan starts (it calls expire_due several times a
 // second for its whole life; direct::scan_floor).
@@ -119,26 +119,15 @@ void on_subxact(SubXactEvent event, SubTransactionId sub, SubTransactionId, void
         floor_.pending = false;
 }
 
-void on_relcache(Datum, Oid relid) {
-    if (!cat.valid)
-        return;
-    for (Oid o : {cat.claims, cat.claims_due, cat.buckets, cat.buckets_pkey})
-        if (relid == InvalidOid || relid == o)
-            cat.valid = false;
-}
-
 bool resolve() {
     if (cat.valid)
         return true;
-    if (!callback_registered) {
-        CacheRegisterRelcacheCallback(on_relcache, Datum(0));
-        callback_registered = true;
-    }
     Catalog c{};
-    if (!find_relations({{&c.claims, "reservation_claims"},
-                         {&c.claims_due, "reservation_claims_due"},
-                         {&c.buckets, "stock_buckets"},
-                         {&c.buckets_pkey, "stock_buckets_pkey"}}))
+    if (!find_watched(&watched, &cat.valid,
+                      {{&c.claims, "reservation_claims"},
+                       {&c.claims_due, "reservation_claims_due"},
+                       {&c.buckets, "stock_buckets"},
+                       {&c.buckets_pkey, "stock_buckets_pkey"}}))
         return false;
     c.write_ok = -1;
     c.valid = true;
@@ -276,12 +265,10 @@ bool open_sweep(Sweep *s) {
         close_sweep(s);
         return false;
     }
-    CommandCounterIncrement();
-    s->scan_snap = RegisterSnapshot(GetTransactionSnapshot());
-    s->estate = CreateExecutorState();
-    s->estate->es_snapshot = s->scan_snap;
-    s->estate->es_output_cid = GetCurrentCommandId(true);
-    s->now = GetCurrentStatementStartTimestamp();
+    WriteStart start = start_write();
+    s->scan_snap = start.snap;
+    s->estate = start.estate;
+    s->now = start.now;
     s->buckets_rri = result_rel(s->buckets, false);
     s->claim = table_slot_create(s->claims, nullptr);
     s->bucket = table_slot_create(s->buckets, nullptr);

@@ -67,6 +67,22 @@ bool shape(Relation rel, const Col (&cols)[N], bool exact, AttrNumber *att) {
 // filled in turn); false when the schema or any of them is missing.
 bool find_relations(std::initializer_list<std::pair<Oid *, const char *>> relations);
 
+// A backend's cache of relation OIDs (each direct path keeps one):
+// `*valid` is cleared by a relcache invalidation of any of the OIDs found
+// last, or of all relations (DDL, VACUUM's statistics update, DROP
+// EXTENSION), and the next call resolves them again.
+struct Watched {
+    bool *valid;
+    Oid oids[12];
+    int n;
+    bool registered;
+};
+
+// find_relations, the OIDs remembered in `w` for the invalidation callback
+// (registered at the first call).
+bool find_watched(Watched *w, bool *valid,
+                  std::initializer_list<std::pair<Oid *, const char *>> relations);
+
 // The index's key columns are exactly these table columns, it has no
 // expression and no predicate.
 bool index_on(Relation index, std::initializer_list<AttrNumber> atts);
@@ -76,6 +92,17 @@ bool index_on(Relation index, std::initializer_list<AttrNumber> atts);
 // whose insert check the caller makes redundant).
 bool writable(Relation rel, const char *table, bool update, bool row_check = true,
               Oid fk_parent = InvalidOid, AttrNumber fk_att = InvalidAttrNumber);
+
+// The start of a direct write, as a statement starts: a new command (this
+// call's earlier writes become visible), the snapshot a statement would
+// take (registered), an executor state with it and the write's command id,
+// and the statement's time.
+struct WriteStart {
+    Snapshot snap;
+    EState *estate;
+    TimestampTz now;
+};
+WriteStart start_write();
 
 // NOT NULL, as ExecConstraints raises it.
 void check_not_null(Relation rel, TupleTableSlot *slot);

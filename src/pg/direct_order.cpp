@@ -48,16 +48,7 @@ struct Catalog {
     int write_ok;  // -1 not decided yet, 0 no, 1 yes
 };
 Catalog cat{};
-bool callback_registered = false;
-
-void on_relcache(Datum, Oid relid) {
-    if (!cat.valid)
-        return;
-    for (Oid o : {cat.accounts, cat.accounts_pkey, cat.holds, cat.holds_key, cat.ledger, cat.orders,
-                  cat.orders_pkey, cat.history, cat.reservations, cat.reservations_key})
-        if (relid == InvalidOid || relid == o)
-            cat.valid = false;
-}
+Watched watched{};
 
 Oid identity_seq(Oid rel, const char *column) {
     AttrNumber a = get_attnum(rel, column);
@@ -68,21 +59,18 @@ Oid identity_seq(Oid rel, const char *column) {
 bool resolve() {
     if (cat.valid)
         return true;
-    if (!callback_registered) {
-        CacheRegisterRelcacheCallback(on_relcache, Datum(0));
-        callback_registered = true;
-    }
     Catalog c{};
-    if (!find_relations({{&c.accounts, "accounts"},
-                         {&c.accounts_pkey, "accounts_pkey"},
-                         {&c.holds, "holds"},
-                         {&c.holds_key, "holds_order_ref_key"},
-                         {&c.ledger, "ledger"},
-                         {&c.orders, "orders"},
-                         {&c.orders_pkey, "orders_pkey"},
-                         {&c.history, "order_history"},
-                         {&c.reservations, "reservations"},
-                         {&c.reservations_key, "reservations_order_ref_sku_key"}}))
+    if (!find_watched(&watched, &cat.valid,
+                      {{&c.accounts, "accounts"},
+                       {&c.accounts_pkey, "accounts_pkey"},
+                       {&c.holds, "holds"},
+                       {&c.holds_key, "holds_order_ref_key"},
+                       {&c.ledger, "ledger"},
+                       {&c.orders, "orders"},
+                       {&c.orders_pkey, "orders_pkey"},
+                       {&c.history, "order_history"},
+                       {&c.reservations, "reservations"},
+                       {&c.reservations_key, "reservations_order_ref_sku_key"}}))
         return false;
     c.hold_seq = identity_seq(c.holds, "hold_id");
     c.ledger_seq = identity_seq(c.ledger, "entry_id");
@@ -278,12 +266,10 @@ Step open_write(Write *w) {
         close_write(w);
         return Step::Unusable;
     }
-    CommandCounterIncrement();  // the reservations this call just made
-    w->snap = RegisterSnapshot(GetTransactionSnapshot());
-    w->estate = CreateExecutorState();
-    w->estate->es_snapshot = w->snap;
-    w->estate->es_output_cid = GetCurrentCommandId(true);
-    w->now = GetCurrentStatementStartTimestamp();
+    WriteStart start = start_write();  // sees the reservations this call just made
+    w->snap = start.snap;
+    w->estate = start.estate;
+    w->now = start.now;
     w->accounts_rri = result_rel(w->accounts, false);
     w->holds_rri = result_rel(w->holds, true);
     w->ledger_rri = result_rel(w->ledger, true);
@@ -482,14 +468,15 @@ OrderPlaced place_credit_order(Datum order_ref, Datum items, Datum account, bool
         // Waits for a holder (at most lock_timeout); Changed: a concurrent
         // update committed since the read.
         RowResult u = pg_call([w]() -> RowResult {
-            return update_version(w->accounts, w->accounts_rri, w->acct, w->acct_new, w->estate, w->snap,
-                                  true, "an account");
+            return update_version(w->accounts, w->accounts_rri, w->acct, w->acct_new, w->estate,
+                                  w->snap, true, "an account");
         });
         if (u == RowResult::Done) {
             updated = true;
         } else if (round == 0) {
-            RowResult l = pg_call(
-                [w]() -> RowResult { return lock_newest(w->accounts, w->acct, w->snap, "an account"); });
+            RowResult l = pg_call([w]() -> RowResult {
+                return lock_newest(w->accounts, w->acct, w->snap, "an account");
+            });
             if (l != RowResult::Done)
                 break;
         } else {
