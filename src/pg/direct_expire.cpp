@@ -541,7 +541,7 @@ Expired expire_claims(int64 budget) {
             }
             from = to;
         }
-        if (s->scan_done || read < limit)
+        if (s->scan_done)  // (a round reads `limit` claims unless the scan ran out)
             break;
     }
     out.expired = s->expired;
