@@ -313,14 +313,15 @@ RowResult update_version(Relation rel, ResultRelInfo *rri, TupleTableSlot *old, 
     return RowResult::Busy;
 }
 
-RowResult lock_newest(Relation rel, TupleTableSlot *slot, Snapshot snap, const char *what) {
+RowResult lock_newest(Relation rel, TupleTableSlot *slot, Snapshot snap, const char *what, bool wait) {
     TM_FailureData tmfd;
     ItemPointerData tid = slot->tts_tid;
     TM_Result r = table_tuple_lock(rel, &tid, snap, slot, GetCurrentCommandId(false), LockTupleNoKeyExclusive,
-                                   LockWaitBlock,
+                                   wait ? LockWaitBlock : LockWaitSkip,
                                    IsolationUsesXactSnapshot() ? 0 : TUPLE_LOCK_FLAG_FIND_LAST_VERSION, &tmfd);
     switch (r) {
         case TM_Ok: return RowResult::Done;
+        case TM_WouldBlock: return RowResult::Busy;
         case TM_Updated:
         case TM_Deleted:
             refuse_in_xact_snapshot(r);
@@ -330,6 +331,13 @@ RowResult lock_newest(Relation rel, TupleTableSlot *slot, Snapshot snap, const c
             elog(ERROR, "order_credit: unexpected result %d locking %s", static_cast<int>(r), what);
     }
     return RowResult::Changed;
+}
+
+void start_version(TupleTableSlot *old, TupleTableSlot *updated) {
+    int natts = old->tts_tupleDescriptor->natts;
+    ExecClearTuple(updated);
+    memcpy(updated->tts_values, old->tts_values, sizeof(Datum) * natts);
+    memcpy(updated->tts_isnull, old->tts_isnull, sizeof(bool) * natts);
 }
 
 void close_all(std::initializer_list<TupleTableSlot *> slots, std::initializer_list<ResultRelInfo *> rris,
@@ -574,11 +582,8 @@ Step prepare_locked(Write *w, int32 bucket) {
         ExecClearTuple(w->bucket);
         return Step::NotPlaced;
     }
-    int natts = RelationGetDescr(w->buckets)->natts;
     TupleTableSlot *n = w->bucket_new;
-    ExecClearTuple(n);
-    memcpy(n->tts_values, w->bucket->tts_values, sizeof(Datum) * natts);
-    memcpy(n->tts_isnull, w->bucket->tts_isnull, sizeof(bool) * natts);
+    start_version(w->bucket, n);
     n->tts_values[w->b[B_RESERVED] - 1] = Int64GetDatum(reserved + w->quantity);
     n->tts_values[w->b[B_UPDATED_AT] - 1] = TimestampTzGetDatum(w->now);
     ExecStoreVirtualTuple(n);

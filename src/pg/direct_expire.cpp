@@ -410,12 +410,10 @@ void lock_buckets(Sweep *s, int from, int to) {
         index_rescan(s->bucket_scan, k, 2, nullptr, 0);
         if (!index_getnext_slot(s->bucket_scan, ForwardScanDirection, s->bucket))
             continue;
-        TM_FailureData tmfd;
-        ItemPointerData tid = s->bucket->tts_tid;
-        TM_Result r = table_tuple_lock(s->buckets, &tid, s->snap, s->bucket,
-                                       GetCurrentCommandId(false), LockTupleNoKeyExclusive,
-                                       LockWaitSkip, TUPLE_LOCK_FLAG_FIND_LAST_VERSION, &tmfd);
-        if (r == TM_Ok) {
+        // SKIP LOCKED: a bucket another transaction holds (Busy) or that is
+        // gone (Changed) stays unlocked
+        if (lock_newest(s->buckets, s->bucket, s->snap, "a stock bucket", false) ==
+            RowResult::Done) {
             n->locked = true;
             n->tid = s->bucket->tts_tid;
         }
@@ -477,11 +475,8 @@ void prepare_bucket(Sweep *s, const Need *n) {
     if (pg_sub_s64_overflow(reserved, n->give_back, &next))
         ereport(ERROR,
                 (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE), errmsg("bigint out of range")));
-    int natts = RelationGetDescr(s->buckets)->natts;
     TupleTableSlot *x = s->bucket_new;
-    ExecClearTuple(x);
-    memcpy(x->tts_values, s->bucket->tts_values, sizeof(Datum) * natts);
-    memcpy(x->tts_isnull, s->bucket->tts_isnull, sizeof(bool) * natts);
+    start_version(s->bucket, x);
     x->tts_values[buckets_att[B_RESERVED] - 1] = Int64GetDatum(next);
     x->tts_values[buckets_att[B_UPDATED_AT] - 1] = TimestampTzGetDatum(s->now);
     ExecStoreVirtualTuple(x);

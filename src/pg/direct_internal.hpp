@@ -144,8 +144,15 @@ RowResult update_version(Relation rel, ResultRelInfo *rri, TupleTableSlot *old, 
 // Waits for the row lock of the version in `slot` and takes it, as UPDATE
 // does before it re-reads a changed row: in READ COMMITTED the newest
 // version lands in `slot`; otherwise a change since the snapshot is 40001.
-// Changed: the row is gone (`slot` cleared).
-RowResult lock_newest(Relation rel, TupleTableSlot *slot, Snapshot snap, const char *what);
+// Changed: the row is gone (`slot` cleared). Without `wait` (SKIP LOCKED),
+// a row another transaction holds is Busy.
+RowResult lock_newest(Relation rel, TupleTableSlot *slot, Snapshot snap, const char *what,
+                      bool wait = true);
+
+// Starts the new version of the row in `old` (all its attributes read) in
+// `updated`: the same values, for the caller to change some of them and
+// store (ExecStoreVirtualTuple).
+void start_version(TupleTableSlot *old, TupleTableSlot *updated);
 
 // The end of a direct write: drops the slots, closes the result
 // relations' indexes, then the indexes and tables (locks kept to the end of

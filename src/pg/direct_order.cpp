@@ -318,11 +318,8 @@ Step prepare_account(Write *w) {
     if (DatumGetInt32(DirectFunctionCall2(numeric_cmp, free_credit, w->total)) < 0)
         return Step::NotPlaced;
 
-    int natts = RelationGetDescr(w->accounts)->natts;
     TupleTableSlot *n = w->acct_new;
-    ExecClearTuple(n);
-    memcpy(n->tts_values, a->tts_values, sizeof(Datum) * natts);
-    memcpy(n->tts_isnull, a->tts_isnull, sizeof(bool) * natts);
+    start_version(a, n);
     w->posted_after = v(A_POSTED);
     w->pending_after = DirectFunctionCall2(numeric_add, v(A_PENDING), w->total);
     n->tts_values[acc_att[A_PENDING] - 1] = w->pending_after;
