@@ -72,6 +72,7 @@ enum class LockSpace : uint16 {
     OrderRef = 0x4F44,    // serializes calls on one order_ref
     PaymentRef = 0x4F45,  // serializes calls on one (account, payment_ref)
     Handle = 0x4F46,      // other handles (idempotency keys, events, ...)
+    BucketGate = 0x4F47,  // queue of buyers for one bucket of a striped item
 };
 
 // 64-bit key of a text in a space (documented in docs/locking.md).

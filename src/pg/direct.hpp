@@ -51,8 +51,9 @@ Probe probe(Datum order_ref, Datum sku);
 // `usable` false: the SQL path must do it (nothing was done). `placed`
 // false: no bucket with enough units could be had; then at most bucket 0 of
 // a one-bucket item stays locked (after waiting for it, as the SQL path's
-// guarded UPDATE leaves it); a striped item's wait runs in a subtransaction
-// rolled back when it places nothing, so no bucket of it stays locked.
+// guarded UPDATE leaves it); a striped item locks a bucket row only to
+// update it (buyers queue on a bucket's gate lock, which is given back when
+// it is not used), so no bucket of it stays locked.
 struct Placed {
     bool usable = false;
     bool placed = false;

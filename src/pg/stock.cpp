@@ -467,7 +467,9 @@ ResRow reserve_slow(Datum order_ref_d, const ReserveItem &it, const Ttl &ttl);
 // Buyers must never queue behind each other on a striped item, and no two
 // calls may deadlock. The rule that makes both hold: a call waits for bucket
 // locks only (a) for the single bucket of a one-bucket item, (b) for one
-// bucket of a striped item while holding no other bucket of that SKU, or
+// bucket of a striped item while holding no other bucket of that SKU (the
+// direct path first waits for that bucket's gate, pg/direct.cpp, then for
+// its row only when a writer without a gate holds it), or
 // (c) for all buckets of the SKU in bucket order (the slow path), holding
 // at most bucket 0 of it before. Steps that may lock a bucket and then not
 // use it run in a subtransaction that is rolled back (READ COMMITTED keeps
@@ -481,8 +483,9 @@ ResRow reserve_one(Datum order_ref_d, const std::string &order_ref, const Reserv
     if (dp.usable && !dp.item) item_not_found(it.sku);
     if (dp.usable && !dp.replay) {
         // TooFew leaves at most bucket 0 of a one-bucket item locked (rule
-        // (a)); a striped item's wait runs in its own subtransaction, so it
-        // keeps no bucket it does not use and the slow path may follow.
+        // (a)); a striped item waits for one bucket's gate and locks a row
+        // only to update it, so it keeps no bucket it does not use and the
+        // slow path may follow.
         ResRow row;
         int32 offset = dp.buckets == 1 ? 0 : next_spread();
         Direct d = reserve_direct(order_ref_d, it, ttl, dp.buckets, offset, &row);
