@@ -864,7 +864,8 @@ Placed reserve(Datum sku, Datum order_ref, int64 quantity, bool has_ttl, Datum t
                                  w->bucket_new->tts_values, w->bucket_new->tts_isnull);
                 RowResult u = pg_call([w]() -> RowResult { return update_bucket(w, true); });
                 if (u != RowResult::Done)
-                    throw core::Error(core::Code::Internal, "order_credit: a locked stock bucket changed");
+                    throw core::Error(core::Code::Internal,
+                                      "order_credit: a locked stock bucket changed");
                 placed = true;
             }
         }
