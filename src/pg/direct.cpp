@@ -674,6 +674,13 @@ int64 insert_claim(Write *w) {
     return available;
 }
 
+// The row check on the new version in w->bucket_new, then its update.
+RowResult checked_update(Write *w, bool wait) {
+    check_row_values(core::CheckedTable::StockBuckets, RelationGetDescr(w->buckets),
+                     w->bucket_new->tts_values, w->bucket_new->tts_isnull);
+    return pg_call([w, wait]() -> RowResult { return update_bucket(w, wait); });
+}
+
 enum class Try { Placed, Busy, TooFew };
 
 // Candidate i without waiting and without a lock: the update of the version
@@ -685,9 +692,7 @@ Try try_bucket(Write *w, int i) {
     for (int round = 0; round < 3; ++round) {
         Step s = pg_call([w, i, round]() -> Step { return prepare(w, i, round > 0); });
         if (s != Step::Go) return Try::TooFew;
-        check_row_values(core::CheckedTable::StockBuckets, RelationGetDescr(w->buckets),
-                         w->bucket_new->tts_values, w->bucket_new->tts_isnull);
-        RowResult u = pg_call([w]() -> RowResult { return update_bucket(w, false); });
+        RowResult u = checked_update(w, false);
         if (u == RowResult::Done) return Try::Placed;
         if (u != RowResult::Changed) return Try::Busy;
     }
@@ -747,14 +752,11 @@ bool place_striped(Write *w) {
     // In READ COMMITTED under a new snapshot (the holder before us committed
     // after ours was taken); otherwise a change since the transaction's
     // snapshot is a serialization failure (update_bucket).
-    bool fresh = pg_call([] { return !IsolationUsesXactSnapshot(); });
+    bool fresh = !IsolationUsesXactSnapshot();
     for (;;) {
         Step s = pg_call([w, fresh]() -> Step { return prepare(w, 0, fresh); });
         if (s != Step::Go) break;
-        check_row_values(core::CheckedTable::StockBuckets, RelationGetDescr(w->buckets),
-                         w->bucket_new->tts_values, w->bucket_new->tts_isnull);
-        RowResult u = pg_call([w]() -> RowResult { return update_bucket(w, true); });
-        if (u == RowResult::Done) return true;
+        if (checked_update(w, true) == RowResult::Done) return true;
         // Changed: a writer without a gate committed since the read.
     }
     pg_call([w, b] { gate(w, b, GateOp::Release); });
@@ -860,10 +862,7 @@ Placed reserve(Datum sku, Datum order_ref, int64 quantity, bool has_ttl, Datum t
                 return r == Step::Go ? prepare_locked(w, w->cand[0].bucket) : r;
             });
             if (l == Step::Go) {
-                check_row_values(core::CheckedTable::StockBuckets, RelationGetDescr(w->buckets),
-                                 w->bucket_new->tts_values, w->bucket_new->tts_isnull);
-                RowResult u = pg_call([w]() -> RowResult { return update_bucket(w, true); });
-                if (u != RowResult::Done)
+                if (checked_update(w, true) != RowResult::Done)
                     throw core::Error(core::Code::Internal,
                                       "order_credit: a locked stock bucket changed");
                 placed = true;
