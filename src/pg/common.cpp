@@ -114,23 +114,26 @@ void LockTimeoutScope::end() {
     LockTimeout = saved_;
 }
 
+uint64 lock_key(LockSpace space, const char *data, int len) {
+    return hash_bytes_extended(reinterpret_cast<const unsigned char *>(data), len,
+                               static_cast<uint64>(space));
+}
+
 uint64 lock_key(LockSpace space, const std::string &key) {
-    const char *p = key.data();
-    int len = static_cast<int>(key.size());
-    uint64 seed = static_cast<uint64>(space);
-    return pg_call([p, len, seed]() -> uint64 {
-        return hash_bytes_extended(reinterpret_cast<const unsigned char *>(p), len, seed);
-    });
+    return lock_key(space, key.data(), static_cast<int>(key.size()));
+}
+
+void advisory_tag(LOCKTAG *tag, LockSpace space, uint64 key) {
+    SET_LOCKTAG_ADVISORY(*tag, MyDatabaseId, static_cast<uint32>(key >> 32), static_cast<uint32>(key),
+                         static_cast<uint16>(space));
 }
 
 bool lock_handle(LockSpace space, const std::string &key, bool wait) {
     uint64 k = lock_key(space, key);
-    uint16 field4 = static_cast<uint16>(space);
     auto start = std::chrono::steady_clock::now();
-    bool got = pg_call([k, field4, wait]() -> bool {
+    bool got = pg_call([k, space, wait]() -> bool {
         LOCKTAG tag;
-        SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, static_cast<uint32>(k >> 32), static_cast<uint32>(k),
-                             field4);
+        advisory_tag(&tag, space, k);
         return LockAcquire(&tag, ExclusiveLock, false, !wait) != LOCKACQUIRE_NOT_AVAIL;
     });
     stats::add_lock_wait_us(static_cast<int64_t>(ms_since(start) * 1000.0));

@@ -77,6 +77,10 @@ enum class LockSpace : uint16 {
 
 // 64-bit key of a text in a space (documented in docs/locking.md).
 uint64 lock_key(LockSpace space, const std::string &key);
+// The same key of `len` bytes at `data` (a text datum's contents).
+uint64 lock_key(LockSpace space, const char *data, int len);
+// The advisory lock tag of `key` in `space`, in the current database.
+void advisory_tag(LOCKTAG *tag, LockSpace space, uint64 key);
 // Takes a transaction-scoped exclusive advisory lock on `key` in `space`,
 // waiting at most PostgreSQL's lock_timeout (55P03). Returns false only when
 // `wait` is false and the lock is held elsewhere.

@@ -399,7 +399,6 @@ struct Write {
     int32 offset;        // striped: where this call starts in the bucket order
     Cand *cand;          // the item's buckets in the order they are tried
     int ncand;
-    uint64 sku_key;      // striped: the item's key in the gate locks (gate())
     int32 chosen;        // the bucket reserved from
     int64 free_after;    // on_hand - reserved of that bucket after the update
     int64 snapshot_free; // striped: free units of all buckets in the first snapshot
@@ -701,7 +700,7 @@ Try try_bucket(Write *w, int i) {
 
 // The gate of one bucket of a striped item: a transaction-scoped exclusive
 // lock in the extension's advisory space (LockSpace::BucketGate; the key is
-// the SKU's 64-bit hash plus the bucket number) that a buyer takes before
+// the SKU's lock_key plus the bucket number) that a buyer takes before
 // it updates the bucket and keeps until its transaction ends, as it keeps
 // the row lock. A buyer that finds every bucket held waits for ONE gate, and
 // the lock manager hands that gate to the next waiter when its holder's
@@ -712,11 +711,10 @@ Try try_bucket(Write *w, int i) {
 // adjust_stock, expire_due) still meet the row lock. Measured on the hot SKU
 // (docs/stock.md).
 enum class GateOp { Try, Wait, Release };
-bool gate(Write *w, int32 bucket, GateOp op) {
+bool gate(uint64 sku_key, int32 bucket, GateOp op) {
     LOCKTAG tag;
-    uint64 k = w->sku_key + static_cast<uint64>(static_cast<uint32>(bucket));
-    SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, static_cast<uint32>(k >> 32), static_cast<uint32>(k),
-                         static_cast<uint16>(LockSpace::BucketGate));
+    advisory_tag(&tag, LockSpace::BucketGate,
+                 sku_key + static_cast<uint64>(static_cast<uint32>(bucket)));
     if (op == GateOp::Release) return LockRelease(&tag, ExclusiveLock, false);
     return LockAcquire(&tag, ExclusiveLock, false, op == GateOp::Try) != LOCKACQUIRE_NOT_AVAIL;
 }
@@ -731,23 +729,21 @@ bool gate(Write *w, int32 bucket, GateOp op) {
 // that takes no gate. No row lock is ever taken that is not used; a gate
 // that is not used is given back at once.
 bool place_striped(Write *w) {
-    w->sku_key = pg_call([w] {
+    uint64 key = pg_call([w] {
         text *t = DatumGetTextPP(w->sku);
-        return hash_bytes_extended(reinterpret_cast<const unsigned char *>(VARDATA_ANY(t)),
-                                   static_cast<int>(VARSIZE_ANY_EXHDR(t)),
-                                   static_cast<uint64>(LockSpace::BucketGate));
+        return lock_key(LockSpace::BucketGate, VARDATA_ANY(t), static_cast<int>(VARSIZE_ANY_EXHDR(t)));
     });
     for (int i = 0; i < w->ncand && !w->cand[i].busy; ++i) {
         int32 b = w->cand[i].bucket;
-        if (!pg_call([w, b] { return gate(w, b, GateOp::Try); })) continue;
+        if (!pg_call([key, b] { return gate(key, b, GateOp::Try); })) continue;
         if (try_bucket(w, i) == Try::Placed) return true;
-        pg_call([w, b] { gate(w, b, GateOp::Release); });
+        pg_call([key, b] { gate(key, b, GateOp::Release); });
     }
     if (w->ncand == 0 || !w->cand[0].enough) return false;
     int32 b = w->cand[0].bucket;
-    pg_call([w, b] {
+    pg_call([w, key, b] {
         ExecClearTuple(w->bucket);
-        gate(w, b, GateOp::Wait);
+        gate(key, b, GateOp::Wait);
     });
     // In READ COMMITTED under a new snapshot (the holder before us committed
     // after ours was taken); otherwise a change since the transaction's
@@ -759,7 +755,7 @@ bool place_striped(Write *w) {
         if (checked_update(w, true) == RowResult::Done) return true;
         // Changed: a writer without a gate committed since the read.
     }
-    pg_call([w, b] { gate(w, b, GateOp::Release); });
+    pg_call([key, b] { gate(key, b, GateOp::Release); });
     return false;
 }
 
