@@ -189,6 +189,60 @@ SELECT a.pending, a.next_expiry = (SELECT min(expires_at) FROM order_credit.hold
        AS next_expiry_ok, a.updated_at = (SELECT max(created_at) FROM order_credit.holds WHERE account = 'da-acct')
        AS updated_ok
   FROM order_credit.accounts a WHERE account = 'da-acct';
+-- reserve_credit writes the account, the hold and its ledger entry without
+-- the executor too (src/pg/direct_order.cpp, place_credit_hold): the same
+-- result and, column by column, the same rows as the SQL path.
+SELECT account FROM order_credit.create_account('da-rc', 1000);
+SET client_min_messages = debug2;
+SELECT hold_id > 0 AS has_id, account, order_ref, amount, captured, status,
+       expires_at - statement_timestamp() AS ttl, available
+  FROM order_credit.reserve_credit('da-rc', 100.50, 'da-rc1', interval '10 minutes');
+SELECT hold_id > 0 AS has_id, account, order_ref, amount, captured, status, expires_at, available
+  FROM order_credit.reserve_credit('da-rc', 1, 'da-rc3', NULL);
+SET order_credit.direct_access = off;
+SELECT hold_id > 0 AS has_id, account, order_ref, amount, captured, status,
+       expires_at - statement_timestamp() AS ttl, available
+  FROM order_credit.reserve_credit('da-rc', 100.50, 'da-rc2', interval '10 minutes');
+SELECT hold_id > 0 AS has_id, account, order_ref, amount, captured, status, expires_at, available
+  FROM order_credit.reserve_credit('da-rc', 1, 'da-rc4', NULL);
+RESET order_credit.direct_access;
+RESET client_min_messages;
+SELECT order_ref, to_jsonb(h) - '{hold_id,order_ref,created_at,updated_at,expires_at}'::text[] AS hold,
+       expires_at - created_at AS ttl, updated_at = created_at AS same_time
+  FROM order_credit.holds h WHERE order_ref LIKE 'da-rc%' ORDER BY 1;
+SELECT order_ref, to_jsonb(l) - '{entry_id,order_ref,created_at}'::text[] AS entry
+  FROM order_credit.ledger l WHERE order_ref LIKE 'da-rc%' ORDER BY entry_id;
+SELECT a.pending, a.next_expiry = (SELECT min(expires_at) FROM order_credit.holds WHERE account = 'da-rc')
+       AS next_expiry_ok, a.updated_at = (SELECT max(created_at) FROM order_credit.holds WHERE account = 'da-rc')
+       AS updated_ok
+  FROM order_credit.accounts a WHERE account = 'da-rc';
+-- A replay finds the hold (the direct guard refuses, the slow path answers
+-- from the hold); the errors are the SQL path's.
+SET client_min_messages = debug2;
+SELECT order_ref, amount, status FROM order_credit.reserve_credit('da-rc', 100.50, 'da-rc1', interval '10 minutes');
+RESET client_min_messages;
+SELECT count(*) AS rc1_holds, sum(amount) AS rc1_amount FROM order_credit.holds WHERE order_ref = 'da-rc1';
+SELECT * FROM order_credit.reserve_credit('da-rc', 2, 'da-rc1', interval '10 minutes');
+SELECT * FROM order_credit.reserve_credit('da-rc', 900, 'da-rc5');
+SELECT * FROM order_credit.reserve_credit('da-nope', 1, 'da-rc6');
+SELECT ok, code, hold_id > 0 AS has_id, available, credit_limit
+  FROM order_credit.try_reserve_credit('da-rc', 10, 'da-rc7');
+SELECT ok, code, hold_id, available, credit_limit
+  FROM order_credit.try_reserve_credit('da-rc', 10000, 'da-rc8');
+-- A user trigger on the ledger takes reserve_credit to the SQL path (the
+-- trigger fires).
+CREATE FUNCTION pg_temp.da_rc_notice() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE NOTICE 'trigger on % fired for %', TG_TABLE_NAME, NEW.order_ref;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER da_rc_ledger AFTER INSERT ON order_credit.ledger FOR EACH ROW EXECUTE FUNCTION pg_temp.da_rc_notice();
+SET client_min_messages = debug2;
+SELECT order_ref, status FROM order_credit.reserve_credit('da-rc', 1, 'da-rc9');
+RESET client_min_messages;
+DROP TRIGGER da_rc_ledger ON order_credit.ledger;
+SELECT order_ref, kind, amount FROM order_credit.ledger WHERE order_ref = 'da-rc9';
+SELECT count(*) AS violations FROM order_credit.verify();
 -- A user trigger on holds or on order_history switches the direct order
 -- path off (the trigger fires); without it, it is used again.
 CREATE FUNCTION pg_temp.da_notice() RETURNS trigger LANGUAGE plpgsql AS $$

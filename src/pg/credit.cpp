@@ -12,6 +12,7 @@
 #include "core/error.hpp"
 #include "core/money.hpp"
 #include "pg/common.hpp"
+#include "pg/direct.hpp"
 #include "pg/spi.hpp"
 #include "pg/subxact.hpp"
 
@@ -305,40 +306,78 @@ ReserveArgs reserve_args(const Args &args) {
     return r;
 }
 
-// Places the hold (or recognises a replay). Leaves the resulting credit_hold
-// row, plus credit_limit as a ninth column, as row 0 of the returned Rows.
-Rows do_reserve(const ReserveArgs &a) {
+// A placed (or replayed) hold: the credit_hold row, from the direct write
+// or as row 0 of a statement's result.
+struct Reserved {
+    Rows rows{nullptr, 0};
+    bool direct = false;
+    direct::HoldPlaced d;
+
+    Datum result(const Call &call) const {
+        return direct ? result_from_values(call, d.values, d.nulls, 8) : result_from_row(call, rows, 0);
+    }
+    Datum hold_id() const { return direct ? d.values[0] : rows.datum(0, 1); }
+};
+
+Reserved from_rows(Rows r) {
+    Reserved out;
+    out.rows = r;
+    return out;
+}
+
+// Which path wrote a hold (SET client_min_messages = debug2).
+void debug_path(const char *path) {
+    pg_call([path] { ereport(DEBUG2, (errmsg_internal("order_credit: reserve_credit: %s", path))); });
+}
+
+// Places the hold (or recognises a replay).
+Reserved do_reserve(const ReserveArgs &a) {
     Datum user = caller_name();
     Arg ttl = a.has_ttl ? val(a.ttl_d) : null_arg();
     // Serialise calls on the same order_ref: a second caller waits for the
     // first to commit or roll back, then sees its hold (or none).
     lock_handle(LockSpace::OrderRef, a.order_ref);
-    // Fast path: one statement (it also checks that no hold exists yet).
-    Rows placed = exec(S_reserve, {val(a.account_d), val(a.amount_d), val(a.order_ref_d), ttl, val(user)});
-    if (!placed.empty()) return placed;
+    // Fast path: the account, the hold and its ledger entry written without
+    // the executor (pg/direct.hpp) while the tables are as created, else one
+    // statement; either checks that no hold exists yet.
+    Reserved out;
+    out.d = direct::place_credit_hold(a.account_d, a.amount_d, a.order_ref_d, a.has_ttl, a.ttl_d, user);
+    stats::add_lock_wait_us(static_cast<int64_t>(out.d.lock_wait_ms * 1000.0));
+    if (out.d.placed) {
+        out.direct = true;
+        debug_path("direct");
+        return out;
+    }
+    if (!out.d.usable) {
+        Rows placed = exec(S_reserve, {val(a.account_d), val(a.amount_d), val(a.order_ref_d), ttl, val(user)});
+        if (!placed.empty()) {
+            debug_path("SQL");
+            return from_rows(placed);
+        }
+    }
 
     // Slow path. A hold for this order_ref: a replay or a mismatch.
     Rows existing = exec(S_hold_get, {val(a.order_ref_d), ttl});
     if (!existing.empty()) {
         core::check_reserve_replay(hold_from(existing, a.order_ref), existing.text(0, 1), a.account,
                                    a.amount, existing.boolean(0, 6));
-        return exec(S_hold_result, {val(a.order_ref_d)});
+        return from_rows(exec(S_hold_result, {val(a.order_ref_d)}));
     }
     // No hold: find out why under the row lock, with exact balances.
     LockedAccount acc = lock_account_exact(a.account_d, a.account, user);
     core::check_reserve(a.account, acc.balances, acc.blocked, a.amount);
-    placed = exec(S_reserve, {val(a.account_d), val(a.amount_d), val(a.order_ref_d), ttl, val(user)});
+    Rows placed = exec(S_reserve, {val(a.account_d), val(a.amount_d), val(a.order_ref_d), ttl, val(user)});
     if (placed.empty())
         throw Error(Code::Internal, "order_credit: reservation refused after the check passed");
-    return placed;
+    debug_path("SQL, after the checks");
+    return from_rows(placed);
 }
 
 Datum reserve_credit(FunctionCallInfo fcinfo) {
     return with_spi(fcinfo, [](const Call &call) {
         ReserveArgs a = reserve_args(Args(call.fcinfo));
         LockTimeoutScope timeout;
-        Rows r = do_reserve(a);
-        Datum d = result_from_row(call, r, 0);
+        Datum d = do_reserve(a).result(call);
         timeout.end();
         return d;
     });
@@ -351,8 +390,7 @@ Datum try_reserve_credit(FunctionCallInfo fcinfo) {
         Datum values[6] = {0};
         bool nulls[6] = {false, true, true, true, true, true};
         Outcome out = attempt([&] {
-            Rows r = do_reserve(a);
-            values[3] = r.datum(0, 1);  // hold_id (int8 by value)
+            values[3] = do_reserve(a).hold_id();  // (int8 by value)
             nulls[3] = false;
         });
         values[0] = BoolGetDatum(out.ok);

@@ -85,6 +85,22 @@ struct OrderPlaced {
 OrderPlaced place_credit_order(Datum order_ref, Datum items, Datum account, bool has_ttl, Datum ttl,
                                Datum total, Datum created_by, int64 reservations);
 
+// reserve_credit's rows (S_reserve of credit.cpp): the account's pending
+// and next_expiry, guarded and waited for as place_credit_order does, the
+// hold and its ledger entry, only if the order_ref has no hold yet (the
+// caller holds its handle lock). `placed` false: nothing was written (the
+// account's newest version may stay locked, as after S_reserve's guarded
+// UPDATE). `values` and `nulls`: the credit_hold row.
+struct HoldPlaced {
+    bool usable = false;
+    bool placed = false;
+    Datum values[8] = {};
+    bool nulls[8] = {};
+    double lock_wait_ms = 0;
+};
+HoldPlaced place_credit_hold(Datum account, Datum amount, Datum order_ref, bool has_ttl, Datum ttl,
+                             Datum created_by);
+
 // expire_due's stock step (S_expire_stock_batch of stock.cpp): up to
 // `budget` due claims in expiry order, each deleted and its parts given back
 // to its buckets when no one holds them. `usable` false: the statement must

@@ -176,13 +176,14 @@ struct Write {
     TimestampTz now;
     Datum order_ref, items, account, ttl, total, created_by, expires_at;
     bool has_ttl;
+    bool hold_only;  // reserve_credit: the account, the hold and its ledger entry
     int64 reservations;
 
     Relation accounts, accounts_pkey, holds, holds_key, ledger, orders, orders_pkey, history,
         reservations_rel, reservations_key;
     ResultRelInfo *accounts_rri, *holds_rri, *ledger_rri, *orders_rri, *history_rri;
     TupleTableSlot *acct, *acct_new, *hold, *entry, *order, *hist;
-    Datum posted_after, pending_after;
+    Datum posted_after, pending_after, available_after;
 };
 
 // Before open_write has made the slots, the executor state and the
@@ -222,7 +223,8 @@ enum class Step { Unusable, NotPlaced, Go };
 // Opens everything and checks that the tables may be written here; then,
 // as S_fast_credit_order's guard: no order and no hold for the order_ref
 // yet, exactly the reservations just made, and the account (its version in
-// the snapshot, in w->acct).
+// the snapshot, in w->acct). For a hold alone (reserve_credit), S_reserve's
+// guard: no hold for the order_ref yet, and the account.
 Step open_write(Write *w) {
     if (!resolve())
         return Step::Unusable;
@@ -236,11 +238,16 @@ Step open_write(Write *w) {
     w->holds = table_open(cat.holds, RowExclusiveLock);
     w->holds_key = index_open(cat.holds_key, RowExclusiveLock);
     w->ledger = table_open(cat.ledger, RowExclusiveLock);
-    w->orders = table_open(cat.orders, RowExclusiveLock);
-    w->orders_pkey = index_open(cat.orders_pkey, RowExclusiveLock);
-    w->history = table_open(cat.history, RowExclusiveLock);
-    w->reservations_rel = table_open(cat.reservations, RowExclusiveLock);
-    w->reservations_key = index_open(cat.reservations_key, RowExclusiveLock);
+    // A hold alone writes none of the order tables: they are opened only to
+    // decide, once, whether the five tables are as created.
+    bool all = !w->hold_only || cat.write_ok < 0;
+    if (all) {
+        w->orders = table_open(cat.orders, RowExclusiveLock);
+        w->orders_pkey = index_open(cat.orders_pkey, RowExclusiveLock);
+        w->history = table_open(cat.history, RowExclusiveLock);
+        w->reservations_rel = table_open(cat.reservations, RowExclusiveLock);
+        w->reservations_key = index_open(cat.reservations_key, RowExclusiveLock);
+    }
     // An invalidation processed while opening (DDL committed meanwhile):
     // this call takes the SQL path, the next one decides again.
     if (!cat.valid)
@@ -273,18 +280,21 @@ Step open_write(Write *w) {
     w->accounts_rri = result_rel(w->accounts, false);
     w->holds_rri = result_rel(w->holds, true);
     w->ledger_rri = result_rel(w->ledger, true);
-    w->orders_rri = result_rel(w->orders, true);
-    w->history_rri = result_rel(w->history, true);
     w->acct = table_slot_create(w->accounts, nullptr);
     w->acct_new = table_slot_create(w->accounts, nullptr);
     w->hold = table_slot_create(w->holds, nullptr);
     w->entry = table_slot_create(w->ledger, nullptr);
-    w->order = table_slot_create(w->orders, nullptr);
-    w->hist = table_slot_create(w->history, nullptr);
+    if (!w->hold_only) {
+        w->orders_rri = result_rel(w->orders, true);
+        w->history_rri = result_rel(w->history, true);
+        w->order = table_slot_create(w->orders, nullptr);
+        w->hist = table_slot_create(w->history, nullptr);
+    }
 
-    if (exists(w->orders, w->orders_pkey, w->snap, w->order_ref) ||
-        exists(w->holds, w->holds_key, w->snap, w->order_ref) ||
-        count_reservations(w) != w->reservations)
+    if (exists(w->holds, w->holds_key, w->snap, w->order_ref))
+        return Step::NotPlaced;
+    if (!w->hold_only && (exists(w->orders, w->orders_pkey, w->snap, w->order_ref) ||
+                          count_reservations(w) != w->reservations))
         return Step::NotPlaced;
     ScanKeyData k[1];
     key(&k[0], w->accounts_pkey, 1, BTEqualStrategyNumber, F_TEXTEQ, w->account);
@@ -322,6 +332,7 @@ Step prepare_account(Write *w) {
     start_version(a, n);
     w->posted_after = v(A_POSTED);
     w->pending_after = DirectFunctionCall2(numeric_add, v(A_PENDING), w->total);
+    w->available_after = DirectFunctionCall2(numeric_sub, free_credit, w->total);
     n->tts_values[acc_att[A_PENDING] - 1] = w->pending_after;
     if (w->has_ttl && (null(A_NEXT_EXPIRY) || DatumGetTimestampTz(w->expires_at) <
                                                   DatumGetTimestampTz(v(A_NEXT_EXPIRY)))) {
@@ -380,6 +391,8 @@ void build_rows(Write *w) {
         b.set(led_att[L_CREATED_BY], w->created_by);
         b.store();
     }
+    if (w->hold_only)
+        return;
     {
         RowBuilder b(w->order);
         b.set(ord_att[O_ORDER_REF], w->order_ref);
@@ -412,52 +425,33 @@ void check_rows(Write *w) {
                      w->hold->tts_isnull);
     check_row_values(core::CheckedTable::Ledger, RelationGetDescr(w->ledger), w->entry->tts_values,
                      w->entry->tts_isnull);
-    check_row_values(core::CheckedTable::Orders, RelationGetDescr(w->orders), w->order->tts_values,
-                     w->order->tts_isnull);
+    if (!w->hold_only)
+        check_row_values(core::CheckedTable::Orders, RelationGetDescr(w->orders),
+                         w->order->tts_values, w->order->tts_isnull);
 }
 
-}  // namespace
-
-OrderPlaced place_credit_order(Datum order_ref, Datum items, Datum account, bool has_ttl, Datum ttl,
-                               Datum total, Datum created_by, int64 reservations) {
-    OrderPlaced out;
-    if (!guc_enabled)
-        return out;
-    Write *w = pg_call([=]() -> Write * {
-        Write *x = static_cast<Write *>(palloc0(sizeof(Write)));
-        x->order_ref = detoasted(order_ref);
-        x->items = detoasted(items);
-        x->account = detoasted(account);
-        x->has_ttl = has_ttl;
-        x->ttl = has_ttl ? ttl : Datum(0);
-        x->total = detoasted(total);
-        x->created_by = detoasted(created_by);
-        x->reservations = reservations;
-        return x;
-    });
-    Step s = pg_call([w]() -> Step {
+// Opens the write and evaluates its guard (Unusable / NotPlaced / Go); the
+// hold's expires_at from the write's clock.
+Step begin(Write *w) {
+    return pg_call([w]() -> Step {
         Step r = open_write(w);
         if (r != Step::Unusable && w->has_ttl)
             w->expires_at =
                 DirectFunctionCall2(timestamptz_pl_interval, TimestampTzGetDatum(w->now), w->ttl);
         return r;
     });
-    if (s == Step::Unusable)
-        return out;
-    out.usable = true;
-    auto done = [w] { pg_call([w] { close_write(w); }); };
-    if (s == Step::NotPlaced) {
-        done();
-        return out;
-    }
-    // The account: the guard on the version read, then its update, waiting
-    // for a holder as UPDATE does; if a concurrent update committed
-    // meanwhile, lock the newest version and evaluate the guard on it (READ
-    // COMMITTED), after which the update cannot fail.
+}
+
+// The account: the guard on the version read, then its update, waiting for
+// a holder as UPDATE does; if a concurrent update committed meanwhile, lock
+// the newest version and evaluate the guard on it (READ COMMITTED), after
+// which the update cannot fail. False: refused (nothing written; the newest
+// version may stay locked, as after UPDATE's EvalPlanQual).
+bool update_account(Write *w, double *lock_wait_ms) {
     auto start = std::chrono::steady_clock::now();
     bool updated = false;
     for (int round = 0; round < 2 && !updated; ++round) {
-        s = pg_call([w]() -> Step { return prepare_account(w); });
+        Step s = pg_call([w]() -> Step { return prepare_account(w); });
         if (s != Step::Go)
             break;
         check_row_values(core::CheckedTable::Accounts, RelationGetDescr(w->accounts),
@@ -480,9 +474,35 @@ OrderPlaced place_credit_order(Datum order_ref, Datum items, Datum account, bool
             throw core::Error(core::Code::Internal, "order_credit: a locked account changed");
         }
     }
-    out.lock_wait_ms = ms_since(start);
-    if (!updated) {
-        done();
+    *lock_wait_ms = ms_since(start);
+    return updated;
+}
+
+}  // namespace
+
+OrderPlaced place_credit_order(Datum order_ref, Datum items, Datum account, bool has_ttl, Datum ttl,
+                               Datum total, Datum created_by, int64 reservations) {
+    OrderPlaced out;
+    if (!guc_enabled)
+        return out;
+    Write *w = pg_call([=]() -> Write * {
+        Write *x = static_cast<Write *>(palloc0(sizeof(Write)));
+        x->order_ref = detoasted(order_ref);
+        x->items = detoasted(items);
+        x->account = detoasted(account);
+        x->has_ttl = has_ttl;
+        x->ttl = has_ttl ? ttl : Datum(0);
+        x->total = detoasted(total);
+        x->created_by = detoasted(created_by);
+        x->reservations = reservations;
+        return x;
+    });
+    Step s = begin(w);
+    if (s == Step::Unusable)
+        return out;
+    out.usable = true;
+    if (s == Step::NotPlaced || !update_account(w, &out.lock_wait_ms)) {
+        pg_call([w] { close_write(w); });
         return out;
     }
     pg_call([w] { build_rows(w); });
@@ -504,6 +524,55 @@ OrderPlaced place_credit_order(Datum order_ref, Datum items, Datum account, bool
             o->values[i] = r->tts_values[cols[i] - 1];
             o->nulls[i] = r->tts_isnull[cols[i] - 1];
         }
+        close_write(w);
+    });
+    out.placed = true;
+    return out;
+}
+
+HoldPlaced place_credit_hold(Datum account, Datum amount, Datum order_ref, bool has_ttl, Datum ttl,
+                             Datum created_by) {
+    HoldPlaced out;
+    if (!guc_enabled)
+        return out;
+    Write *w = pg_call([=]() -> Write * {
+        Write *x = static_cast<Write *>(palloc0(sizeof(Write)));
+        x->hold_only = true;
+        x->order_ref = detoasted(order_ref);
+        x->account = detoasted(account);
+        x->has_ttl = has_ttl;
+        x->ttl = has_ttl ? ttl : Datum(0);
+        x->total = detoasted(amount);
+        x->created_by = detoasted(created_by);
+        return x;
+    });
+    Step s = begin(w);
+    if (s == Step::Unusable)
+        return out;
+    out.usable = true;
+    if (s == Step::NotPlaced || !update_account(w, &out.lock_wait_ms)) {
+        pg_call([w] { close_write(w); });
+        return out;
+    }
+    pg_call([w] { build_rows(w); });
+    check_rows(w);
+    HoldPlaced *o = &out;
+    pg_call([w, o] {
+        insert_row(w->holds, w->holds_rri, w->hold, w->estate);
+        insert_row(w->ledger, w->ledger_rri, w->entry, w->estate);
+        // The credit_hold row: hold_id, account, order_ref, amount,
+        // captured, status, expires_at, then the account's available credit
+        // after the hold.
+        TupleTableSlot *h = w->hold;
+        const AttrNumber cols[7] = {hold_att[H_ID],       hold_att[H_ACCOUNT], hold_att[H_ORDER_REF],
+                                    hold_att[H_AMOUNT],   hold_att[H_CAPTURED], hold_att[H_STATUS],
+                                    hold_att[H_EXPIRES_AT]};
+        for (int i = 0; i < 7; ++i) {
+            o->values[i] = h->tts_values[cols[i] - 1];
+            o->nulls[i] = h->tts_isnull[cols[i] - 1];
+        }
+        o->values[7] = w->available_after;
+        o->nulls[7] = false;
         close_write(w);
     });
     out.placed = true;
