@@ -4,6 +4,10 @@
 // cost ~735k instructions per order, most of it executor start-up, against
 // ~1.22M for the whole plain-SQL order it is compared with.
 //
+// reserve_credit's rows (place_credit_hold) are the first half of the same
+// write: the account, the hold and its ledger entry, what S_reserve of
+// credit.cpp writes.
+//
 // Every PostgreSQL call is made inside pg_call; the row checks (C++) run
 // between those steps. A step that fails raises, and the subtransaction of
 // place_order's fast path is rolled back with everything written here.

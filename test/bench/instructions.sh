@@ -4,7 +4,7 @@
 # single-user backend, prepared statements, one transaction per call, N and
 # 6N calls: (I(6N) - I(N)) / 5N. Needs valgrind (apt-get install valgrind).
 #
-#   bash test/bench/instructions.sh            # reserve_stock and place_order, ext vs plain
+#   bash test/bench/instructions.sh            # reserve_stock, place_order, reserve_credit: ext vs plain
 #   OC_DIRECT=off bash test/bench/instructions.sh   # the extension with direct_access off
 #
 # Prints one line per measure. Takes a few minutes (valgrind is ~50x slower).
@@ -80,3 +80,13 @@ PLAIN=$(sed -n '/^WITH v(ref/,$p' test/bench/orders/plain_place.sql | tr '\n' ' 
         -e "s/'acct-' || :acct/\$5/")
 plain=$(per_call "$W/orders" po_plain "PREPARE p(text, text, text, text, text) AS $PLAIN" order_row)
 echo "place_order (direct_access=$DIRECT): $ext instructions per order; plain SQL: $plain"
+
+# reserve_credit on 1,000 accounts (same cluster) vs the plain statement of
+# test/bench/credit/c_plain_a.sql (amount 7.50, TTL 15 minutes)
+credit_row() { echo "EXECUTE p('$1', 'acct-$((RANDOM % 1000 + 1))');"; }
+ext=$(per_call "$W/orders" rc_ext "PREPARE p(text, text) AS SELECT hold_id FROM order_credit.reserve_credit(\$2, 7.50, \$1, interval '15 minutes');" credit_row)
+PLAIN=$(sed -n '/^WITH a AS/,$p' test/bench/credit/c_plain_a.sql | tr '\n' ' ' |
+    sed -e "s/:run || '-' || :client_id || '-' || :r/\$1/g" -e "s/'acct-' || :acct/\$2/" \
+        -e "s/:amt::numeric/7.50::numeric/g")
+plain=$(per_call "$W/orders" rc_plain "PREPARE p(text, text) AS $PLAIN" credit_row)
+echo "reserve_credit (direct_access=$DIRECT): $ext instructions per call; plain SQL: $plain"
