@@ -146,4 +146,8 @@ Datum caller_name() {
     });
 }
 
+void debug_path(const char *what, const char *path) {
+    pg_call([what, path] { ereport(DEBUG2, (errmsg_internal("order_credit: %s: %s", what, path))); });
+}
+
 }  // namespace oc::pg

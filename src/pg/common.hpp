@@ -90,4 +90,8 @@ bool lock_handle(LockSpace space, const std::string &key, bool wait = true);
 // by SECURITY DEFINER: what the ledger records as created_by.
 Datum caller_name();
 
+// Reports at DEBUG2 which path a write took ("order_credit: <what>: <path>";
+// SET client_min_messages = debug2 shows it).
+void debug_path(const char *what, const char *path);
+
 }  // namespace oc::pg

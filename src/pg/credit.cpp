@@ -325,11 +325,6 @@ Reserved from_rows(Rows r) {
     return out;
 }
 
-// Which path wrote a hold (SET client_min_messages = debug2).
-void debug_path(const char *path) {
-    pg_call([path] { ereport(DEBUG2, (errmsg_internal("order_credit: reserve_credit: %s", path))); });
-}
-
 // Places the hold (or recognises a replay).
 Reserved do_reserve(const ReserveArgs &a) {
     Datum user = caller_name();
@@ -345,13 +340,13 @@ Reserved do_reserve(const ReserveArgs &a) {
     stats::add_lock_wait_us(static_cast<int64_t>(out.d.lock_wait_ms * 1000.0));
     if (out.d.placed) {
         out.direct = true;
-        debug_path("direct");
+        debug_path("reserve_credit", "direct");
         return out;
     }
     if (!out.d.usable) {
         Rows placed = exec(S_reserve, {val(a.account_d), val(a.amount_d), val(a.order_ref_d), ttl, val(user)});
         if (!placed.empty()) {
-            debug_path("SQL");
+            debug_path("reserve_credit", "SQL");
             return from_rows(placed);
         }
     }
@@ -369,7 +364,7 @@ Reserved do_reserve(const ReserveArgs &a) {
     Rows placed = exec(S_reserve, {val(a.account_d), val(a.amount_d), val(a.order_ref_d), ttl, val(user)});
     if (placed.empty())
         throw Error(Code::Internal, "order_credit: reservation refused after the check passed");
-    debug_path("SQL, after the checks");
+    debug_path("reserve_credit", "SQL, after the checks");
     return from_rows(placed);
 }
 

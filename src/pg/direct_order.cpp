@@ -482,17 +482,15 @@ bool update_account(Write *w, double *lock_wait_ms) {
     return updated;
 }
 
-}  // namespace
-
-OrderPlaced place_credit_order(Datum order_ref, Datum items, Datum account, bool has_ttl, Datum ttl,
-                               Datum total, Datum created_by, int64 reservations) {
-    OrderPlaced out;
-    if (!guc_enabled)
-        return out;
-    Write *w = pg_call([=]() -> Write * {
+// A write of the credit rows for `order_ref` (items 0 and no reservations
+// for a hold alone).
+Write *new_write(Datum order_ref, Datum items, Datum account, bool has_ttl, Datum ttl, Datum total,
+                 Datum created_by, int64 reservations, bool hold_only) {
+    return pg_call([=]() -> Write * {
         Write *x = static_cast<Write *>(palloc0(sizeof(Write)));
+        x->hold_only = hold_only;
         x->order_ref = detoasted(order_ref);
-        x->items = detoasted(items);
+        x->items = hold_only ? Datum(0) : detoasted(items);
         x->account = detoasted(account);
         x->has_ttl = has_ttl;
         x->ttl = has_ttl ? ttl : Datum(0);
@@ -501,20 +499,43 @@ OrderPlaced place_credit_order(Datum order_ref, Datum items, Datum account, bool
         x->reservations = reservations;
         return x;
     });
+}
+
+// The credit half of a write: the guard, the account's update, every row
+// built and checked, the hold and its ledger entry inserted. Go: the write
+// stays open for the caller (the order rows, the result; close_write);
+// otherwise it is closed (NotPlaced: nothing written, see update_account).
+Step write_credit(Write *w, double *lock_wait_ms) {
     Step s = begin(w);
     if (s == Step::Unusable)
-        return out;
-    out.usable = true;
-    if (s == Step::NotPlaced || !update_account(w, &out.lock_wait_ms)) {
+        return s;
+    if (s == Step::NotPlaced || !update_account(w, lock_wait_ms)) {
         pg_call([w] { close_write(w); });
-        return out;
+        return Step::NotPlaced;
     }
     pg_call([w] { build_rows(w); });
     check_rows(w);
-    OrderPlaced *o = &out;
-    pg_call([w, o] {
+    pg_call([w] {
         insert_row(w->holds, w->holds_rri, w->hold, w->estate);
         insert_row(w->ledger, w->ledger_rri, w->entry, w->estate);
+    });
+    return Step::Go;
+}
+
+}  // namespace
+
+OrderPlaced place_credit_order(Datum order_ref, Datum items, Datum account, bool has_ttl, Datum ttl,
+                               Datum total, Datum created_by, int64 reservations) {
+    OrderPlaced out;
+    if (!guc_enabled)
+        return out;
+    Write *w = new_write(order_ref, items, account, has_ttl, ttl, total, created_by, reservations, false);
+    Step s = write_credit(w, &out.lock_wait_ms);
+    out.usable = s != Step::Unusable;
+    if (s != Step::Go)
+        return out;
+    OrderPlaced *o = &out;
+    pg_call([w, o] {
         insert_row(w->orders, w->orders_rri, w->order, w->estate);
         insert_row(w->history, w->history_rri, w->hist, w->estate);
         // The order_status row: order_ref, account, status, amount,
@@ -539,31 +560,13 @@ HoldPlaced place_credit_hold(Datum account, Datum amount, Datum order_ref, bool 
     HoldPlaced out;
     if (!guc_enabled)
         return out;
-    Write *w = pg_call([=]() -> Write * {
-        Write *x = static_cast<Write *>(palloc0(sizeof(Write)));
-        x->hold_only = true;
-        x->order_ref = detoasted(order_ref);
-        x->account = detoasted(account);
-        x->has_ttl = has_ttl;
-        x->ttl = has_ttl ? ttl : Datum(0);
-        x->total = detoasted(amount);
-        x->created_by = detoasted(created_by);
-        return x;
-    });
-    Step s = begin(w);
-    if (s == Step::Unusable)
+    Write *w = new_write(order_ref, Datum(0), account, has_ttl, ttl, amount, created_by, 0, true);
+    Step s = write_credit(w, &out.lock_wait_ms);
+    out.usable = s != Step::Unusable;
+    if (s != Step::Go)
         return out;
-    out.usable = true;
-    if (s == Step::NotPlaced || !update_account(w, &out.lock_wait_ms)) {
-        pg_call([w] { close_write(w); });
-        return out;
-    }
-    pg_call([w] { build_rows(w); });
-    check_rows(w);
     HoldPlaced *o = &out;
     pg_call([w, o] {
-        insert_row(w->holds, w->holds_rri, w->hold, w->estate);
-        insert_row(w->ledger, w->ledger_rri, w->entry, w->estate);
         // The credit_hold row: hold_id, account, order_ref, amount,
         // captured, status, expires_at, then the account's available credit
         // after the hold.

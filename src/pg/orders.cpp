@@ -361,11 +361,6 @@ bool placed_whole(const Rows &r, int64_t n) {
     return true;
 }
 
-// Which way place_order's fast path wrote an order, at DEBUG2 (tests and
-// diagnosis: SET client_min_messages = debug2).
-void debug_path(const char *path) {
-    pg_call([path] { ereport(DEBUG2, (errmsg_internal("order_credit: place_order fast path: %s", path))); });
-}
 
 // place_order's fast path (the direct stock path + S_fast_credit_order, or
 // S_fast_place) for an order with an account and a total above zero; the
@@ -422,7 +417,7 @@ std::optional<Datum> place_fast(const Call &call, const std::vector<core::OrderI
                                        val(user), val(Int64GetDatum(n))});
         return placed_whole(r, n);
     });
-    if (placed) debug_path(direct_row ? "direct" : "direct stock, SQL credit");
+    if (placed) debug_path("place_order fast path", direct_row ? "direct" : "direct stock, SQL credit");
     if (placed && direct_row) return result_from_values(call, direct_row->values, direct_row->nulls, 6);
     if (placed) return result_from_row(call, r, 0);
     if (!unusable) return std::nullopt;
@@ -433,7 +428,7 @@ std::optional<Datum> place_fast(const Call &call, const std::vector<core::OrderI
         return placed_whole(r, n);
     });
     if (!placed) return std::nullopt;
-    debug_path("SQL");
+    debug_path("place_order fast path", "SQL");
     return result_from_row(call, r, 0);
 }
 
