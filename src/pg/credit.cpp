@@ -307,16 +307,15 @@ ReserveArgs reserve_args(const Args &args) {
 }
 
 // A placed (or replayed) hold: the credit_hold row, from the direct write
-// or as row 0 of a statement's result.
+// (d.placed) or as row 0 of a statement's result.
 struct Reserved {
     Rows rows{nullptr, 0};
-    bool direct = false;
     direct::HoldPlaced d;
 
     Datum result(const Call &call) const {
-        return direct ? result_from_values(call, d.values, d.nulls, 8) : result_from_row(call, rows, 0);
+        return d.placed ? result_from_values(call, d.values, d.nulls, 8) : result_from_row(call, rows, 0);
     }
-    Datum hold_id() const { return direct ? d.values[0] : rows.datum(0, 1); }
+    Datum hold_id() const { return d.placed ? d.values[0] : rows.datum(0, 1); }
 };
 
 Reserved from_rows(Rows r) {
@@ -339,7 +338,6 @@ Reserved do_reserve(const ReserveArgs &a) {
     out.d = direct::place_credit_hold(a.account_d, a.amount_d, a.order_ref_d, a.has_ttl, a.ttl_d, user);
     stats::add_lock_wait_us(static_cast<int64_t>(out.d.lock_wait_ms * 1000.0));
     if (out.d.placed) {
-        out.direct = true;
         debug_path("reserve_credit", "direct");
         return out;
     }

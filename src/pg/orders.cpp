@@ -361,7 +361,6 @@ bool placed_whole(const Rows &r, int64_t n) {
     return true;
 }
 
-
 // place_order's fast path (the direct stock path + S_fast_credit_order, or
 // S_fast_place) for an order with an account and a total above zero; the
 // caller holds the order_ref handle lock. Returns the
