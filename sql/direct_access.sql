@@ -304,9 +304,10 @@ RESET order_credit.default_ttl;
 -- expire_due's stock step deletes due claims and gives their units back
 -- without the executor too (src/pg/direct_expire.cpp); with direct access
 -- off, one statement does it (S_expire_stock_batch). The same rows either
--- way: two identical sets of items, each with due reservations (one-bucket;
+-- way: identical sets of items, each with due reservations (one-bucket;
 -- striped, one of them over both buckets) and live ones, one set swept in
--- each mode.
+-- each mode, and one by the direct sweep reading the table in block order
+-- (order_credit.expire_scan = heap) instead of the due index.
 SELECT order_credit.expire_due() >= 0 AS earlier_due_swept;
 CREATE FUNCTION pg_temp.da_stock_set(p text) RETURNS void LANGUAGE sql AS $$
     SELECT order_credit.set_stock(p || '-one', 10);
@@ -332,7 +333,7 @@ CREATE FUNCTION pg_temp.da_make_due(p text) RETURNS bigint LANGUAGE sql AS $$
     SELECT count(*) FROM order_credit.reservation_claims c JOIN order_credit.reservations r USING (reservation_id)
      WHERE r.order_ref LIKE p || '-d%' AND c.expires_at <= statement_timestamp();
 $$;
-SELECT pg_temp.da_stock_set('dxs'), pg_temp.da_stock_set('dxd');
+SELECT pg_temp.da_stock_set('dxs'), pg_temp.da_stock_set('dxd'), pg_temp.da_stock_set('dxh');
 SELECT order_ref, sku, part_buckets, part_qty FROM order_credit.reservations
  WHERE order_ref LIKE 'dx%-d2' ORDER BY 1;
 SELECT pg_temp.da_make_due('dxs') AS due_sql_set;
@@ -342,19 +343,26 @@ SELECT order_credit.expire_due() AS expired_sql;
 RESET order_credit.direct_access;
 SELECT pg_temp.da_make_due('dxd') AS due_direct_set;
 SELECT order_credit.expire_due() AS expired_direct;
+SELECT pg_temp.da_make_due('dxh') AS due_heap_set;
+SET order_credit.expire_scan = heap;
+SELECT order_credit.expire_due() AS expired_heap;
+RESET order_credit.expire_scan;
 RESET client_min_messages;
--- bucket by bucket, the two sets alike: reserved lowered by the due parts
+-- bucket by bucket, the three sets alike: reserved lowered by the due parts
 -- only, on_hand untouched
 SELECT substr(b.sku, 5) AS item, b.bucket,
        max(b.on_hand) FILTER (WHERE b.sku LIKE 'dxs%') AS on_hand_sql,
        max(b.on_hand) FILTER (WHERE b.sku LIKE 'dxd%') AS on_hand_direct,
+       max(b.on_hand) FILTER (WHERE b.sku LIKE 'dxh%') AS on_hand_heap,
        max(b.reserved) FILTER (WHERE b.sku LIKE 'dxs%') AS reserved_sql,
-       max(b.reserved) FILTER (WHERE b.sku LIKE 'dxd%') AS reserved_direct
+       max(b.reserved) FILTER (WHERE b.sku LIKE 'dxd%') AS reserved_direct,
+       max(b.reserved) FILTER (WHERE b.sku LIKE 'dxh%') AS reserved_heap
   FROM order_credit.stock_buckets b WHERE b.sku LIKE 'dx_-%' GROUP BY 1, 2 ORDER BY 1, 2;
 -- the claims left: the live reservations' only; no reservation row changed
 SELECT substr(r.order_ref, 5) AS ref,
        bool_or(c.reservation_id IS NOT NULL) FILTER (WHERE r.order_ref LIKE 'dxs%') AS claimed_sql,
        bool_or(c.reservation_id IS NOT NULL) FILTER (WHERE r.order_ref LIKE 'dxd%') AS claimed_direct,
+       bool_or(c.reservation_id IS NOT NULL) FILTER (WHERE r.order_ref LIKE 'dxh%') AS claimed_heap,
        string_agg(DISTINCT r.status, ',') AS stored_status
   FROM order_credit.reservations r LEFT JOIN order_credit.reservation_claims c USING (reservation_id)
  WHERE r.order_ref LIKE 'dx_-%' GROUP BY 1 ORDER BY 1;
@@ -387,3 +395,63 @@ SELECT order_credit.expire_due() AS nothing_left;
 RESET client_min_messages;
 SELECT sku, on_hand, reserved, available FROM order_credit.stock_levels WHERE sku ~ '^dx[tr]' ORDER BY sku;
 SELECT count(*) AS violations FROM order_credit.verify();
+
+-- The heap pass (direct_expire.cpp): with expire_scan = auto, a call of
+-- 1,000 or more on a claims table of 256 pages or more reads the table in
+-- block order, from where the last pass stopped, while it finds at least 2
+-- due claims a page; below that after 256 pages it hands over to the due
+-- index, and this backend uses the index alone for 10 seconds.
+-- 40 items with 1,000 reservations each written as reserve_stock writes
+-- them (claim, reserved), due or live.
+CREATE FUNCTION public.da_backlog(p text, due boolean) RETURNS bigint LANGUAGE sql AS $$
+    SELECT order_credit.set_stock(p || i, 1000) FROM generate_series(1, 40) i;
+    WITH r AS (
+        INSERT INTO order_credit.reservations (order_ref, sku, quantity, part_buckets, part_qty, expires_in, expires_at)
+        SELECT p || '-r' || n, p || (1 + n % 40), 1, '{0}', '{1}', interval '1 hour',
+               statement_timestamp() + CASE WHEN due THEN -interval '1 minute' ELSE interval '1 hour' END
+          FROM generate_series(1, 40000) n
+        RETURNING reservation_id, sku, quantity, expires_at, part_buckets, part_qty)
+    INSERT INTO order_credit.reservation_claims (sku, expires_at, reservation_id, quantity, part_buckets, part_qty)
+    SELECT sku, expires_at, reservation_id, quantity, part_buckets, part_qty FROM r;
+    UPDATE order_credit.stock_buckets SET reserved = 1000 WHERE sku LIKE p || '%';
+    SELECT count(*) FROM order_credit.reservation_claims WHERE sku LIKE p || '%' AND expires_at <= statement_timestamp();
+$$;
+SELECT public.da_backlog('dbk', true) AS due_backlog;
+SELECT pg_relation_size('order_credit.reservation_claims') / current_setting('block_size')::int >= 256 + 64 AS table_big_enough;
+-- in batches: each call takes its 15,000 in block order and the next one
+-- goes on from there; the last finds nothing due in its first 256 pages
+-- and asks the index, which has nothing either
+SET client_min_messages = debug2;
+SELECT order_credit.expire_due(15000) AS batch_1;
+SELECT order_credit.expire_due(15000) AS batch_2;
+SELECT order_credit.expire_due(15000) AS batch_3;
+SELECT order_credit.expire_due(15000) AS batch_4;
+-- (the index alone now, in this backend)
+SELECT order_credit.expire_due(15000) AS batch_5;
+RESET client_min_messages;
+SELECT count(*) AS items, sum(on_hand) AS on_hand, sum(reserved) AS reserved
+  FROM order_credit.stock_levels WHERE sku LIKE 'dbk%';
+SELECT count(*) AS claims_left FROM order_credit.reservation_claims WHERE sku LIKE 'dbk%';
+SELECT count(*) AS violations FROM order_credit.verify();
+-- Few due claims among many live ones: the heap pass gives up after 256
+-- pages and the due index finds the rest (a new backend: no pause).
+\c
+SELECT public.da_backlog('dlv', false) AS live_due;
+-- 10 of them made due (claims are only inserted and deleted)
+UPDATE order_credit.reservations SET expires_at = statement_timestamp() - interval '1 second'
+ WHERE order_ref IN (SELECT 'dlv-r' || n FROM generate_series(1000, 39000, 4000) n);
+WITH gone AS (
+    DELETE FROM order_credit.reservation_claims c USING order_credit.reservations r
+     WHERE c.reservation_id = r.reservation_id
+       AND r.order_ref IN (SELECT 'dlv-r' || n FROM generate_series(1000, 39000, 4000) n)
+    RETURNING c.*)
+INSERT INTO order_credit.reservation_claims (sku, expires_at, reservation_id, quantity, part_buckets, part_qty)
+SELECT g.sku, r.expires_at, g.reservation_id, g.quantity, g.part_buckets, g.part_qty
+  FROM gone g JOIN order_credit.reservations r USING (reservation_id);
+SET client_min_messages = debug2;
+SELECT order_credit.expire_due(6000) AS few_due;
+RESET client_min_messages;
+SELECT count(*) AS claims_left FROM order_credit.reservation_claims WHERE sku LIKE 'dlv%';
+SELECT sum(reserved) AS reserved FROM order_credit.stock_buckets WHERE sku LIKE 'dlv%';
+SELECT count(*) AS violations FROM order_credit.verify();
+DROP FUNCTION public.da_backlog(text, boolean);

@@ -108,6 +108,8 @@ HoldPlaced place_credit_hold(Datum account, Datum amount, Datum order_ref, bool 
 struct Expired {
     bool usable = false;
     int64 expired = 0;
+    bool heap = false;        // a heap pass read claims (order_credit.expire_scan)
+    bool then_index = false;  // ... and handed over to the index scan
 };
 Expired expire_claims(int64 budget);
 
@@ -117,6 +119,12 @@ Expired expire_claims(int64 budget);
 // caller of expire_due() expects every claim due at that moment to be
 // considered.
 extern bool scan_floor;
+
+// order_credit.expire_scan: how expire_due's stock step finds due claims
+// (direct_expire.cpp): auto chooses, index always reads them in expiry
+// order, heap reads the table in block order while it yields enough.
+enum ExpireScan { ExpireScanAuto, ExpireScanIndex, ExpireScanHeap };
+extern int guc_expire_scan;
 
 // Where a striped reservation starts in the bucket order: differs between
 // backends and between calls, so concurrent buyers spread over the buckets.

@@ -32,11 +32,13 @@
 
 extern "C" {
 #include "access/htup_details.h"
+#include "access/syncscan.h"
 #include "access/table.h"
 #include "access/xact.h"
 #include "catalog/pg_am.h"
 #include "catalog/pg_index.h"
 #include "catalog/pg_trigger.h"
+#include "storage/bufmgr.h"
 #include "common/int.h"
 #include "utils/array.h"
 #include "utils/fmgroids.h"
@@ -48,6 +50,7 @@ extern "C" {
 namespace oc::pg::direct {
 
 bool scan_floor = false;
+int guc_expire_scan = ExpireScanAuto;
 
 namespace {
 
@@ -176,6 +179,23 @@ bool btree_on(Relation index, AttrNumber att) {
 
 // ------------------------------------------------------------ the sweep
 
+// The heap pass (see expire_claims): the claims table in block order,
+// chunk by chunk, from where the last pass of any backend stopped (the
+// synchronized-scan position PostgreSQL keeps per table in shared memory)
+// round the table once at most.
+struct Heap {
+    bool on;                  // reading due claims from here
+    bool tried;               // this call had a heap pass
+    TableScanDesc scan;       // one TID range scan, rescanned per chunk
+    BlockNumber nblocks;      // the table's size when the call began
+    BlockNumber next;         // the next chunk's first block
+    BlockNumber left;         // blocks of this cycle not yet in a chunk
+    BlockNumber scanned;      // blocks of finished chunks
+    BlockNumber last_block;   // of the last claim read
+    bool chunk_open;
+    int64 found;  // due claims read
+};
+
 // A due claim as the scan read it (copied out of its buffer).
 struct Due {
     ItemPointerData tid;
@@ -203,12 +223,15 @@ struct Sweep {
     TimestampTz now;
     Relation claims, claims_due, buckets, buckets_pkey;
     ResultRelInfo *buckets_rri;
-    IndexScanDesc scan;
+    IndexScanDesc scan;  // the due scan in index (expiry) order, or
+    Snapshot index_snap;  // (its own snapshot when it follows a heap pass)
+    Heap heap;            // the heap pass, while it reads
     IndexScanDesc bucket_scan;  // this round's bucket lookups, under snap (one
                                 // scan rescanned per bucket: a scan begun and
                                 // ended per lookup cost ~a quarter of a sweep)
     TupleTableSlot *claim, *bucket, *bucket_new;
-    MemoryContext round_cxt;
+    MemoryContext call_cxt;   // the call's (scans live here)
+    MemoryContext round_cxt;  // reset every round
     bool scan_done;
     bool full_scan;          // from the beginning of the index (no floor)
     bool kept;               // some claim read was left in place
@@ -223,8 +246,12 @@ struct Sweep {
 };
 
 void close_sweep(Sweep *s) {
+    if (s->heap.scan != nullptr)
+        table_endscan(s->heap.scan);
     if (s->scan != nullptr)
         index_endscan(s->scan);
+    if (s->index_snap != nullptr)
+        UnregisterSnapshot(s->index_snap);
     if (s->bucket_scan != nullptr)
         index_endscan(s->bucket_scan);
     if (s->round_cxt != nullptr)
@@ -235,9 +262,144 @@ void close_sweep(Sweep *s) {
               {s->claims_due, s->buckets_pkey}, {s->claims, s->buckets}, s->estate, s->scan_snap);
 }
 
+// The due scan in expiry order (reservation_claims_due), from the floor
+// when the sweeper has one. After a heap pass it runs under a new snapshot,
+// in which the claims that pass deleted are gone (deleting one again would
+// be an error).
+void start_index(Sweep *s) {
+    s->full_scan = !scan_floor || !floor_.valid ||
+                   s->now - floor_.full_scan_at >= kFullScanEveryUs || floor_.at > s->now;
+    ScanKeyData k[2];
+    key(&k[0], s->claims_due, 1, BTLessEqualStrategyNumber, F_TIMESTAMPTZ_LE,
+        TimestampTzGetDatum(s->now));
+    key(&k[1], s->claims_due, 1, BTGreaterEqualStrategyNumber, F_TIMESTAMPTZ_GE,
+        TimestampTzGetDatum(floor_.at));
+    int nkeys = s->full_scan ? 1 : 2;
+    // (called from a round too: the scan outlives the round's memory)
+    MemoryContext old = MemoryContextSwitchTo(s->call_cxt);
+    Snapshot snap = s->scan_snap;
+    if (s->heap.tried) {
+        CommandCounterIncrement();
+        s->index_snap = RegisterSnapshot(GetTransactionSnapshot());
+        snap = s->index_snap;
+    }
+    s->scan = index_beginscan(s->claims, s->claims_due, snap, nkeys, 0);
+    index_rescan(s->scan, k, nkeys, nullptr, 0);
+    MemoryContextSwitchTo(old);
+}
+
+// The heap pass. Expiry is random with respect to where claims are stored,
+// so the due scan in expiry order visits about one table page per due
+// claim, and deleting it visits the page again; with a backlog (a sweeper
+// that was down, a burst of abandoned carts) most claims on a page are
+// due, and one pass in block order visits each page once for all of them
+// (measured in docs/benchmarks.md, "Session 10"). It is used while it
+// yields at least kHeapYield due claims per page: a pass that has read
+// kHeapProbe pages (or the whole table) below that hands the rest of the
+// call to the index scan, and this backend then uses the index alone for
+// kHeapPauseUs. Small calls (the sweeper's steady state) use the index.
+constexpr int64 kHeapMinBudget = 1000;
+constexpr BlockNumber kHeapChunk = 64;   // blocks per TID range; a multiple of
+                                         // the 16 at which positions are shared
+constexpr BlockNumber kHeapProbe = 256;  // blocks read before the yield counts
+constexpr int64 kHeapYield = 2;          // due claims per block
+constexpr int64 kHeapPauseUs = 10 * 1000000;
+TimestampTz heap_paused_until = 0;
+
+bool use_heap(Sweep *s, int64 budget) {
+    if (guc_expire_scan == ExpireScanIndex)
+        return false;
+    if (guc_expire_scan == ExpireScanHeap)
+        return true;
+    return budget >= kHeapMinBudget && s->now >= heap_paused_until &&
+           RelationGetNumberOfBlocks(s->claims) >= kHeapProbe;
+}
+
+void start_heap(Sweep *s) {
+    Heap *h = &s->heap;
+    h->on = h->tried = true;
+    // (after the snapshot: every claim it sees is in one of these blocks)
+    h->nblocks = RelationGetNumberOfBlocks(s->claims);
+    h->left = h->nblocks;
+    h->next = h->nblocks == 0 ? 0 : ss_get_location(s->claims, h->nblocks) % h->nblocks;
+    h->next -= h->next % 16;
+    ItemPointerData lo, hi;
+    ItemPointerSet(&lo, 0, FirstOffsetNumber);
+    ItemPointerSet(&hi, 0, FirstOffsetNumber);
+    h->scan = table_beginscan_tidrange(s->claims, s->scan_snap, &lo, &hi);
+    h->chunk_open = false;
+}
+
+void end_heap(Sweep *s) {
+    Heap *h = &s->heap;
+    if (h->scan != nullptr)
+        table_endscan(h->scan);
+    h->scan = nullptr;
+    h->on = false;
+}
+
+// The next due claim of the heap pass into s->claim; false when the pass
+// ended (the cycle is complete: s->scan_done; or the yield was too low: the
+// index scan takes over).
+bool next_heap_claim(Sweep *s) {
+    Heap *h = &s->heap;
+    const AttrNumber *c = claims_att;
+    for (;;) {
+        if (h->chunk_open) {
+            if (table_scan_getnextslot_tidrange(h->scan, ForwardScanDirection, s->claim)) {
+                bool isnull = false;
+                Datum at = slot_getattr(s->claim, c[C_EXPIRES_AT], &isnull);
+                if (isnull || DatumGetTimestampTz(at) > s->now)
+                    continue;
+                h->last_block = ItemPointerGetBlockNumber(&s->claim->tts_tid);
+                ++h->found;
+                return true;
+            }
+            h->chunk_open = false;
+            // (shared only at multiples of 16 blocks, and only when the
+            // lock is free: a later pass may start a little behind)
+            ss_report_location(s->claims, h->next);
+        }
+        if (h->left == 0) {
+            end_heap(s);
+            s->scan_done = true;
+            return false;
+        }
+        if (h->scanned >= std::min(kHeapProbe, h->nblocks) &&
+            h->found < kHeapYield * static_cast<int64>(h->scanned) &&
+            guc_expire_scan != ExpireScanHeap) {
+            end_heap(s);
+            heap_paused_until = s->now + kHeapPauseUs;
+            start_index(s);
+            return false;
+        }
+        BlockNumber first = h->next;
+        BlockNumber n = std::min({kHeapChunk, h->left, h->nblocks - first});
+        ItemPointerData lo, hi;
+        ItemPointerSet(&lo, first, FirstOffsetNumber);
+        ItemPointerSet(&hi, first + n - 1, MaxOffsetNumber);
+        table_rescan_tidrange(h->scan, &lo, &hi);
+        h->chunk_open = true;
+        h->scanned += n;
+        h->left -= n;
+        h->next = (first + n) % h->nblocks;
+    }
+}
+
+// The next due claim into s->claim, from the heap pass or the index scan.
+bool next_claim(Sweep *s) {
+    if (s->heap.on) {
+        if (next_heap_claim(s))
+            return true;
+        if (s->scan_done)
+            return false;
+    }
+    return index_getnext_slot(s->scan, ForwardScanDirection, s->claim);
+}
+
 // Opens everything and starts the due scan. False: the statement must do
 // it (nothing was done).
-bool open_sweep(Sweep *s) {
+bool open_sweep(Sweep *s, int64 budget) {
     if (!resolve())
         return false;
     Relation claims = try_table_open(cat.claims, RowExclusiveLock);
@@ -273,6 +435,7 @@ bool open_sweep(Sweep *s) {
     s->claim = table_slot_create(s->claims, nullptr);
     s->bucket = table_slot_create(s->buckets, nullptr);
     s->bucket_new = table_slot_create(s->buckets, nullptr);
+    s->call_cxt = CurrentMemoryContext;
     s->round_cxt = AllocSetContextCreate(CurrentMemoryContext, "order_credit expire round",
                                          ALLOCSET_DEFAULT_SIZES);
     if (floor_.claims != cat.claims) {
@@ -284,16 +447,10 @@ bool open_sweep(Sweep *s) {
         RegisterSubXactCallback(on_subxact, nullptr);
         xact_callback_registered = true;
     }
-    s->full_scan = !scan_floor || !floor_.valid ||
-                   s->now - floor_.full_scan_at >= kFullScanEveryUs || floor_.at > s->now;
-    ScanKeyData k[2];
-    key(&k[0], s->claims_due, 1, BTLessEqualStrategyNumber, F_TIMESTAMPTZ_LE,
-        TimestampTzGetDatum(s->now));
-    key(&k[1], s->claims_due, 1, BTGreaterEqualStrategyNumber, F_TIMESTAMPTZ_GE,
-        TimestampTzGetDatum(floor_.at));
-    int nkeys = s->full_scan ? 1 : 2;
-    s->scan = index_beginscan(s->claims, s->claims_due, s->scan_snap, nkeys, 0);
-    index_rescan(s->scan, k, nkeys, nullptr, 0);
+    if (use_heap(s, budget))
+        start_heap(s);
+    else
+        start_index(s);
     return true;
 }
 
@@ -337,7 +494,7 @@ int read_round(Sweep *s, int limit) {
     s->ndue = 0;
     int read = 0;
     while (read < limit && !s->scan_done) {
-        if (!index_getnext_slot(s->scan, ForwardScanDirection, s->claim)) {
+        if (!next_claim(s)) {
             s->scan_done = true;
             break;
         }
@@ -345,9 +502,10 @@ int read_round(Sweep *s, int limit) {
         slot_getallattrs(s->claim);
         const AttrNumber *c = claims_att;
         if (s->claim->tts_isnull[c[C_EXPIRES_AT] - 1])
-            continue;  // not from this index scan's keys: cannot happen
+            continue;  // not from the scan's keys: cannot happen
         TimestampTz at = DatumGetTimestampTz(s->claim->tts_values[c[C_EXPIRES_AT] - 1]);
-        s->last_read = at;
+        if (!s->heap.on)
+            s->last_read = at;  // (the floor is a position in the index)
         Due *d = &s->due[s->ndue];
         d->tid = s->claim->tts_tid;
         d->seq = s->ndue;
@@ -488,11 +646,11 @@ Expired expire_claims(int64 budget) {
     Expired out;
     if (!guc_enabled || budget <= 0)
         return out;
-    Sweep *s = pg_call([]() -> Sweep * {
+    Sweep *s = pg_call([budget]() -> Sweep * {
         if (IsolationUsesXactSnapshot())
             return nullptr;
         Sweep *x = static_cast<Sweep *>(palloc0(sizeof(Sweep)));
-        return open_sweep(x) ? x : nullptr;
+        return open_sweep(x, budget) ? x : nullptr;
     });
     if (s == nullptr)
         return out;
@@ -540,22 +698,32 @@ Expired expire_claims(int64 budget) {
             break;
     }
     out.expired = s->expired;
+    out.heap = s->heap.tried;
+    out.then_index = s->heap.tried && s->scan != nullptr;
     pg_call([s] {
         // The floor for the next call, applied when this transaction
         // commits: the earliest claim left in place, else (every claim read
         // was handled) the last one read or, when the scan ran out, now.
-        TimestampTz next = s->kept ? s->first_kept : s->scan_done ? s->now : s->last_read;
-        // (a scan from the beginning earlier in this transaction stays
-        // recorded as the last one)
-        if (!floor_.pending)
-            floor_.pending_full_scan = false;
-        if (s->full_scan) {
-            floor_.pending_full_scan = true;
-            floor_.pending_scan_at = s->now;
+        // A heap pass that ran out of budget: what it left is anywhere in
+        // expiry order, so the floor stays as it is; the next pass of any
+        // backend starts about here.
+        if (s->heap.on) {
+            BlockNumber b = s->heap.last_block;
+            ss_report_location(s->claims, b - b % 16);
+        } else {
+            TimestampTz next = s->kept ? s->first_kept : s->scan_done ? s->now : s->last_read;
+            // (a scan from the beginning earlier in this transaction stays
+            // recorded as the last one)
+            if (!floor_.pending)
+                floor_.pending_full_scan = false;
+            if (s->full_scan) {
+                floor_.pending_full_scan = true;
+                floor_.pending_scan_at = s->now;
+            }
+            floor_.pending = true;
+            floor_.pending_at = next;
+            floor_.pending_subxact = GetCurrentSubTransactionId();
         }
-        floor_.pending = true;
-        floor_.pending_at = next;
-        floor_.pending_subxact = GetCurrentSubTransactionId();
         close_sweep(s);
     });
     return out;

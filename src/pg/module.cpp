@@ -54,6 +54,18 @@ void _PG_init(void) {
                              "created them; off runs the same work as SQL statements. Both enforce "
                              "the same rules.",
                              &direct::guc_enabled, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+    static const config_enum_entry expire_scan_options[] = {
+        {"auto", direct::ExpireScanAuto, false},
+        {"index", direct::ExpireScanIndex, false},
+        {"heap", direct::ExpireScanHeap, false},
+        {nullptr, 0, false}};
+    DefineCustomEnumVariable("order_credit.expire_scan",
+                             "How expire_due() finds due stock reservations.",
+                             "auto (the default) reads the table in block order while most of "
+                             "what it reads is due (a backlog), else in expiry order through the "
+                             "due index; index and heap force one. Only with direct_access.",
+                             &direct::guc_expire_scan, direct::ExpireScanAuto, expire_scan_options,
+                             PGC_USERSET, 0, nullptr, nullptr, nullptr);
     DefineCustomIntVariable("order_credit.default_ttl",
                             "Expiry of holds and reservations when expires_in is not given.",
                             nullptr, &guc_default_ttl_s, 900, 1, INT_MAX, PGC_USERSET, GUC_UNIT_S,
