@@ -2,6 +2,18 @@
 -- SKUs, and the same rows as a plain-SQL schema for comparison.
 CREATE EXTENSION order_credit;
 CREATE SEQUENCE bench_ref CACHE 100;
+-- expire_due(10000) until nothing is due, one transaction per call, in one
+-- session (as a scheduler or the sweeper calls it); returns the rows expired.
+CREATE PROCEDURE bench_expire_all(INOUT total bigint DEFAULT 0) LANGUAGE plpgsql AS $$
+DECLARE n bigint;
+BEGIN
+    LOOP
+        n := order_credit.expire_due(10000);
+        total := total + n;
+        COMMIT;
+        EXIT WHEN n = 0;
+    END LOOP;
+END $$;
 SELECT order_credit.set_stock('hot', 1000000000000, 8);
 SELECT count(order_credit.set_stock('s' || i, 1000000000)) FROM generate_series(1, 10000) i;
 
