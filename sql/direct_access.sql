@@ -398,9 +398,8 @@ SELECT count(*) AS violations FROM order_credit.verify();
 
 -- The heap pass (direct_expire.cpp): with expire_scan = auto, a call of
 -- 1,000 or more on a claims table of 256 pages or more reads the table in
--- block order, from where the last pass stopped, while it finds at least 2
--- due claims a page; below that after 256 pages it hands over to the due
--- index, and this backend uses the index alone for 10 seconds.
+-- block order, from where the last pass stopped, when at least 1 in 16 of
+-- the claims on 32 pages picked at random is due; otherwise the due index.
 -- 40 items with 1,000 reservations each written as reserve_stock writes
 -- them (claim, reserved), due or live.
 CREATE FUNCTION public.da_backlog(p text, due boolean) RETURNS bigint LANGUAGE sql AS $$
@@ -417,25 +416,19 @@ CREATE FUNCTION public.da_backlog(p text, due boolean) RETURNS bigint LANGUAGE s
     SELECT count(*) FROM order_credit.reservation_claims WHERE sku LIKE p || '%' AND expires_at <= statement_timestamp();
 $$;
 SELECT public.da_backlog('dbk', true) AS due_backlog;
-SELECT pg_relation_size('order_credit.reservation_claims') / current_setting('block_size')::int >= 256 + 64 AS table_big_enough;
--- in batches: each call takes its 15,000 in block order and the next one
--- goes on from there; the last finds nothing due in its first 256 pages
--- and asks the index, which has nothing either
+SELECT pg_relation_size('order_credit.reservation_claims') / current_setting('block_size')::int >= 256 AS table_big_enough;
+-- in batches: each call takes its 20,000 in block order, the next one
+-- goes on from there; then nothing is due and the index is asked
 SET client_min_messages = debug2;
-SELECT order_credit.expire_due(15000) AS batch_1;
-SELECT order_credit.expire_due(15000) AS batch_2;
-SELECT order_credit.expire_due(15000) AS batch_3;
-SELECT order_credit.expire_due(15000) AS batch_4;
--- (the index alone now, in this backend)
-SELECT order_credit.expire_due(15000) AS batch_5;
+SELECT order_credit.expire_due(20000) AS batch_1;
+SELECT order_credit.expire_due(20000) AS batch_2;
+SELECT order_credit.expire_due(20000) AS batch_3;
 RESET client_min_messages;
 SELECT count(*) AS items, sum(on_hand) AS on_hand, sum(reserved) AS reserved
   FROM order_credit.stock_levels WHERE sku LIKE 'dbk%';
 SELECT count(*) AS claims_left FROM order_credit.reservation_claims WHERE sku LIKE 'dbk%';
 SELECT count(*) AS violations FROM order_credit.verify();
--- Few due claims among many live ones: the heap pass gives up after 256
--- pages and the due index finds the rest (a new backend: no pause).
-\c
+-- Few due claims among many live ones: the due index finds them.
 SELECT public.da_backlog('dlv', false) AS live_due;
 -- 10 of them made due (claims are only inserted and deleted)
 UPDATE order_credit.reservations SET expires_at = statement_timestamp() - interval '1 second'

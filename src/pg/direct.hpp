@@ -108,8 +108,7 @@ HoldPlaced place_credit_hold(Datum account, Datum amount, Datum order_ref, bool 
 struct Expired {
     bool usable = false;
     int64 expired = 0;
-    bool heap = false;        // a heap pass read claims (order_credit.expire_scan)
-    bool then_index = false;  // ... and handed over to the index scan
+    bool heap = false;  // read in heap order (order_credit.expire_scan)
 };
 Expired expire_claims(int64 budget);
 

@@ -38,6 +38,7 @@ extern "C" {
 #include "catalog/pg_am.h"
 #include "catalog/pg_index.h"
 #include "catalog/pg_trigger.h"
+#include "common/pg_prng.h"
 #include "storage/bufmgr.h"
 #include "common/int.h"
 #include "utils/array.h"
@@ -184,16 +185,13 @@ bool btree_on(Relation index, AttrNumber att) {
 // synchronized-scan position PostgreSQL keeps per table in shared memory)
 // round the table once at most.
 struct Heap {
-    bool on;                  // reading due claims from here
-    bool tried;               // this call had a heap pass
+    bool on;                  // this call reads due claims from here
     TableScanDesc scan;       // one TID range scan, rescanned per chunk
     BlockNumber nblocks;      // the table's size when the call began
     BlockNumber next;         // the next chunk's first block
     BlockNumber left;         // blocks of this cycle not yet in a chunk
-    BlockNumber scanned;      // blocks of finished chunks
     BlockNumber last_block;   // of the last claim read
     bool chunk_open;
-    int64 found;  // due claims read
 };
 
 // A due claim as the scan read it (copied out of its buffer).
@@ -224,13 +222,11 @@ struct Sweep {
     Relation claims, claims_due, buckets, buckets_pkey;
     ResultRelInfo *buckets_rri;
     IndexScanDesc scan;  // the due scan in index (expiry) order, or
-    Snapshot index_snap;  // (its own snapshot when it follows a heap pass)
-    Heap heap;            // the heap pass, while it reads
+    Heap heap;           // the heap pass
     IndexScanDesc bucket_scan;  // this round's bucket lookups, under snap (one
                                 // scan rescanned per bucket: a scan begun and
                                 // ended per lookup cost ~a quarter of a sweep)
     TupleTableSlot *claim, *bucket, *bucket_new;
-    MemoryContext call_cxt;   // the call's (scans live here)
     MemoryContext round_cxt;  // reset every round
     bool scan_done;
     bool full_scan;          // from the beginning of the index (no floor)
@@ -250,8 +246,6 @@ void close_sweep(Sweep *s) {
         table_endscan(s->heap.scan);
     if (s->scan != nullptr)
         index_endscan(s->scan);
-    if (s->index_snap != nullptr)
-        UnregisterSnapshot(s->index_snap);
     if (s->bucket_scan != nullptr)
         index_endscan(s->bucket_scan);
     if (s->round_cxt != nullptr)
@@ -263,9 +257,7 @@ void close_sweep(Sweep *s) {
 }
 
 // The due scan in expiry order (reservation_claims_due), from the floor
-// when the sweeper has one. After a heap pass it runs under a new snapshot,
-// in which the claims that pass deleted are gone (deleting one again would
-// be an error).
+// when the sweeper has one.
 void start_index(Sweep *s) {
     s->full_scan = !scan_floor || !floor_.valid ||
                    s->now - floor_.full_scan_at >= kFullScanEveryUs || floor_.at > s->now;
@@ -275,79 +267,94 @@ void start_index(Sweep *s) {
     key(&k[1], s->claims_due, 1, BTGreaterEqualStrategyNumber, F_TIMESTAMPTZ_GE,
         TimestampTzGetDatum(floor_.at));
     int nkeys = s->full_scan ? 1 : 2;
-    // (called from a round too: the scan outlives the round's memory)
-    MemoryContext old = MemoryContextSwitchTo(s->call_cxt);
-    Snapshot snap = s->scan_snap;
-    if (s->heap.tried) {
-        CommandCounterIncrement();
-        s->index_snap = RegisterSnapshot(GetTransactionSnapshot());
-        snap = s->index_snap;
-    }
-    s->scan = index_beginscan(s->claims, s->claims_due, snap, nkeys, 0);
+    s->scan = index_beginscan(s->claims, s->claims_due, s->scan_snap, nkeys, 0);
     index_rescan(s->scan, k, nkeys, nullptr, 0);
-    MemoryContextSwitchTo(old);
 }
 
 // The heap pass. Expiry is random with respect to where claims are stored,
 // so the due scan in expiry order visits about one table page per due
 // claim, and deleting it visits the page again; with a backlog (a sweeper
-// that was down, a burst of abandoned carts) most claims on a page are
+// that was down, a burst of abandoned carts) many claims on a page are
 // due, and one pass in block order visits each page once for all of them
-// (measured in docs/benchmarks.md, "Session 10"). It is used while it
-// yields at least kHeapYield due claims per page: a pass that has read
-// kHeapProbe pages (or the whole table) below that hands the rest of the
-// call to the index scan, and this backend then uses the index alone for
-// kHeapPauseUs. Small calls use the index, and so does the sweeper in
-// auto (scan_floor): reservations fall due for it a few at a time, in
-// expiry order, which is the index's order (and its floor spares it the
-// dead entries); heap passes would read the pages of live claims round
-// the table again and again to find them. (Buyers beside the sweeper
-// measured 0.72 / 0.74 of idle with heap passes in it, 0.76-0.83 /
-// 0.75-0.79 without, 0.89 / 0.99 with the code before the heap pass: on
-// this machine that is within the noise; docs/benchmarks.md, Session 10.)
+// (measured in docs/benchmarks.md, "Session 10"). In auto it is chosen
+// when kSamplePages pages picked at random hold at least one due claim in
+// kDueShare of the claims they hold: below that, reading the live claims
+// costs more than the index's page visit per due claim. (A first version
+// judged by the due claims per page the pass itself had read and handed
+// over to the index mid-call: a pass that crossed the pages a previous pass
+// had emptied gave up on a backlog that was still there.) Small calls use
+// the index, and so does the sweeper (scan_floor): reservations fall due
+// for it a few at a time, in expiry order, which is the index's order (and
+// its floor spares it the dead entries); heap passes would read the pages
+// of live claims round the table again and again to find them. (Buyers
+// beside the sweeper measured 0.72 / 0.74 of idle with heap passes in it,
+// 0.76-0.83 / 0.75-0.79 without, 0.89 / 0.99 with the code before the heap
+// pass: on this machine that is within the noise; docs/benchmarks.md.)
 constexpr int64 kHeapMinBudget = 1000;
-constexpr BlockNumber kHeapChunk = 64;   // blocks per TID range; a multiple of
-                                         // the 16 at which positions are shared
-constexpr BlockNumber kHeapProbe = 256;  // blocks read before the yield counts
-constexpr int64 kHeapYield = 2;          // due claims per block
-constexpr int64 kHeapPauseUs = 10 * 1000000;
-TimestampTz heap_paused_until = 0;
+constexpr BlockNumber kHeapMinBlocks = 256;
+constexpr BlockNumber kHeapChunk = 64;  // blocks per TID range; a multiple of
+                                        // the 16 at which positions are shared
+constexpr int kSamplePages = 32;
+constexpr int64 kDueShare = 16;  // at least 1 due claim in 16
+
+// Opens the TID range scan the heap pass reads with (no range yet).
+TableScanDesc begin_tidrange(Sweep *s) {
+    ItemPointerData lo, hi;
+    ItemPointerSet(&lo, 0, FirstOffsetNumber);
+    ItemPointerSet(&hi, 0, FirstOffsetNumber);
+    return table_beginscan_tidrange(s->claims, s->scan_snap, &lo, &hi);
+}
+
+// Whether the claims of kSamplePages random pages (as the call's snapshot
+// sees them) are due in at least 1 of kDueShare.
+bool backlog(Sweep *s, BlockNumber nblocks) {
+    TableScanDesc scan = begin_tidrange(s);
+    int64 seen = 0, due = 0;
+    for (int i = 0; i < kSamplePages; ++i) {
+        BlockNumber b =
+            static_cast<BlockNumber>(pg_prng_uint64_range(&pg_global_prng_state, 0, nblocks - 1));
+        ItemPointerData lo, hi;
+        ItemPointerSet(&lo, b, FirstOffsetNumber);
+        ItemPointerSet(&hi, b, MaxOffsetNumber);
+        table_rescan_tidrange(scan, &lo, &hi);
+        while (table_scan_getnextslot_tidrange(scan, ForwardScanDirection, s->claim)) {
+            ++seen;
+            bool isnull = false;
+            Datum at = slot_getattr(s->claim, claims_att[C_EXPIRES_AT], &isnull);
+            if (!isnull && DatumGetTimestampTz(at) <= s->now)
+                ++due;
+        }
+    }
+    ExecClearTuple(s->claim);
+    table_endscan(scan);
+    return seen > 0 && due * kDueShare >= seen;
+}
 
 bool use_heap(Sweep *s, int64 budget) {
     if (guc_expire_scan == ExpireScanIndex)
         return false;
     if (guc_expire_scan == ExpireScanHeap)
         return true;
-    return !scan_floor && budget >= kHeapMinBudget && s->now >= heap_paused_until &&
-           RelationGetNumberOfBlocks(s->claims) >= kHeapProbe;
+    if (scan_floor || budget < kHeapMinBudget)
+        return false;
+    BlockNumber nblocks = RelationGetNumberOfBlocks(s->claims);
+    return nblocks >= kHeapMinBlocks && backlog(s, nblocks);
 }
 
 void start_heap(Sweep *s) {
     Heap *h = &s->heap;
-    h->on = h->tried = true;
+    h->on = true;
     // (after the snapshot: every claim it sees is in one of these blocks)
     h->nblocks = RelationGetNumberOfBlocks(s->claims);
     h->left = h->nblocks;
     h->next = h->nblocks == 0 ? 0 : ss_get_location(s->claims, h->nblocks) % h->nblocks;
     h->next -= h->next % 16;
-    ItemPointerData lo, hi;
-    ItemPointerSet(&lo, 0, FirstOffsetNumber);
-    ItemPointerSet(&hi, 0, FirstOffsetNumber);
-    h->scan = table_beginscan_tidrange(s->claims, s->scan_snap, &lo, &hi);
+    h->scan = begin_tidrange(s);
     h->chunk_open = false;
 }
 
-void end_heap(Sweep *s) {
-    Heap *h = &s->heap;
-    if (h->scan != nullptr)
-        table_endscan(h->scan);
-    h->scan = nullptr;
-    h->on = false;
-}
-
 // The next due claim of the heap pass into s->claim; false when the pass
-// ended (the cycle is complete: s->scan_done; or the yield was too low: the
-// index scan takes over).
+// has been round the table (s->scan_done).
 bool next_heap_claim(Sweep *s) {
     Heap *h = &s->heap;
     const AttrNumber *c = claims_att;
@@ -359,7 +366,6 @@ bool next_heap_claim(Sweep *s) {
                 if (isnull || DatumGetTimestampTz(at) > s->now)
                     continue;
                 h->last_block = ItemPointerGetBlockNumber(&s->claim->tts_tid);
-                ++h->found;
                 return true;
             }
             h->chunk_open = false;
@@ -368,16 +374,7 @@ bool next_heap_claim(Sweep *s) {
             ss_report_location(s->claims, h->next);
         }
         if (h->left == 0) {
-            end_heap(s);
             s->scan_done = true;
-            return false;
-        }
-        if (h->scanned >= std::min(kHeapProbe, h->nblocks) &&
-            h->found < kHeapYield * static_cast<int64>(h->scanned) &&
-            guc_expire_scan != ExpireScanHeap) {
-            end_heap(s);
-            heap_paused_until = s->now + kHeapPauseUs;
-            start_index(s);
             return false;
         }
         BlockNumber first = h->next;
@@ -387,7 +384,6 @@ bool next_heap_claim(Sweep *s) {
         ItemPointerSet(&hi, first + n - 1, MaxOffsetNumber);
         table_rescan_tidrange(h->scan, &lo, &hi);
         h->chunk_open = true;
-        h->scanned += n;
         h->left -= n;
         h->next = (first + n) % h->nblocks;
     }
@@ -395,12 +391,8 @@ bool next_heap_claim(Sweep *s) {
 
 // The next due claim into s->claim, from the heap pass or the index scan.
 bool next_claim(Sweep *s) {
-    if (s->heap.on) {
-        if (next_heap_claim(s))
-            return true;
-        if (s->scan_done)
-            return false;
-    }
+    if (s->heap.on)
+        return next_heap_claim(s);
     return index_getnext_slot(s->scan, ForwardScanDirection, s->claim);
 }
 
@@ -442,7 +434,6 @@ bool open_sweep(Sweep *s, int64 budget) {
     s->claim = table_slot_create(s->claims, nullptr);
     s->bucket = table_slot_create(s->buckets, nullptr);
     s->bucket_new = table_slot_create(s->buckets, nullptr);
-    s->call_cxt = CurrentMemoryContext;
     s->round_cxt = AllocSetContextCreate(CurrentMemoryContext, "order_credit expire round",
                                          ALLOCSET_DEFAULT_SIZES);
     if (floor_.claims != cat.claims) {
@@ -705,8 +696,7 @@ Expired expire_claims(int64 budget) {
             break;
     }
     out.expired = s->expired;
-    out.heap = s->heap.tried;
-    out.then_index = s->heap.tried && s->scan != nullptr;
+    out.heap = s->heap.on;
     pg_call([s] {
         // The floor for the next call, applied when this transaction
         // commits: the earliest claim left in place, else (every claim read
@@ -714,7 +704,7 @@ Expired expire_claims(int64 budget) {
         // A heap pass that ran out of budget: what it left is anywhere in
         // expiry order, so the floor stays as it is; the next pass of any
         // backend starts about here.
-        if (s->heap.on) {
+        if (s->heap.on && !s->scan_done) {
             BlockNumber b = s->heap.last_block;
             ss_report_location(s->claims, b - b % 16);
         } else {

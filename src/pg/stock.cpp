@@ -864,10 +864,7 @@ int64_t expire_stock_step(int64_t budget, Datum user) {
     // Without the executor when the tables allow it (pg/direct_expire.cpp),
     // otherwise the statement; which one ran is reported at DEBUG2.
     direct::Expired e = direct::expire_claims(budget);
-    const char *path = !e.usable         ? "SQL"
-                       : !e.heap         ? "direct"
-                       : e.then_index    ? "direct, heap order then expiry order"
-                                         : "direct, heap order";
+    const char *path = !e.usable ? "SQL" : e.heap ? "direct, heap order" : "direct";
     pg_call([path] { ereport(DEBUG2, (errmsg_internal("order_credit: expire_due stock step: %s", path))); });
     if (e.usable) return e.expired;
     return exec(S_expire_stock_batch, {val(Int64GetDatum(budget))}).int8(0, 1);
