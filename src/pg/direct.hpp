@@ -120,8 +120,9 @@ Expired expire_claims(int64 budget);
 extern bool scan_floor;
 
 // order_credit.expire_scan: how expire_due's stock step finds due claims
-// (direct_expire.cpp): auto chooses, index always reads them in expiry
-// order, heap reads the table in block order while it yields enough.
+// (direct_expire.cpp): index reads them in expiry order through the due
+// index, heap reads the table in block order, auto picks one per call
+// (heap for a backlog, judged from a sample of the table).
 enum ExpireScan { ExpireScanAuto, ExpireScanIndex, ExpireScanHeap };
 extern int guc_expire_scan;
 

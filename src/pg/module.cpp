@@ -61,9 +61,9 @@ void _PG_init(void) {
         {nullptr, 0, false}};
     DefineCustomEnumVariable("order_credit.expire_scan",
                              "How expire_due() finds due stock reservations.",
-                             "auto (the default) reads the table in block order while most of "
-                             "what it reads is due (a backlog), else in expiry order through the "
-                             "due index; index and heap force one. Only with direct_access.",
+                             "auto (the default) reads the table in block order when a sample of "
+                             "it shows a backlog of due reservations, else in expiry order through "
+                             "the due index; index and heap force one. Only with direct_access.",
                              &direct::guc_expire_scan, direct::ExpireScanAuto, expire_scan_options,
                              PGC_USERSET, 0, nullptr, nullptr, nullptr);
     DefineCustomIntVariable("order_credit.default_ttl",
