@@ -185,12 +185,12 @@ bool btree_on(Relation index, AttrNumber att) {
 // synchronized-scan position PostgreSQL keeps per table in shared memory)
 // round the table once at most.
 struct Heap {
-    bool on;                  // this call reads due claims from here
-    TableScanDesc scan;       // one TID range scan, rescanned per chunk
-    BlockNumber nblocks;      // the table's size when the call began
-    BlockNumber next;         // the next chunk's first block
-    BlockNumber left;         // blocks of this cycle not yet in a chunk
-    BlockNumber last_block;   // of the last claim read
+    bool on;                 // this call reads due claims from here
+    TableScanDesc scan;      // one TID range scan, rescanned per chunk
+    BlockNumber nblocks;     // the table's size when the call began
+    BlockNumber next;        // the next chunk's first block
+    BlockNumber left;        // blocks of this cycle not yet in a chunk
+    BlockNumber last_block;  // of the last claim read
     bool chunk_open;
 };
 
@@ -221,8 +221,8 @@ struct Sweep {
     TimestampTz now;
     Relation claims, claims_due, buckets, buckets_pkey;
     ResultRelInfo *buckets_rri;
-    IndexScanDesc scan;  // the due scan in index (expiry) order, or
-    Heap heap;           // the heap pass
+    IndexScanDesc scan;         // the due scan in index (expiry) order, or
+    Heap heap;                  // the heap pass
     IndexScanDesc bucket_scan;  // this round's bucket lookups, under snap (one
                                 // scan rescanned per bucket: a scan begun and
                                 // ended per lookup cost ~a quarter of a sweep)
