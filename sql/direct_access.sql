@@ -35,9 +35,11 @@ BEGIN
     -- the rows written: reservation and claim agree, bucket counters add up
     INSERT INTO runs
     SELECT mode, 'row ' || x.order_ref,
-           format('%s %s %s %s %s %s %s %s', x.quantity, x.part_buckets, x.part_qty, x.status, x.expires_in,
+           format('%s %s %s %s %s %s %s %s %s', x.quantity, x.part_buckets, x.part_qty, x.status, x.expires_in,
                   x.created_at = statement_timestamp(), c.expires_at = coalesce(x.expires_at, 'infinity'),
-                  c.part_qty = x.part_qty)
+                  coalesce(c.part_qty, ARRAY[c.quantity]) = x.part_qty,
+                  -- stored without parts when all units are in bucket 0
+                  CASE WHEN c.part_buckets IS NULL THEN 'bucket 0' ELSE c.part_buckets::text END)
       FROM order_credit.reservations x
       JOIN order_credit.reservation_claims c USING (reservation_id)
      WHERE x.sku = run.sku;
@@ -409,9 +411,9 @@ CREATE FUNCTION public.da_backlog(p text, due boolean) RETURNS bigint LANGUAGE s
         SELECT p || '-r' || n, p || (1 + n % 40), 1, '{0}', '{1}', interval '1 hour',
                statement_timestamp() + CASE WHEN due THEN -interval '1 minute' ELSE interval '1 hour' END
           FROM generate_series(1, 40000) n
-        RETURNING reservation_id, sku, quantity, expires_at, part_buckets, part_qty)
-    INSERT INTO order_credit.reservation_claims (sku, expires_at, reservation_id, quantity, part_buckets, part_qty)
-    SELECT sku, expires_at, reservation_id, quantity, part_buckets, part_qty FROM r;
+        RETURNING reservation_id, sku, quantity, expires_at)
+    INSERT INTO order_credit.reservation_claims (sku, expires_at, reservation_id, quantity)
+    SELECT sku, expires_at, reservation_id, quantity FROM r;  -- parts NULL: all from bucket 0
     UPDATE order_credit.stock_buckets SET reserved = 1000 WHERE sku LIKE p || '%';
     SELECT count(*) FROM order_credit.reservation_claims WHERE sku LIKE p || '%' AND expires_at <= statement_timestamp();
 $$;

@@ -100,12 +100,27 @@ SELECT sku, quantity, status, available FROM order_credit.reserve_stock('hot', 1
 SELECT cardinality(part_buckets) > 1 AS spans, quantity FROM order_credit.reservations WHERE order_ref = 'h1';
 SELECT sku, quantity, available FROM order_credit.reserve_stock('hot', 3, 'h2');
 SELECT sku, on_hand, reserved, available, buckets FROM order_credit.set_stock('hot', 20, 2);
+-- a claim stores its parts unless all its units are in bucket 0 (NULL)
+CREATE TEMP VIEW hot_claims AS
+SELECT r.order_ref, (r.part_buckets = '{0}') = (c.part_buckets IS NULL) AS null_iff_bucket_0,
+       c.quantity = r.quantity AND coalesce(c.part_buckets, '{0}') = r.part_buckets
+       AND coalesce(c.part_qty, ARRAY[c.quantity]) = r.part_qty AS same_parts
+  FROM order_credit.reservations r JOIN order_credit.reservation_claims c USING (reservation_id)
+ WHERE r.sku = 'hot' ORDER BY 1;
+SELECT * FROM hot_claims;
 SELECT sku, on_hand, reserved, available, buckets FROM order_credit.set_stock('hot', 20, 8);
 SELECT order_credit.set_stock('hot', 14, 8);
 SELECT sku, quantity, available FROM order_credit.reserve_stock('hot', 5, 'h3');
 SELECT order_credit.reserve_stock('hot', 1, 'h4');
 SELECT sku, order_ref, quantity, status FROM order_credit.commit_stock('h1');
 SELECT sku, on_hand, reserved, available, buckets FROM order_credit.stock_status('hot');
+SELECT * FROM hot_claims;
+-- back to one bucket: every part moves to bucket 0, the claims drop their parts
+SELECT sku, on_hand, reserved, available, buckets
+  FROM order_credit.set_stock('hot', (SELECT on_hand FROM order_credit.stock_status('hot')), 1);
+SELECT * FROM hot_claims;
+SELECT count(*) AS claims, count(*) FILTER (WHERE part_buckets IS NULL AND part_qty IS NULL) AS without_parts
+  FROM order_credit.reservation_claims WHERE sku = 'hot';
 SELECT * FROM order_credit.verify();
 
 -- Exact expiry: an expired reservation never blocks a buyer and cannot be

@@ -200,7 +200,20 @@ Result reservations(const RowView &r) {
 }
 
 Result reservation_claims(const RowView &r) {
-    return integer_min("reservation_claims", r, "quantity", true);
+    constexpr std::string_view t = "reservation_claims";
+    return first_of(
+        [&] { return integer_min(t, r, "quantity", true); },
+        [&]() -> Result {
+            // Both NULL (all units in bucket 0), or as in reservations.
+            bool nb = r.is_null("part_buckets"), nq = r.is_null("part_qty");
+            if (nb && nq) return std::nullopt;
+            if (!nb && !nq && r.cardinality("part_buckets") == r.cardinality("part_qty") &&
+                r.cardinality("part_buckets") >= 1)
+                return std::nullopt;
+            return broken(t, "parts",
+                          "part_buckets and part_qty must both be NULL or have the same, non-zero "
+                          "number of elements");
+        });
 }
 
 Result stock_audit(const RowView &r) {

@@ -641,8 +641,10 @@ void insert_reservation(Write *w) {
         w->has_ttl ? from(w->r[R_EXPIRES_AT]) : TimestampTzGetDatum(DT_NOEND));
     set(w->c[C_ID], from(w->r[R_ID]));
     set(w->c[C_QUANTITY], from(w->r[R_QUANTITY]));
-    set(w->c[C_PART_BUCKETS], from(w->r[R_PART_BUCKETS]));
-    set(w->c[C_PART_QTY], from(w->r[R_PART_QTY]));
+    if (w->chosen != 0) {  // all units from bucket 0: the parts stay NULL
+        set(w->c[C_PART_BUCKETS], from(w->r[R_PART_BUCKETS]));
+        set(w->c[C_PART_QTY], from(w->r[R_PART_QTY]));
+    }
     ExecStoreVirtualTuple(s);
 }
 

@@ -145,9 +145,10 @@ bool resolve() {
 // kBuckets (direct_internal.hpp).
 const Col kClaims[] = {{"sku", TEXTOID},
                        {"expires_at", TIMESTAMPTZOID},
+                       {"quantity", INT8OID},
                        {"part_buckets", INT4ARRAYOID},
                        {"part_qty", INT8ARRAYOID}};
-enum { C_SKU, C_EXPIRES_AT, C_PART_BUCKETS, C_PART_QTY, C_N };
+enum { C_SKU, C_EXPIRES_AT, C_QUANTITY, C_PART_BUCKETS, C_PART_QTY, C_N };
 
 AttrNumber claims_att[C_N], buckets_att[B_N];
 
@@ -461,7 +462,22 @@ int sku_cmp(const text *a, const text *b) {
 // The parts of a claim, copied; false when the arrays are not two
 // one-dimensional arrays of the same length without NULLs (the row check
 // refuses such claims; one that got there anyway is left to verify()).
-bool copy_parts(Datum buckets_d, Datum qty_d, Due *d) {
+// Both NULL: one part, all `quantity` units from bucket 0.
+bool copy_parts(TupleTableSlot *claim, Due *d) {
+    const bool *isnull = claim->tts_isnull;
+    const Datum *v = claim->tts_values;
+    const AttrNumber *c = claims_att;
+    bool nb = isnull[c[C_PART_BUCKETS] - 1], nq = isnull[c[C_PART_QTY] - 1];
+    if (nb != nq || isnull[c[C_QUANTITY] - 1]) return false;
+    if (nb) {
+        d->nparts = 1;
+        d->bucket = static_cast<int32 *>(palloc(sizeof(int32)));
+        d->qty = static_cast<int64 *>(palloc(sizeof(int64)));
+        d->bucket[0] = 0;
+        d->qty[0] = DatumGetInt64(v[c[C_QUANTITY] - 1]);
+        return true;
+    }
+    Datum buckets_d = v[c[C_PART_BUCKETS] - 1], qty_d = v[c[C_PART_QTY] - 1];
     ArrayType *b = DatumGetArrayTypeP(buckets_d);
     ArrayType *q = DatumGetArrayTypeP(qty_d);
     if (ARR_NDIM(b) != 1 || ARR_NDIM(q) != 1 || ARR_HASNULL(b) || ARR_HASNULL(q) ||
@@ -508,10 +524,7 @@ int read_round(Sweep *s, int limit) {
         d->tid = s->claim->tts_tid;
         d->seq = s->ndue;
         d->expires_at = at;
-        if (s->claim->tts_isnull[c[C_SKU] - 1] || s->claim->tts_isnull[c[C_PART_BUCKETS] - 1] ||
-            s->claim->tts_isnull[c[C_PART_QTY] - 1] ||
-            !copy_parts(s->claim->tts_values[c[C_PART_BUCKETS] - 1],
-                        s->claim->tts_values[c[C_PART_QTY] - 1], d)) {
+        if (s->claim->tts_isnull[c[C_SKU] - 1] || !copy_parts(s->claim, d)) {
             keep(s, at);  // malformed: left to verify()
             continue;
         }

@@ -151,11 +151,9 @@ Statement S_fast_place(
     "    SELECT $1, b.sku, b.q, ARRAY[0], ARRAY[b.q], $4, statement_timestamp() + $4 "
     "      FROM b ORDER BY b.sku COLLATE \"C\" "
     "    RETURNING reservation_id, sku, quantity, expires_at, part_buckets, part_qty), "
-    "rc AS ("
-    "    INSERT INTO order_credit.reservation_claims (sku, expires_at, reservation_id, "
-    "                                                 quantity, part_buckets, part_qty) "
-    "    SELECT r.sku, coalesce(r.expires_at, 'infinity'), r.reservation_id, r.quantity, "
-    "           r.part_buckets, r.part_qty FROM r), "
+    "rc AS ("  /* all units from bucket 0: the claim's parts are NULL */
+    "    INSERT INTO order_credit.reservation_claims (sku, expires_at, reservation_id, quantity) "
+    "    SELECT r.sku, coalesce(r.expires_at, 'infinity'), r.reservation_id, r.quantity FROM r), "
     OC_FAST_CREDIT_ORDER("AND (SELECT count(*) FROM b) = cardinality($7) ", "(SELECT count(*) FROM r)"),
     {TEXTOID, JSONBOID, TEXTOID, INTERVALOID, NUMERICOID, TEXTOID, TEXTARRAYOID, INT8ARRAYOID},
     Statement::kLocks | Statement::kGeneric);

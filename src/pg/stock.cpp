@@ -64,6 +64,16 @@ Statement S_lock_buckets(
     " WHERE sku = $1 ORDER BY bucket FOR NO KEY UPDATE",
     {TEXTOID});
 
+// A claim's parts as stored: NULL for all units from bucket 0 (the common
+// claim, see reservation_claims in sql/20_stock.sql), and read back as
+// arrays (`p` is the row's qualifier with its dot, or "").
+#define OC_CLAIM_STORED(p)                                                                \
+    "nullif(" p "part_buckets, '{0}'), "                                                 \
+    "CASE WHEN " p "part_buckets = '{0}' THEN NULL ELSE " p "part_qty END"
+#define OC_CLAIM_PARTS(p)                                                                 \
+    "coalesce(" p "part_buckets, '{0}') AS part_buckets, "                               \
+    "coalesce(" p "part_qty, ARRAY[" p "quantity]) AS part_qty"
+
 // With every bucket of the SKU locked: deletes the claims of its due
 // reservations and gives their units back to the buckets they came from (the
 // reservation rows stay as they are: past expiry, they read as expired).
@@ -71,7 +81,7 @@ Statement S_expire_sku_due(
     "WITH exp AS ("
     "    DELETE FROM order_credit.reservation_claims "
     "     WHERE sku = $1 AND expires_at <= statement_timestamp() "
-    "    RETURNING part_buckets, part_qty), "
+    "    RETURNING " OC_CLAIM_PARTS("") "), "
     "parts AS (SELECT p.b, sum(p.q) AS q FROM exp, unnest(exp.part_buckets, exp.part_qty) AS p(b, q) "
     "           GROUP BY p.b), "
     "upd AS ("
@@ -106,7 +116,7 @@ Statement S_res_probe(
     "    INSERT INTO order_credit.reservation_claims (sku, expires_at, reservation_id, "    \
     "                                                 quantity, part_buckets, part_qty) "   \
     "    SELECT r.sku, coalesce(r.expires_at, 'infinity'), r.reservation_id, r.quantity, "  \
-    "           r.part_buckets, r.part_qty FROM r) "
+    "           " OC_CLAIM_STORED("r.") " FROM r) "
 
 // The reservation row, its claim and the stock_reservation result of a
 // placed part.
@@ -230,7 +240,7 @@ Statement S_order_lock(
     "    DELETE FROM order_credit.reservation_claims c USING r "                           \
     "     WHERE c.sku = r.sku AND c.expires_at = coalesce(r.expires_at, 'infinity') "       \
     "       AND c.reservation_id = r.reservation_id "                                      \
-    "    RETURNING c.sku, c.part_buckets, c.part_qty), "
+    "    RETURNING c.sku, " OC_CLAIM_PARTS("c.") "), "
 
 
 Statement S_commit_one(
@@ -282,20 +292,23 @@ Statement S_remap_parts(
     "WITH old AS ("
     "    DELETE FROM order_credit.reservation_claims c "
     "     WHERE c.sku = $1 AND EXISTS (SELECT 1 FROM unnest(c.part_buckets) AS b WHERE b >= $2) "
-    "    RETURNING c.*), "
-    "c AS ("
-    "    INSERT INTO order_credit.reservation_claims (sku, expires_at, reservation_id, quantity, "
-    "                                                 part_buckets, part_qty) "
-    "    SELECT old.sku, old.expires_at, old.reservation_id, old.quantity, x.pb, x.pq "
+    "    RETURNING c.sku, c.expires_at, c.reservation_id, c.quantity, " OC_CLAIM_PARTS("c.") "), "
+    "moved AS ("
+    "    SELECT old.sku, old.expires_at, old.reservation_id, old.quantity, x.pb AS part_buckets, "
+    "           x.pq AS part_qty "
     "      FROM old CROSS JOIN LATERAL ("
     "           SELECT array_agg(y.nb ORDER BY y.nb) AS pb, array_agg(y.q ORDER BY y.nb) AS pq "
     "             FROM (SELECT p.b % $2 AS nb, sum(p.q)::bigint AS q "
-    "                     FROM unnest(old.part_buckets, old.part_qty) AS p(b, q) GROUP BY 1) y) x "
-    "    RETURNING reservation_id, part_buckets, part_qty) "
+    "                     FROM unnest(old.part_buckets, old.part_qty) AS p(b, q) GROUP BY 1) y) x), "
+    "c AS ("
+    "    INSERT INTO order_credit.reservation_claims (sku, expires_at, reservation_id, quantity, "
+    "                                                 part_buckets, part_qty) "
+    "    SELECT m.sku, m.expires_at, m.reservation_id, m.quantity, " OC_CLAIM_STORED("m.") " "
+    "      FROM moved m) "
     "UPDATE order_credit.reservations r "
-    "   SET part_buckets = c.part_buckets, part_qty = c.part_qty, "
+    "   SET part_buckets = m.part_buckets, part_qty = m.part_qty, "
     "       updated_at = statement_timestamp() "
-    "  FROM c WHERE r.reservation_id = c.reservation_id",
+    "  FROM moved m WHERE r.reservation_id = m.reservation_id",
     {TEXTOID, INT4OID});
 
 Statement S_drop_buckets(
@@ -336,7 +349,8 @@ Statement S_audit(
 // 21-24 ms, 17-21 ms).
 Statement S_expire_stock_batch(
     "WITH due AS MATERIALIZED ("
-    "    SELECT c.ctid AS tid, c.sku, c.part_buckets FROM order_credit.reservation_claims c "
+    "    SELECT c.ctid AS tid, c.sku, coalesce(c.part_buckets, '{0}') AS part_buckets "
+    "      FROM order_credit.reservation_claims c "
     "     WHERE c.expires_at <= statement_timestamp() AND c.expires_at < 'infinity' "
     "     ORDER BY c.expires_at LIMIT $1), "
     "lb AS MATERIALIZED ("
@@ -348,7 +362,7 @@ Statement S_expire_stock_batch(
     "    DELETE FROM order_credit.reservation_claims c "
     "     WHERE c.ctid = ANY (ARRAY(SELECT due.tid FROM due JOIN la ON la.sku = due.sku "
     "                                WHERE due.part_buckets <@ la.bs)) "
-    "    RETURNING c.sku, c.part_buckets, c.part_qty), "
+    "    RETURNING c.sku, " OC_CLAIM_PARTS("c.") "), "
     "parts AS (SELECT exp.sku, p.b, sum(p.q) AS q "
     "            FROM exp, unnest(exp.part_buckets, exp.part_qty) AS p(b, q) GROUP BY 1, 2), "
     "upd AS ("

@@ -60,13 +60,20 @@ COMMENT ON TABLE order_credit.reservations IS
 -- expires_at is 'infinity' for a reservation that never expires (so it can
 -- be part of the primary key). No foreign key: verify() checks that every
 -- claim matches an active reservation (reservation_claim / claim_reservation).
+-- The parts are NULL for the common claim, all its units from bucket 0
+-- (every item of one bucket): two one-element arrays were ~60 of the row's
+-- ~120 bytes, and expiring a claim costs WAL in proportion to the pages the
+-- claims take (a full-page image of each after a checkpoint; measured with
+-- a DELETE of 1,000,000 claims: 173 MB of WAL with the arrays, 125 MB
+-- without). Readers use coalesce(part_buckets, '{0}') and
+-- coalesce(part_qty, ARRAY[quantity]).
 CREATE TABLE order_credit.reservation_claims (
     sku             text NOT NULL,
     expires_at      timestamptz NOT NULL,
     reservation_id  bigint NOT NULL,
     quantity        bigint NOT NULL,
-    part_buckets    int[] NOT NULL,
-    part_qty        bigint[] NOT NULL,
+    part_buckets    int[],
+    part_qty        bigint[],    -- both or neither (the row check)
     -- (sku, expires_at): the due units of one SKU, and one claim by its key
     PRIMARY KEY (sku, expires_at, reservation_id)
 );
@@ -74,7 +81,7 @@ CREATE TABLE order_credit.reservation_claims (
 CREATE INDEX reservation_claims_due ON order_credit.reservation_claims (expires_at)
     WHERE expires_at < 'infinity';
 COMMENT ON TABLE order_credit.reservation_claims IS
-    'One row per reservation whose units are counted in stock_buckets.reserved (same sku, parts and expires_at as the reservation; ''infinity'' when it never expires). Inserted by reserve, deleted by commit, release and expire_due, never updated (a re-stripe deletes and inserts); each bucket''s reserved is the sum of its claims'' parts.';
+    'One row per reservation whose units are counted in stock_buckets.reserved (same sku, parts and expires_at as the reservation; ''infinity'' when it never expires; part_buckets and part_qty NULL when all units are in bucket 0). Inserted by reserve, deleted by commit, release and expire_due, never updated (a re-stripe deletes and inserts); each bucket''s reserved is the sum of its claims'' parts.';
 
 -- Claims are only inserted and deleted: expire_due deletes them by ctid and
 -- relies on no concurrent UPDATE (src/pg/stock.cpp, S_expire_stock_batch).
@@ -243,7 +250,7 @@ AS $$
     WITH parts AS (
         SELECT c.sku, p.b AS bucket, sum(p.q)::bigint AS q
           FROM order_credit.reservation_claims c,
-               unnest(c.part_buckets, c.part_qty) AS p(b, q)
+               unnest(coalesce(c.part_buckets, '{0}'), coalesce(c.part_qty, ARRAY[c.quantity])) AS p(b, q)
          GROUP BY c.sku, p.b),
     claim_count AS (
         SELECT c.reservation_id, count(*) AS n
@@ -265,8 +272,9 @@ AS $$
       FROM order_credit.reservation_claims c
       LEFT JOIN order_credit.reservations r ON r.reservation_id = c.reservation_id
      WHERE r.reservation_id IS NULL OR r.status <> 'active' OR r.sku <> c.sku
-        OR r.quantity <> c.quantity OR r.part_buckets <> c.part_buckets
-        OR r.part_qty <> c.part_qty OR coalesce(r.expires_at, 'infinity') <> c.expires_at
+        OR r.quantity <> c.quantity OR r.part_buckets <> coalesce(c.part_buckets, '{0}')
+        OR r.part_qty <> coalesce(c.part_qty, ARRAY[c.quantity])
+        OR coalesce(r.expires_at, 'infinity') <> c.expires_at
     UNION ALL
     -- Every active reservation not past its expiry has exactly one claim
     -- (its units are counted); no reservation has more than one.

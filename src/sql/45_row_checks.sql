@@ -108,4 +108,4 @@ COMMENT ON FUNCTION order_credit._row_valid(order_credit.reservation_claims) IS
     'Row check of reservation_claims (its CHECK constraint reservation_claims_row_check): true, or raises 23514 naming the broken rule.';
 ALTER TABLE order_credit.reservation_claims ADD CONSTRAINT reservation_claims_row_check CHECK (order_credit._row_valid(reservation_claims));
 COMMENT ON CONSTRAINT reservation_claims_row_check ON order_credit.reservation_claims IS
-    'Rules: quantity > 0.';
+    'Rules: quantity > 0; part_buckets and part_qty both NULL (all units in bucket 0) or of the same, non-zero length.';

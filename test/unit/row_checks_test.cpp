@@ -198,6 +198,13 @@ TEST(RowChecks, StockRules) {
     EXPECT_FALSE(check_row(CheckedTable::ReservationClaims, c));
     c.numbers["quantity"] = 0;
     EXPECT_EQ(check_row(CheckedTable::ReservationClaims, c)->rule, "reservation_claims_quantity_check");
+    c.numbers["quantity"] = 3;
+    c.arrays = {{"part_buckets", 2}, {"part_qty", 2}};
+    EXPECT_FALSE(check_row(CheckedTable::ReservationClaims, c));
+    c.arrays = {{"part_buckets", 1}};
+    EXPECT_EQ(check_row(CheckedTable::ReservationClaims, c)->rule, "reservation_claims_parts_check");
+    c.arrays = {{"part_buckets", 1}, {"part_qty", 2}};
+    EXPECT_EQ(check_row(CheckedTable::ReservationClaims, c)->rule, "reservation_claims_parts_check");
 
     FakeRow a;
     a.texts = {{"kind", "sale"}};

@@ -13,8 +13,7 @@ WITH r AS (
       FROM generate_series(1, 100000) n,
            LATERAL (SELECT to_timestamp(:start) + make_interval(secs => random() * :spread + n * 0)) t(e)
     RETURNING reservation_id, sku, quantity, expires_at, part_buckets, part_qty)
-INSERT INTO order_credit.reservation_claims (sku, expires_at, reservation_id, quantity,
-                                             part_buckets, part_qty)
-SELECT sku, expires_at, reservation_id, quantity, part_buckets, part_qty FROM r;
+INSERT INTO order_credit.reservation_claims (sku, expires_at, reservation_id, quantity)
+SELECT sku, expires_at, reservation_id, quantity FROM r;  -- parts NULL: all from bucket 0
 UPDATE order_credit.stock_buckets SET reserved = reserved + 100, updated_at = statement_timestamp()
  WHERE sku LIKE 'sw-%';

@@ -13,7 +13,7 @@ WITH r AS (
            statement_timestamp() - interval '1 hour' + (random() * interval '50 minutes')
       FROM generate_series(1, 1000000) n
     RETURNING reservation_id, sku, quantity, expires_at, part_buckets, part_qty)
-INSERT INTO order_credit.reservation_claims (sku, expires_at, reservation_id, quantity, part_buckets, part_qty)
-SELECT sku, expires_at, reservation_id, quantity, part_buckets, part_qty FROM r;
+INSERT INTO order_credit.reservation_claims (sku, expires_at, reservation_id, quantity)
+SELECT sku, expires_at, reservation_id, quantity FROM r;  -- parts NULL: all from bucket 0
 VACUUM ANALYZE order_credit.reservations;
 VACUUM ANALYZE order_credit.reservation_claims;
