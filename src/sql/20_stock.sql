@@ -63,10 +63,10 @@ COMMENT ON TABLE order_credit.reservations IS
 -- The parts are NULL for the common claim, all its units from bucket 0
 -- (every item of one bucket): two one-element arrays were ~60 of the row's
 -- ~120 bytes, and expiring a claim costs WAL in proportion to the pages the
--- claims take (a full-page image of each after a checkpoint; measured with
--- a DELETE of 1,000,000 claims: 173 MB of WAL with the arrays, 125 MB
--- without). Readers use coalesce(part_buckets, '{0}') and
--- coalesce(part_qty, ARRAY[quantity]).
+-- claims take (a full-page image of each after a checkpoint). Measured,
+-- 1,000,000 claims: 14,286 pages with the arrays, 7,353 without; one
+-- expire_due of them all wrote 187 MB of WAL, now 130 MB. Readers use
+-- coalesce(part_buckets, '{0}') and coalesce(part_qty, ARRAY[quantity]).
 CREATE TABLE order_credit.reservation_claims (
     sku             text NOT NULL,
     expires_at      timestamptz NOT NULL,
