@@ -468,7 +468,8 @@ bool copy_parts(TupleTableSlot *claim, Due *d) {
     const Datum *v = claim->tts_values;
     const AttrNumber *c = claims_att;
     bool nb = isnull[c[C_PART_BUCKETS] - 1], nq = isnull[c[C_PART_QTY] - 1];
-    if (nb != nq || isnull[c[C_QUANTITY] - 1]) return false;
+    if (nb != nq || isnull[c[C_QUANTITY] - 1])
+        return false;
     if (nb) {
         d->nparts = 1;
         d->bucket = static_cast<int32 *>(palloc(sizeof(int32)));
