@@ -73,7 +73,7 @@ start=$(date +%s.%N)
 total=$(psql -At -c "CALL bench_expire_all()")
 secs=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN {printf "%.2f", e - s}')
 rate=$(awk -v n="$total" -v s="$secs" 'BEGIN {printf "%.0f", n / s}')
-max_rate=$(psql -At -c "LOAD 'order_credit'" -c "SHOW order_credit.expire_max_rate")
+max_rate=$(psql -At -c "SHOW order_credit.expire_max_rate")
 # The same without the pacing (session 11: expire_max_rate, default 75,000
 # rows/s, spreads a backlog swept in many calls so that its WAL does not
 # flood the buyers' commits): what the sweep itself can do (no target).
