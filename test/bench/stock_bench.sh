@@ -73,19 +73,9 @@ start=$(date +%s.%N)
 total=$(psql -At -c "CALL bench_expire_all()")
 secs=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN {printf "%.2f", e - s}')
 rate=$(awk -v n="$total" -v s="$secs" 'BEGIN {printf "%.0f", n / s}')
-max_rate=$(psql -At -c "SHOW order_credit.expire_max_rate")
-# The same without the pacing (session 11: expire_max_rate, default 75,000
-# rows/s, spreads a backlog swept in many calls so that its WAL does not
-# flood the buyers' commits): what the sweep itself can do (no target).
-psql -v prefix=u -f $B/expired.sql >/dev/null
-psql -c "CHECKPOINT" >/dev/null
-start=$(date +%s.%N)
-utotal=$(PGOPTIONS="-c order_credit.expire_max_rate=0" psql -At -c "CALL bench_expire_all()")
-usecs=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN {printf "%.2f", e - s}')
-urate=$(awk -v n="$utotal" -v s="$usecs" 'BEGIN {printf "%.0f", n / s}')
 # due units still counted: expired reservations keep status 'active' (expire_due
 # deletes their claims instead of updating them)
-left=$(psql -At -c "SELECT count(*) FROM order_credit.reservation_claims WHERE sku LIKE 'e%' OR sku LIKE 'u%'")
+left=$(psql -At -c "SELECT count(*) FROM order_credit.reservation_claims WHERE sku LIKE 'e%'")
 viol=$(psql -At -c "SELECT count(*) FROM order_credit.verify()")
 
 echo "== reserve throughput while expire_due runs"
@@ -122,8 +112,7 @@ printf "%-44s %10s %8s %s\n" "distinct SKUs, reserve_stock" "$dist_ext" "$(ratio
 printf "%-44s %10s\n" "distinct SKUs, reserve_stock, 1,000,000 due" "$dist_same"
 printf "%-44s %10s %8s %s\n" "distinct SKUs, reserve_stock + expire_due" "$dist_during" "$(ratio $dist_during $dist_same)" ">= 0.8 (sweep $sweep_done)"
 printf "%-44s %10s %8s %s\n" "  ... against the first distinct runs" "" "$(ratio $dist_during $dist_ext)" "(no target)"
-echo "expire_due: $total rows in ${secs}s = $rate rows/s (target >= 50000; paced, expire_max_rate = $max_rate); active left: $left"
-echo "expire_due unpaced (expire_max_rate = 0): $utotal rows in ${usecs}s = $urate rows/s (no target)"
+echo "expire_due: $total rows in ${secs}s = $rate rows/s (target >= 50000); active left: $left"
 echo "load at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "verify(): $viol violations after the sweep, $viol2 after the concurrent run"
 bench_target stock "hot SKU: reserve_stock (8 buckets) / plain single row" "$(ratio $hot_ext $hot_plain)" ">=" 4
