@@ -70,9 +70,9 @@ Statement S_lock_buckets(
 #define OC_CLAIM_STORED(p)                                                                \
     "nullif(" p "part_buckets, '{0}'), "                                                 \
     "CASE WHEN " p "part_buckets = '{0}' THEN NULL ELSE " p "part_qty END"
+#define OC_CLAIM_BUCKETS(p) "coalesce(" p "part_buckets, '{0}') AS part_buckets"
 #define OC_CLAIM_PARTS(p)                                                                 \
-    "coalesce(" p "part_buckets, '{0}') AS part_buckets, "                               \
-    "coalesce(" p "part_qty, ARRAY[" p "quantity]) AS part_qty"
+    OC_CLAIM_BUCKETS(p) ", coalesce(" p "part_qty, ARRAY[" p "quantity]) AS part_qty"
 
 // With every bucket of the SKU locked: deletes the claims of its due
 // reservations and gives their units back to the buckets they came from (the
@@ -349,7 +349,7 @@ Statement S_audit(
 // 21-24 ms, 17-21 ms).
 Statement S_expire_stock_batch(
     "WITH due AS MATERIALIZED ("
-    "    SELECT c.ctid AS tid, c.sku, coalesce(c.part_buckets, '{0}') AS part_buckets "
+    "    SELECT c.ctid AS tid, c.sku, " OC_CLAIM_BUCKETS("c.") " "
     "      FROM order_credit.reservation_claims c "
     "     WHERE c.expires_at <= statement_timestamp() AND c.expires_at < 'infinity' "
     "     ORDER BY c.expires_at LIMIT $1), "
