@@ -417,6 +417,8 @@ CREATE FUNCTION public.da_backlog(p text, due boolean) RETURNS bigint LANGUAGE s
     UPDATE order_credit.stock_buckets SET reserved = 1000 WHERE sku LIKE p || '%';
     SELECT count(*) FROM order_credit.reservation_claims WHERE sku LIKE p || '%' AND expires_at <= statement_timestamp();
 $$;
+-- (unpaced: whether a batch pauses depends on how long the one before took)
+SET order_credit.expire_max_rate = 0;
 SELECT public.da_backlog('dbk', true) AS due_backlog;
 SELECT pg_relation_size('order_credit.reservation_claims') / current_setting('block_size')::int >= 256 AS table_big_enough;
 -- in batches: each call takes its 20,000 in block order, the next one

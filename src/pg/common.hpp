@@ -20,6 +20,7 @@ extern int guc_sweep_nice;          // order_credit.sweep_nice
 extern char *guc_database;          // order_credit.database
 extern int guc_idempotency_ttl_s;   // order_credit.idempotency_ttl
 extern int guc_event_retention_s;   // order_credit.event_retention
+extern int guc_expire_max_rate;     // order_credit.expire_max_rate (rows/s, 0: unpaced)
 
 // Argument access. Every accessor raises 22004 for a NULL where a value is
 // required and 22023 for a value the contract refuses; `what` names the

@@ -11,9 +11,12 @@
 #include <fmt/format.h>
 
 #include "core/error.hpp"
+#include "core/pace.hpp"
 #include "pg/common.hpp"
 #include "pg/expire.hpp"
 #include "pg/spi.hpp"
+#include "storage/latch.h"
+#include "utils/wait_event.h"
 
 namespace oc::pg {
 namespace {
@@ -73,6 +76,31 @@ constexpr Step kSteps[] = {
     purge_coordination_step,
 };
 
+// This session's pacing of expire_due (order_credit.expire_max_rate), and
+// the local transaction of its last call.
+core::Pace pace;
+LocalTransactionId pace_lxid = InvalidLocalTransactionId;
+
+// The pause a call takes first, before it locks anything: only the first
+// call of a transaction waits (a later one would sleep on the locks its
+// predecessors took; its debt carries over to the next transaction). Sleeps
+// as pg_sleep() does: interruptible, wakes on the latch. Call inside
+// pg_call.
+void pace_call(TimestampTz now) {
+    if (MyProc->lxid == pace_lxid) return;
+    int64_t wait_us = pace.pause_us(now);
+    if (wait_us <= 0) return;
+    elog(DEBUG2, "order_credit: expire_due pauses for order_credit.expire_max_rate");
+    TimestampTz end = now + wait_us;
+    for (;;) {
+        CHECK_FOR_INTERRUPTS();
+        long ms = static_cast<long>((end - GetCurrentTimestamp() + 999) / 1000);
+        if (ms <= 0) break;
+        (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, ms, PG_WAIT_EXTENSION);
+        ResetLatch(MyLatch);
+    }
+}
+
 Datum expire_due(FunctionCallInfo fcinfo) {
     return with_spi(fcinfo, [](const Call &call) {
         Args args(call.fcinfo);
@@ -81,6 +109,9 @@ Datum expire_due(FunctionCallInfo fcinfo) {
         if (max_rows <= 0)
             throw Error(Code::InvalidParameter, "max_rows must be a positive integer",
                         fmt::format("max_rows={}", max_rows));
+        TimestampTz start = GetCurrentTimestamp();
+        pg_call([start] { pace_call(start); });
+        start = GetCurrentTimestamp();
         LockTimeoutScope timeout;
         Datum user = caller_name();
         int64_t done = 0;
@@ -89,6 +120,8 @@ Datum expire_due(FunctionCallInfo fcinfo) {
             done += step(max_rows - done, user);
         }
         timeout.end();
+        pace.spent(start, done, guc_expire_max_rate);
+        pace_lxid = MyProc->lxid;
         return Int64GetDatum(done);
     });
 }

@@ -20,6 +20,7 @@ int guc_default_ttl_s = 900;
 void register_sweepers();
 int guc_idempotency_ttl_s = 86400;
 int guc_event_retention_s = 604800;
+int guc_expire_max_rate = 75000;
 }  // namespace oc::pg
 
 using namespace oc::pg;
@@ -66,6 +67,15 @@ void _PG_init(void) {
                              "the due index; index and heap force one. Only with direct_access.",
                              &direct::guc_expire_scan, direct::ExpireScanAuto, expire_scan_options,
                              PGC_USERSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("order_credit.expire_max_rate",
+                            "Most rows per second a session's expire_due() calls expire together.",
+                            "A call that follows another one of the same session in a new "
+                            "transaction first waits until the earlier calls' rows fit this rate "
+                            "(at most 1 s), so a backlog swept in many calls does not flood the "
+                            "buyers' commits with WAL. A single call is never paused; 0 disables "
+                            "the pacing.",
+                            &guc_expire_max_rate, 75000, 0, INT_MAX, PGC_USERSET, 0, nullptr,
+                            nullptr, nullptr);
     DefineCustomIntVariable("order_credit.default_ttl",
                             "Expiry of holds and reservations when expires_in is not given.",
                             nullptr, &guc_default_ttl_s, 900, 1, INT_MAX, PGC_USERSET, GUC_UNIT_S,

@@ -14,6 +14,40 @@ BEGIN
         EXIT WHEN n = 0;
     END LOOP;
 END $$;
+-- Reserve throughput while expire_due runs: one session sweeps in cycles of
+-- on_s seconds sweeping (expire_due(chunk) until nothing is due, one
+-- transaction per call, paced by order_credit.expire_max_rate) and off_s
+-- seconds idle, every phase starting on a whole second of the clock, while
+-- pgbench logs the buyers' transactions per second (windows.sql compares the
+-- sweeping seconds with the idle ones). Stops after the cycle in which
+-- nothing was left, or after max_cycles; bench_phase records every cycle.
+CREATE TABLE bench_phase (label text, cycle int, t0 float8, t_on_end float8, busy_until float8,
+                          t_end float8, rows bigint);
+CREATE PROCEDURE bench_expire_windows(label text, max_cycles int, on_s int, off_s int, chunk int)
+LANGUAGE plpgsql AS $$
+DECLARE
+    t0 float8 := ceil(extract(epoch FROM clock_timestamp())) + 1;
+    c0 float8; n bigint; done bigint; busy float8;
+BEGIN
+    FOR k IN 0 .. max_cycles - 1 LOOP
+        c0 := t0 + k * (on_s + off_s);
+        PERFORM pg_sleep(c0 - extract(epoch FROM clock_timestamp()));
+        done := 0; busy := NULL;
+        WHILE extract(epoch FROM clock_timestamp()) < c0 + on_s LOOP
+            n := order_credit.expire_due(chunk);
+            COMMIT;
+            done := done + n;
+            IF n = 0 THEN busy := extract(epoch FROM clock_timestamp()); EXIT; END IF;
+        END LOOP;
+        INSERT INTO bench_phase VALUES (label, k, c0, c0 + on_s, coalesce(busy, c0 + on_s),
+                                        c0 + on_s + off_s, done);
+        COMMIT;
+        EXIT WHEN busy IS NOT NULL;
+    END LOOP;
+END $$;
+-- pgbench's per-second aggregates (--aggregate-interval=1), one row per
+-- thread and second
+CREATE TABLE bench_agg (label text, t bigint, n bigint);
 SELECT order_credit.set_stock('hot', 1000000000000, 8);
 SELECT count(order_credit.set_stock('s' || i, 1000000000)) FROM generate_series(1, 10000) i;
 
