@@ -215,8 +215,13 @@ Statement S_alloc(
 Statement S_res_result_one(OC_RES_RESULT "AND r.sku = $2", {TEXTOID, TEXTOID});
 Statement S_res_result_order(OC_RES_RESULT "ORDER BY r.sku", {TEXTOID});
 
+// Byte order (COLLATE "C"), as core sorts the SKUs of a multi-item
+// reservation and place_order sorts its items: every writer takes the
+// buckets of several SKUs in one order whatever the database's collation
+// (test/stress/stock_icu_lock_order.sh).
 Statement S_order_skus(
-    "SELECT DISTINCT sku FROM order_credit.reservations WHERE order_ref = $1 ORDER BY sku",
+    "SELECT DISTINCT sku COLLATE \"C\" FROM order_credit.reservations WHERE order_ref = $1 "
+    "ORDER BY 1",
     {TEXTOID});
 
 // The order's reservations; run with every bucket of their SKUs held, so no
@@ -230,7 +235,7 @@ Statement S_order_lock(
     "           SELECT 1 FROM order_credit.reservation_claims c "
     "            WHERE c.sku = r.sku AND c.expires_at = coalesce(r.expires_at, 'infinity') "
     "              AND c.reservation_id = r.reservation_id)) "
-    "  FROM order_credit.reservations r WHERE r.order_ref = $1 ORDER BY r.sku FOR UPDATE",
+    "  FROM order_credit.reservations r WHERE r.order_ref = $1 ORDER BY r.sku COLLATE \"C\" FOR UPDATE",
     {TEXTOID});
 
 // The claim of the reservation CTE r returned (sku, expires_at,
