@@ -53,7 +53,8 @@ trap 'exit 130' INT TERM
 # spaced out and forced before each run. The coordination area switches
 # fsync and synchronous_commit off for its own runs (as when run alone).
 CONF=("fsync = on" "synchronous_commit = on" "full_page_writes = on"
-      "max_wal_size = 8GB" "checkpoint_timeout = 30min" "max_locks_per_transaction = 256")
+      "max_wal_size = 8GB" "checkpoint_timeout = 30min" "max_locks_per_transaction = 256"
+      "shared_buffers = $(bash -c '. test/bench/lib.sh && bench_shared_buffers')")
 if [ "${BENCH_PROFILE:-0}" = 1 ]; then
     CONF+=("shared_preload_libraries = 'pg_stat_statements'" "pg_stat_statements.track = all"
            "track_functions = all")

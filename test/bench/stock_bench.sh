@@ -62,6 +62,17 @@ psql -c "VACUUM ANALYZE" >/dev/null
 dist=$(pair $B/ext_distinct.sql $B/plain_distinct.sql)
 dist_ext=$(median ${dist%|*}); dist_plain=$(median ${dist#*|})
 echo "distinct runs: reserve_stock ${dist%|*}; plain ${dist#*|}  (load: $(cut -d' ' -f1-3 /proc/loadavg))"
+# What each side keeps per reservation at this point (tables and indexes)
+# against shared_buffers: when the extension's side outgrows it, its
+# backends write out evicted pages (lib.sh, bench_shared_buffers).
+echo "data after the reserve runs (shared_buffers $(val "SHOW shared_buffers")):" \
+     "$(val "SELECT format('extension %s MB for %s reservations (%s bytes each), plain %s MB for %s (%s bytes each)',
+                  e / 1048576, en, e / greatest(en, 1), p / 1048576, pn, p / greatest(pn, 1))
+             FROM (SELECT pg_total_relation_size('order_credit.reservations')
+                          + pg_total_relation_size('order_credit.reservation_claims') AS e,
+                          (SELECT count(*) FROM order_credit.reservations) AS en,
+                          pg_total_relation_size('plain_res') AS p,
+                          (SELECT count(*) FROM plain_res) AS pn) x")"
 
 echo "== expire_due on 1,000,000 expired reservations, alone and unpaced"
 psql -v prefix=e -f $B/expired.sql >/dev/null
