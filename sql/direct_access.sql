@@ -35,9 +35,10 @@ BEGIN
     -- the rows written: reservation and claim agree, bucket counters add up
     INSERT INTO runs
     SELECT mode, 'row ' || x.order_ref,
-           format('%s %s %s %s %s %s %s %s %s', x.quantity, x.part_buckets, x.part_qty, x.status, x.expires_in,
+           format('%s %s %s %s %s %s %s %s %s', x.quantity, coalesce(x.part_buckets::text, 'NULL'),
+                  coalesce(x.part_qty::text, 'NULL'), x.status, x.expires_in,
                   x.created_at = statement_timestamp(), c.expires_at = coalesce(x.expires_at, 'infinity'),
-                  coalesce(c.part_qty, ARRAY[c.quantity]) = x.part_qty,
+                  (c.part_buckets, c.part_qty) IS NOT DISTINCT FROM (x.part_buckets, x.part_qty),
                   -- stored without parts when all units are in bucket 0
                   CASE WHEN c.part_buckets IS NULL THEN 'bucket 0' ELSE c.part_buckets::text END)
       FROM order_credit.reservations x
@@ -407,13 +408,13 @@ SELECT count(*) AS violations FROM order_credit.verify();
 CREATE FUNCTION public.da_backlog(p text, due boolean) RETURNS bigint LANGUAGE sql AS $$
     SELECT order_credit.set_stock(p || i, 1000) FROM generate_series(1, 40) i;
     WITH r AS (
-        INSERT INTO order_credit.reservations (order_ref, sku, quantity, part_buckets, part_qty, expires_in, expires_at)
-        SELECT p || '-r' || n, p || (1 + n % 40), 1, '{0}', '{1}', interval '1 hour',
+        INSERT INTO order_credit.reservations (order_ref, sku, quantity, expires_in, expires_at)
+        SELECT p || '-r' || n, p || (1 + n % 40), 1, interval '1 hour',
                statement_timestamp() + CASE WHEN due THEN -interval '1 minute' ELSE interval '1 hour' END
           FROM generate_series(1, 40000) n
         RETURNING reservation_id, sku, quantity, expires_at)
     INSERT INTO order_credit.reservation_claims (sku, expires_at, reservation_id, quantity)
-    SELECT sku, expires_at, reservation_id, quantity FROM r;  -- parts NULL: all from bucket 0
+    SELECT sku, expires_at, reservation_id, quantity FROM r;  -- parts NULL (both rows): all from bucket 0
     UPDATE order_credit.stock_buckets SET reserved = 1000 WHERE sku LIKE p || '%';
     SELECT count(*) FROM order_credit.reservation_claims WHERE sku LIKE p || '%' AND expires_at <= statement_timestamp();
 $$;

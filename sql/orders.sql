@@ -157,7 +157,7 @@ SELECT sku, on_hand, reserved, available FROM order_credit.stock_status('ord-f-x
 SELECT sku, on_hand, buckets FROM order_credit.set_stock('ord-f-z', 8, 4);
 SELECT status, amount FROM order_credit.place_order('ord-f4', '[{"sku":"ord-f-z","quantity":2,"unit_price":1},
                                                                {"sku":"ord-f-x","quantity":1,"unit_price":1}]', 'ord-fa');
-SELECT sku, quantity, cardinality(part_buckets) AS parts FROM order_credit.reservations
+SELECT sku, quantity, cardinality(coalesce(part_buckets, '{0}')) AS parts FROM order_credit.reservations
  WHERE order_ref = 'ord-f4' ORDER BY sku;
 SELECT sku, on_hand, reserved, available FROM order_credit.stock_status('ord-f-z');
 -- Refusals after the fast path: no row of the order anywhere.

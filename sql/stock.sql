@@ -100,11 +100,14 @@ SELECT sku, quantity, status, available FROM order_credit.reserve_stock('hot', 1
 SELECT cardinality(part_buckets) > 1 AS spans, quantity FROM order_credit.reservations WHERE order_ref = 'h1';
 SELECT sku, quantity, available FROM order_credit.reserve_stock('hot', 3, 'h2');
 SELECT sku, on_hand, reserved, available, buckets FROM order_credit.set_stock('hot', 20, 2);
--- a claim stores its parts unless all its units are in bucket 0 (NULL)
+-- a reservation and its claim store the same parts, NULL when all units
+-- are in bucket 0
 CREATE TEMP VIEW hot_claims AS
-SELECT r.order_ref, (r.part_buckets = '{0}') = (c.part_buckets IS NULL) AS null_iff_bucket_0,
-       c.quantity = r.quantity AND coalesce(c.part_buckets, '{0}') = r.part_buckets
-       AND coalesce(c.part_qty, ARRAY[c.quantity]) = r.part_qty AS same_parts
+SELECT r.order_ref,
+       (coalesce(r.part_buckets, '{0}') = '{0}') = (r.part_buckets IS NULL AND r.part_qty IS NULL)
+       AND (r.part_buckets IS NULL) = (c.part_buckets IS NULL) AS null_iff_bucket_0,
+       c.quantity = r.quantity
+       AND (c.part_buckets, c.part_qty) IS NOT DISTINCT FROM (r.part_buckets, r.part_qty) AS same_parts
   FROM order_credit.reservations r JOIN order_credit.reservation_claims c USING (reservation_id)
  WHERE r.sku = 'hot' ORDER BY 1;
 SELECT * FROM hot_claims;
@@ -121,6 +124,8 @@ SELECT sku, on_hand, reserved, available, buckets
 SELECT * FROM hot_claims;
 SELECT count(*) AS claims, count(*) FILTER (WHERE part_buckets IS NULL AND part_qty IS NULL) AS without_parts
   FROM order_credit.reservation_claims WHERE sku = 'hot';
+SELECT count(*) AS reservations, count(*) FILTER (WHERE part_buckets IS NULL AND part_qty IS NULL) AS without_parts
+  FROM order_credit.reservations WHERE sku = 'hot' AND status = 'active';
 SELECT * FROM order_credit.verify();
 
 -- Exact expiry: an expired reservation never blocks a buyer and cannot be

@@ -609,9 +609,12 @@ void build_reservation(Write *w) {
     set(w->r[R_ORDER_REF], w->order_ref);
     set(w->r[R_SKU], w->sku);
     set(w->r[R_QUANTITY], qty);
-    set(w->r[R_PART_BUCKETS],
-        PointerGetDatum(construct_array(&bucket0, 1, INT4OID, 4, true, TYPALIGN_INT)));
-    set(w->r[R_PART_QTY], PointerGetDatum(construct_array(&qty, 1, INT8OID, 8, true, TYPALIGN_DOUBLE)));
+    if (w->chosen != 0) {  // all units from bucket 0: the parts stay NULL
+        set(w->r[R_PART_BUCKETS],
+            PointerGetDatum(construct_array(&bucket0, 1, INT4OID, 4, true, TYPALIGN_INT)));
+        set(w->r[R_PART_QTY],
+            PointerGetDatum(construct_array(&qty, 1, INT8OID, 8, true, TYPALIGN_DOUBLE)));
+    }
     set(w->r[R_STATUS], CStringGetTextDatum("active"));
     if (w->has_ttl) {
         set(w->r[R_EXPIRES_IN], w->ttl);
@@ -641,7 +644,7 @@ void insert_reservation(Write *w) {
         w->has_ttl ? from(w->r[R_EXPIRES_AT]) : TimestampTzGetDatum(DT_NOEND));
     set(w->c[C_ID], from(w->r[R_ID]));
     set(w->c[C_QUANTITY], from(w->r[R_QUANTITY]));
-    if (w->chosen != 0) {  // all units from bucket 0: the parts stay NULL
+    if (w->chosen != 0) {  // as the reservation's
         set(w->c[C_PART_BUCKETS], from(w->r[R_PART_BUCKETS]));
         set(w->c[C_PART_QTY], from(w->r[R_PART_QTY]));
     }

@@ -146,9 +146,8 @@ Statement S_fast_place(
     "      FROM lb WHERE s.sku = lb.sku AND s.bucket = 0 AND s.on_hand - s.reserved >= lb.q "
     "    RETURNING s.sku, lb.q), "
     "r AS ("
-    "    INSERT INTO order_credit.reservations (order_ref, sku, quantity, part_buckets, part_qty, "
-    "                                           expires_in, expires_at) "
-    "    SELECT $1, b.sku, b.q, ARRAY[0], ARRAY[b.q], $4, statement_timestamp() + $4 "
+    "    INSERT INTO order_credit.reservations (order_ref, sku, quantity, expires_in, expires_at) "
+    "    SELECT $1, b.sku, b.q, $4, statement_timestamp() + $4 "  /* bucket 0: parts NULL */
     "      FROM b ORDER BY b.sku COLLATE \"C\" "
     "    RETURNING reservation_id, sku, quantity, expires_at, part_buckets, part_qty), "
     "rc AS ("  /* all units from bucket 0: the claim's parts are NULL */

@@ -64,9 +64,10 @@ Statement S_lock_buckets(
     " WHERE sku = $1 ORDER BY bucket FOR NO KEY UPDATE",
     {TEXTOID});
 
-// A claim's parts as stored: NULL for all units from bucket 0 (the common
-// claim, see reservation_claims in sql/20_stock.sql), and read back as
-// arrays (`p` is the row's qualifier with its dot, or "").
+// A reservation's or claim's parts as stored: NULL for all units from
+// bucket 0 (the common case, see reservations and reservation_claims in
+// sql/20_stock.sql), and read back as arrays (`p` is the row's qualifier
+// with its dot, or "").
 #define OC_CLAIM_STORED(p)                                                                \
     "nullif(" p "part_buckets, '{0}'), "                                                 \
     "CASE WHEN " p "part_buckets = '{0}' THEN NULL ELSE " p "part_qty END"
@@ -124,7 +125,9 @@ Statement S_res_probe(
     "r AS ("                                                                               \
     "    INSERT INTO order_credit.reservations (order_ref, sku, quantity, part_buckets, "   \
     "                                           part_qty, expires_in, expires_at) "         \
-    "    SELECT $3, $1, $2, ARRAY[u.bucket], ARRAY[$2::bigint], $4, statement_timestamp() + $4 " \
+    "    SELECT $3, $1, $2, nullif(ARRAY[u.bucket], '{0}'), "                               \
+    "           CASE WHEN u.bucket = 0 THEN NULL ELSE ARRAY[$2::bigint] END, $4, "              \
+    "           statement_timestamp() + $4 "                                                    \
     "      FROM u RETURNING reservation_id, sku, order_ref, quantity, status, expires_at, "  \
     "                       part_buckets, part_qty), "                                     \
     OC_INSERT_CLAIM
@@ -197,7 +200,8 @@ Statement S_alloc(
     "r AS ("
     "    INSERT INTO order_credit.reservations (order_ref, sku, quantity, part_buckets, "
     "                                           part_qty, expires_in, expires_at) "
-    "    SELECT $3, $1, $2, $4, $5, $6, statement_timestamp() + $6 "
+    "    SELECT $3, $1, $2, nullif($4, '{0}'), CASE WHEN $4 = '{0}' THEN NULL ELSE $5 END, "
+    "           $6, statement_timestamp() + $6 "
     "     WHERE (SELECT count(*) FROM u) = cardinality($4) "
     "    RETURNING reservation_id, sku, quantity, expires_at, part_buckets, part_qty), "
     OC_INSERT_CLAIM
@@ -311,7 +315,7 @@ Statement S_remap_parts(
     "    SELECT m.sku, m.expires_at, m.reservation_id, m.quantity, " OC_CLAIM_STORED("m.") " "
     "      FROM moved m) "
     "UPDATE order_credit.reservations r "
-    "   SET part_buckets = m.part_buckets, part_qty = m.part_qty, "
+    "   SET (part_buckets, part_qty) = (SELECT " OC_CLAIM_STORED("m.") "), "
     "       updated_at = statement_timestamp() "
     "  FROM moved m WHERE r.reservation_id = m.reservation_id",
     {TEXTOID, INT4OID});

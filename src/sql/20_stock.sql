@@ -33,9 +33,13 @@ CREATE TABLE order_credit.reservations (
     -- turns into a MultiXact per buyer.
     sku             text NOT NULL,
     quantity        bigint NOT NULL,
-    -- where the units came from: part_qty[i] units of bucket part_buckets[i]
-    part_buckets    int[] NOT NULL,
-    part_qty        bigint[] NOT NULL,
+    -- where the units came from: part_qty[i] units of bucket part_buckets[i];
+    -- both NULL when all of them came from bucket 0 (every reservation of an
+    -- item of one bucket), as in reservation_claims: the two one-element
+    -- arrays were ~57 of the row's ~170 bytes. Read them with
+    -- coalesce(part_buckets, '{0}') and coalesce(part_qty, ARRAY[quantity]).
+    part_buckets    int[],
+    part_qty        bigint[],    -- both or neither (the row check)
     status          text NOT NULL DEFAULT 'active',
     expires_in      interval,      -- as requested; NULL: never expires
     expires_at      timestamptz,
@@ -267,13 +271,15 @@ AS $$
            CASE WHEN r.reservation_id IS NULL THEN 'no such reservation'
                 ELSE format('reservation %s/%s: status=%s, quantity=%s, parts=%s x %s, expires_at=%s; '
                             'claim: quantity=%s, parts=%s x %s, expires_at=%s',
-                            r.order_ref, r.sku, r.status, r.quantity, r.part_buckets, r.part_qty,
+                            r.order_ref, r.sku, r.status, r.quantity,
+                            coalesce(r.part_buckets, '{0}'), coalesce(r.part_qty, ARRAY[r.quantity]),
                             r.expires_at, c.quantity, c.part_buckets, c.part_qty, c.expires_at) END
       FROM order_credit.reservation_claims c
       LEFT JOIN order_credit.reservations r ON r.reservation_id = c.reservation_id
      WHERE r.reservation_id IS NULL OR r.status <> 'active' OR r.sku <> c.sku
-        OR r.quantity <> c.quantity OR r.part_buckets <> coalesce(c.part_buckets, '{0}')
-        OR r.part_qty <> coalesce(c.part_qty, ARRAY[c.quantity])
+        OR r.quantity <> c.quantity
+        OR coalesce(r.part_buckets, '{0}') <> coalesce(c.part_buckets, '{0}')
+        OR coalesce(r.part_qty, ARRAY[r.quantity]) <> coalesce(c.part_qty, ARRAY[c.quantity])
         OR coalesce(r.expires_at, 'infinity') <> c.expires_at
     UNION ALL
     -- Every active reservation not past its expiry has exactly one claim
@@ -305,11 +311,13 @@ AS $$
       FROM order_credit.reservations r
      WHERE NOT EXISTS (SELECT 1 FROM order_credit.items i WHERE i.sku = r.sku)
     UNION ALL
-    -- A reservation's parts add up to its quantity, in distinct buckets.
+    -- A reservation's parts add up to its quantity, in distinct buckets
+    -- (NULL parts: all of it from bucket 0).
     SELECT 'reservation_parts', r.order_ref || '/' || r.sku,
            format('quantity=%s, parts=%s x %s', r.quantity, r.part_buckets, r.part_qty)
       FROM order_credit.reservations r
-     WHERE (SELECT sum(q) FROM unnest(r.part_qty) q) <> r.quantity
+     WHERE (r.part_buckets IS NULL) <> (r.part_qty IS NULL)
+        OR (SELECT sum(q) FROM unnest(r.part_qty) q) <> r.quantity
         OR EXISTS (SELECT 1 FROM unnest(r.part_qty) q WHERE q <= 0)
         OR (SELECT count(DISTINCT b) FROM unnest(r.part_buckets) b) <> cardinality(r.part_buckets)
     UNION ALL

@@ -93,7 +93,7 @@ COMMENT ON FUNCTION order_credit._row_valid(order_credit.reservations) IS
     'Row check of reservations (its CHECK constraint reservations_row_check): true, or raises 23514 naming the broken rule.';
 ALTER TABLE order_credit.reservations ADD CONSTRAINT reservations_row_check CHECK (order_credit._row_valid(reservations));
 COMMENT ON CONSTRAINT reservations_row_check ON order_credit.reservations IS
-    'Rules: order_ref 1 to 200 characters; quantity > 0; status active, committed, released or expired; part_buckets and part_qty of the same, non-zero length.';
+    'Rules: order_ref 1 to 200 characters; quantity > 0; status active, committed, released or expired; part_buckets and part_qty both NULL (all units in bucket 0) or of the same, non-zero length.';
 CREATE FUNCTION order_credit._row_valid(order_credit.stock_audit) RETURNS boolean
     AS 'MODULE_PATHNAME', 'oc_row_valid' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION order_credit._row_valid(order_credit.stock_audit) IS

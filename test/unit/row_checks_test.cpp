@@ -56,7 +56,9 @@ TEST(RowChecks, TablesByName) {
     EXPECT_EQ(checked_table(oc::core::table_name(CheckedTable::Ledger)), CheckedTable::Ledger);
 }
 
-TEST(RowChecks, ValidAccountPasses) { EXPECT_FALSE(check_row(CheckedTable::Accounts, account())); }
+TEST(RowChecks, ValidAccountPasses) {
+    EXPECT_FALSE(check_row(CheckedTable::Accounts, account()));
+}
 
 TEST(RowChecks, NullColumnsPassTheirRules) {
     FakeRow r = account();
@@ -146,8 +148,8 @@ TEST(RowChecks, LeaseOwnerExactlyWithExpiry) {
 
 TEST(RowChecks, LedgerKindsAndOrderStatuses) {
     FakeRow r;
-    for (const char *k : {"hold", "capture", "void", "expire", "reverse", "payment", "limit",
-                          "block", "unblock"}) {
+    for (const char *k :
+         {"hold", "capture", "void", "expire", "reverse", "payment", "limit", "block", "unblock"}) {
         r.texts["kind"] = k;
         EXPECT_FALSE(check_row(CheckedTable::Ledger, r)) << k;
     }
@@ -167,7 +169,8 @@ TEST(RowChecks, StockRules) {
     b.numbers = {{"bucket", 0}, {"on_hand", 5}, {"reserved", 5}};
     EXPECT_FALSE(check_row(CheckedTable::StockBuckets, b));
     b.numbers["reserved"] = 6;
-    EXPECT_EQ(check_row(CheckedTable::StockBuckets, b)->message, "reserved must not exceed on_hand");
+    EXPECT_EQ(check_row(CheckedTable::StockBuckets, b)->message,
+              "reserved must not exceed on_hand");
     b.numbers["reserved"] = -1;
     EXPECT_EQ(check_row(CheckedTable::StockBuckets, b)->message, "reserved must be >= 0");
     b.numbers = {{"bucket", -1}, {"on_hand", 0}, {"reserved", 0}};
@@ -181,6 +184,10 @@ TEST(RowChecks, StockRules) {
     r.arrays["part_qty"] = 1;
     EXPECT_EQ(check_row(CheckedTable::Reservations, r)->rule, "reservations_parts_check");
     r.arrays = {{"part_buckets", 0}, {"part_qty", 0}};
+    EXPECT_EQ(check_row(CheckedTable::Reservations, r)->rule, "reservations_parts_check");
+    r.arrays = {};  // both NULL: all units from bucket 0
+    EXPECT_FALSE(check_row(CheckedTable::Reservations, r));
+    r.arrays = {{"part_qty", 1}};  // one of them NULL
     EXPECT_EQ(check_row(CheckedTable::Reservations, r)->rule, "reservations_parts_check");
     r.arrays = {{"part_buckets", 1}, {"part_qty", 1}};
     r.numbers["quantity"] = 0;
@@ -197,14 +204,17 @@ TEST(RowChecks, StockRules) {
     c.numbers = {{"quantity", 1}};
     EXPECT_FALSE(check_row(CheckedTable::ReservationClaims, c));
     c.numbers["quantity"] = 0;
-    EXPECT_EQ(check_row(CheckedTable::ReservationClaims, c)->rule, "reservation_claims_quantity_check");
+    EXPECT_EQ(check_row(CheckedTable::ReservationClaims, c)->rule,
+              "reservation_claims_quantity_check");
     c.numbers["quantity"] = 3;
     c.arrays = {{"part_buckets", 2}, {"part_qty", 2}};
     EXPECT_FALSE(check_row(CheckedTable::ReservationClaims, c));
     c.arrays = {{"part_buckets", 1}};
-    EXPECT_EQ(check_row(CheckedTable::ReservationClaims, c)->rule, "reservation_claims_parts_check");
+    EXPECT_EQ(check_row(CheckedTable::ReservationClaims, c)->rule,
+              "reservation_claims_parts_check");
     c.arrays = {{"part_buckets", 1}, {"part_qty", 2}};
-    EXPECT_EQ(check_row(CheckedTable::ReservationClaims, c)->rule, "reservation_claims_parts_check");
+    EXPECT_EQ(check_row(CheckedTable::ReservationClaims, c)->rule,
+              "reservation_claims_parts_check");
 
     FakeRow a;
     a.texts = {{"kind", "sale"}};

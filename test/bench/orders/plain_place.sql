@@ -39,7 +39,7 @@ b AS (
 r AS (
     INSERT INTO order_credit.reservations (order_ref, sku, quantity, part_buckets, part_qty,
                                            expires_in, expires_at)
-    SELECT v.ref, b.sku, b.q, ARRAY[b.bucket], ARRAY[b.q], v.ttl, statement_timestamp() + v.ttl
+    SELECT v.ref, b.sku, b.q, NULL, NULL, v.ttl, statement_timestamp() + v.ttl  -- bucket 0: no parts
       FROM b, v
     RETURNING reservation_id),
 a AS (
