@@ -603,7 +603,7 @@ void build_reservation(Write *w) {
         s->tts_values[a - 1] = v;
         s->tts_isnull[a - 1] = false;
     };
-    Datum bucket0 = Int32GetDatum(w->chosen);
+    Datum bucket = Int32GetDatum(w->chosen);
     Datum qty = Int64GetDatum(w->quantity);
     set(w->r[R_ID], Int64GetDatum(nextval_internal(cat.reservation_seq, false)));
     set(w->r[R_ORDER_REF], w->order_ref);
@@ -611,7 +611,7 @@ void build_reservation(Write *w) {
     set(w->r[R_QUANTITY], qty);
     if (w->chosen != 0) {  // all units from bucket 0: the parts stay NULL
         set(w->r[R_PART_BUCKETS],
-            PointerGetDatum(construct_array(&bucket0, 1, INT4OID, 4, true, TYPALIGN_INT)));
+            PointerGetDatum(construct_array(&bucket, 1, INT4OID, 4, true, TYPALIGN_INT)));
         set(w->r[R_PART_QTY],
             PointerGetDatum(construct_array(&qty, 1, INT8OID, 8, true, TYPALIGN_DOUBLE)));
     }
