@@ -66,11 +66,11 @@ Statement S_lock_buckets(
 
 // A reservation's or claim's parts as stored: NULL for all units from
 // bucket 0 (the common case, see reservations and reservation_claims in
-// sql/20_stock.sql), and read back as arrays (`p` is the row's qualifier
-// with its dot, or "").
-#define OC_CLAIM_STORED(p)                                                                \
-    "nullif(" p "part_buckets, '{0}'), "                                                 \
-    "CASE WHEN " p "part_buckets = '{0}' THEN NULL ELSE " p "part_qty END"
+// sql/20_stock.sql), and read back as arrays. OC_PARTS_STORED takes the
+// two array expressions; the others a row's qualifier `p` with its dot, or "".
+#define OC_PARTS_STORED(b, q) \
+    "nullif(" b ", '{0}'), CASE WHEN " b " = '{0}' THEN NULL ELSE " q " END"
+#define OC_CLAIM_STORED(p) OC_PARTS_STORED(p "part_buckets", p "part_qty")
 #define OC_CLAIM_BUCKETS(p) "coalesce(" p "part_buckets, '{0}') AS part_buckets"
 #define OC_CLAIM_PARTS(p)                                                                 \
     OC_CLAIM_BUCKETS(p) ", coalesce(" p "part_qty, ARRAY[" p "quantity]) AS part_qty"
@@ -125,9 +125,8 @@ Statement S_res_probe(
     "r AS ("                                                                               \
     "    INSERT INTO order_credit.reservations (order_ref, sku, quantity, part_buckets, "   \
     "                                           part_qty, expires_in, expires_at) "         \
-    "    SELECT $3, $1, $2, nullif(ARRAY[u.bucket], '{0}'), "                               \
-    "           CASE WHEN u.bucket = 0 THEN NULL ELSE ARRAY[$2::bigint] END, $4, "              \
-    "           statement_timestamp() + $4 "                                                    \
+    "    SELECT $3, $1, $2, " OC_PARTS_STORED("ARRAY[u.bucket]", "ARRAY[$2::bigint]") ", " \
+    "           $4, statement_timestamp() + $4 "                                                \
     "      FROM u RETURNING reservation_id, sku, order_ref, quantity, status, expires_at, "  \
     "                       part_buckets, part_qty), "                                     \
     OC_INSERT_CLAIM
@@ -200,8 +199,7 @@ Statement S_alloc(
     "r AS ("
     "    INSERT INTO order_credit.reservations (order_ref, sku, quantity, part_buckets, "
     "                                           part_qty, expires_in, expires_at) "
-    "    SELECT $3, $1, $2, nullif($4, '{0}'), CASE WHEN $4 = '{0}' THEN NULL ELSE $5 END, "
-    "           $6, statement_timestamp() + $6 "
+    "    SELECT $3, $1, $2, " OC_PARTS_STORED("$4", "$5") ", $6, statement_timestamp() + $6 "
     "     WHERE (SELECT count(*) FROM u) = cardinality($4) "
     "    RETURNING reservation_id, sku, quantity, expires_at, part_buckets, part_qty), "
     OC_INSERT_CLAIM
