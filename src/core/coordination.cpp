@@ -10,10 +10,14 @@ namespace oc::core {
 
 std::string_view to_string(BeginState s) noexcept {
     switch (s) {
-        case BeginState::New: return "new";
-        case BeginState::Replay: return "replay";
-        case BeginState::InProgress: return "in_progress";
-        case BeginState::Resume: return "resume";
+        case BeginState::New:
+            return "new";
+        case BeginState::Replay:
+            return "replay";
+        case BeginState::InProgress:
+            return "in_progress";
+        case BeginState::Resume:
+            return "resume";
     }
     return "new";
 }
@@ -37,13 +41,13 @@ BeginState decide_begin(const KeyFacts &f, bool lock_acquired, std::string_view 
 void check_complete_replay(std::string_view key, bool same_response, int stored_code,
                            int requested_code) {
     if (same_response && stored_code == requested_code) return;
-    throw Error(Code::IdempotencyMismatch,
-                fmt::format("idempotency key \"{}\" was already completed with another response",
-                            key),
-                fmt::format("key={}, stored response_code={}, requested response_code={}, same "
-                            "response={}",
-                            key, stored_code, requested_code, same_response ? "yes" : "no"),
-                "A completed key is final; its stored response is what every retry replays.");
+    throw Error(
+        Code::IdempotencyMismatch,
+        fmt::format("idempotency key \"{}\" was already completed with another response", key),
+        fmt::format("key={}, stored response_code={}, requested response_code={}, same "
+                    "response={}",
+                    key, stored_code, requested_code, same_response ? "yes" : "no"),
+        "A completed key is final; its stored response is what every retry replays.");
 }
 
 void require_response_code(int code) {
@@ -55,8 +59,7 @@ void require_response_code(int code) {
 void require_coordination_text(std::string_view what, size_t chars) {
     if (chars == 0)
         throw Error(Code::InvalidParameter, fmt::format("{} must not be empty", what), {},
-                    fmt::format("{} must be 1 to {} characters long.", what,
-                                kMaxCoordinationText));
+                    fmt::format("{} must be 1 to {} characters long.", what, kMaxCoordinationText));
     if (chars > kMaxCoordinationText)
         throw Error(Code::InvalidParameter, fmt::format("{} is too long", what),
                     fmt::format("length={}, maximum={}", chars, kMaxCoordinationText),
@@ -74,7 +77,8 @@ void require_token(std::string_view what, int64_t token) {
 
 void check_fence(std::string_view key, int64_t token, int64_t newest) {
     if (token == newest) return;
-    throw Error(Code::StaleFence, fmt::format("fencing token {} of lease \"{}\" is not the newest", token, key),
+    throw Error(Code::StaleFence,
+                fmt::format("fencing token {} of lease \"{}\" is not the newest", token, key),
                 fmt::format("key={}, token={}, newest={}", key, token, newest),
                 "Another owner acquired the lease since; stop and re-acquire it.");
 }

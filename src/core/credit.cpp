@@ -8,11 +8,16 @@ namespace oc::core {
 
 std::string_view to_string(HoldStatus s) noexcept {
     switch (s) {
-        case HoldStatus::Pending: return "pending";
-        case HoldStatus::Captured: return "captured";
-        case HoldStatus::Voided: return "voided";
-        case HoldStatus::Expired: return "expired";
-        case HoldStatus::Reversed: return "reversed";
+        case HoldStatus::Pending:
+            return "pending";
+        case HoldStatus::Captured:
+            return "captured";
+        case HoldStatus::Voided:
+            return "voided";
+        case HoldStatus::Expired:
+            return "expired";
+        case HoldStatus::Reversed:
+            return "reversed";
     }
     return "pending";
 }
@@ -71,12 +76,11 @@ CaptureAction decide_capture(const Hold &h, std::optional<Money> requested) {
         case HoldStatus::Pending: {
             Money capture = requested.value_or(h.amount);
             if (capture > h.amount) {
-                throw Error(Code::InvalidParameter,
-                            fmt::format("capture amount exceeds the hold of order_ref \"{}\"",
-                                        h.order_ref),
-                            fmt::format("hold={}, requested={}", h.amount.to_string(),
-                                        capture.to_string()),
-                            "Capture at most the held amount; reserve more credit first.");
+                throw Error(
+                    Code::InvalidParameter,
+                    fmt::format("capture amount exceeds the hold of order_ref \"{}\"", h.order_ref),
+                    fmt::format("hold={}, requested={}", h.amount.to_string(), capture.to_string()),
+                    "Capture at most the held amount; reserve more credit first.");
             }
             return CaptureAction{false, capture, h.amount - capture};
         }
@@ -95,11 +99,10 @@ CaptureAction decide_capture(const Hold &h, std::optional<Money> requested) {
                         "Reserve credit again with order_credit.reserve_credit().");
         case HoldStatus::Voided:
         case HoldStatus::Reversed:
-            throw Error(Code::InvalidState,
-                        fmt::format("cannot capture the credit hold of order_ref \"{}\"",
-                                    h.order_ref),
-                        fmt::format("status={}, amount={}", to_string(h.status),
-                                    h.amount.to_string()));
+            throw Error(
+                Code::InvalidState,
+                fmt::format("cannot capture the credit hold of order_ref \"{}\"", h.order_ref),
+                fmt::format("status={}, amount={}", to_string(h.status), h.amount.to_string()));
     }
     throw Error(Code::Internal, "unreachable hold status");
 }
@@ -121,18 +124,19 @@ ReleaseAction decide_release(const Hold &h, const Balances &b) {
             return ReleaseAction{ReleaseKind::Reverse, h.captured};
         case HoldStatus::Voided:
         case HoldStatus::Expired:
-        case HoldStatus::Reversed: return ReleaseAction{ReleaseKind::Replay, Money()};
+        case HoldStatus::Reversed:
+            return ReleaseAction{ReleaseKind::Replay, Money()};
     }
     throw Error(Code::Internal, "unreachable hold status");
 }
 
 void check_payment(std::string_view account, const Balances &b, Money amount) {
     if (amount > b.posted) {
-        throw Error(Code::InvalidParameter,
-                    fmt::format("payment exceeds the debt of account \"{}\"", account),
-                    fmt::format("posted={}, requested={}", b.posted.to_string(),
-                                amount.to_string()),
-                    "Record at most the posted (captured and unpaid) amount.");
+        throw Error(
+            Code::InvalidParameter,
+            fmt::format("payment exceeds the debt of account \"{}\"", account),
+            fmt::format("posted={}, requested={}", b.posted.to_string(), amount.to_string()),
+            "Record at most the posted (captured and unpaid) amount.");
     }
 }
 

@@ -14,21 +14,21 @@ namespace oc::core {
 
 // Result codes of the contract (../shared/API.md, section 0).
 enum class Code {
-    InsufficientCredit,  // OC001
-    AccountBlocked,      // OC002
-    AccountNotFound,     // OC003
-    InsufficientStock,   // OC004
-    ItemNotFound,        // OC005
-    ReferenceNotFound,   // OC006
-    InvalidState,        // OC007
-    Expired,             // OC008
-    IdempotencyMismatch, // OC009
-    InProgress,          // OC010
-    StaleFence,          // OC011
-    LockTimeout,         // 55P03
-    InvalidParameter,    // 22023
-    NullValue,           // 22004
-    Internal,            // XX000
+    InsufficientCredit,   // OC001
+    AccountBlocked,       // OC002
+    AccountNotFound,      // OC003
+    InsufficientStock,    // OC004
+    ItemNotFound,         // OC005
+    ReferenceNotFound,    // OC006
+    InvalidState,         // OC007
+    Expired,              // OC008
+    IdempotencyMismatch,  // OC009
+    InProgress,           // OC010
+    StaleFence,           // OC011
+    LockTimeout,          // 55P03
+    InvalidParameter,     // 22023
+    NullValue,            // 22004
+    Internal,             // XX000
 };
 
 // Five-character SQLSTATE of a code.
@@ -42,7 +42,7 @@ bool is_business_outcome(Code code) noexcept;
 // An error raised by domain logic. Carries everything PostgreSQL's ereport
 // needs; src/pg turns it into an ERROR outside any catch block.
 class Error : public std::exception {
-public:
+  public:
     Error(Code code, std::string message, std::string detail = {}, std::string hint = {})
         : code_(code),
           message_(std::move(message)),
@@ -55,7 +55,7 @@ public:
     const std::string &hint() const noexcept { return hint_; }
     const char *what() const noexcept override { return message_.c_str(); }
 
-private:
+  private:
     Code code_;
     std::string message_;
     std::string detail_;

@@ -10,7 +10,7 @@
 namespace oc::core {
 
 class Money {
-public:
+  public:
     static constexpr int kScale = 4;
     static constexpr int64_t kUnit = 10000;
     // Largest magnitude accepted from input: 10^24 units (28 digits of
@@ -45,7 +45,7 @@ public:
     friend bool operator>(Money a, Money b) { return a.ticks_ > b.ticks_; }
     friend bool operator>=(Money a, Money b) { return a.ticks_ >= b.ticks_; }
 
-private:
+  private:
     constexpr explicit Money(__int128 ticks) : ticks_(ticks) {}
     __int128 ticks_ = 0;
 };

@@ -12,21 +12,28 @@ namespace oc::core {
 
 std::string_view to_string(OrderStatus s) noexcept {
     switch (s) {
-        case OrderStatus::Pending: return "pending";
-        case OrderStatus::Paid: return "paid";
-        case OrderStatus::Processing: return "processing";
-        case OrderStatus::Shipped: return "shipped";
-        case OrderStatus::Delivered: return "delivered";
-        case OrderStatus::Cancelled: return "cancelled";
-        case OrderStatus::Expired: return "expired";
+        case OrderStatus::Pending:
+            return "pending";
+        case OrderStatus::Paid:
+            return "paid";
+        case OrderStatus::Processing:
+            return "processing";
+        case OrderStatus::Shipped:
+            return "shipped";
+        case OrderStatus::Delivered:
+            return "delivered";
+        case OrderStatus::Cancelled:
+            return "cancelled";
+        case OrderStatus::Expired:
+            return "expired";
     }
     return "pending";
 }
 
 std::optional<OrderStatus> parse_order_status(std::string_view s) noexcept {
-    for (auto st : {OrderStatus::Pending, OrderStatus::Paid, OrderStatus::Processing,
-                    OrderStatus::Shipped, OrderStatus::Delivered, OrderStatus::Cancelled,
-                    OrderStatus::Expired})
+    for (auto st :
+         {OrderStatus::Pending, OrderStatus::Paid, OrderStatus::Processing, OrderStatus::Shipped,
+          OrderStatus::Delivered, OrderStatus::Cancelled, OrderStatus::Expired})
         if (to_string(st) == s) return st;
     return std::nullopt;
 }
@@ -35,8 +42,8 @@ bool check_step(std::string_view order_ref, OrderStatus from, OrderStatus to) {
     if (to != OrderStatus::Processing && to != OrderStatus::Shipped &&
         to != OrderStatus::Delivered && to != OrderStatus::Paid) {
         throw Error(Code::InvalidParameter,
-                    fmt::format("set_order_status cannot set status \"{}\"", to_string(to)),
-                    {}, "Use confirm_order() to pay, cancel_order() to cancel.");
+                    fmt::format("set_order_status cannot set status \"{}\"", to_string(to)), {},
+                    "Use confirm_order() to pay, cancel_order() to cancel.");
     }
     if (from == to) return true;
     bool next = (from == OrderStatus::Paid && to == OrderStatus::Processing) ||
@@ -44,8 +51,8 @@ bool check_step(std::string_view order_ref, OrderStatus from, OrderStatus to) {
                 (from == OrderStatus::Shipped && to == OrderStatus::Delivered);
     if (!next) {
         throw Error(Code::InvalidState,
-                    fmt::format("order \"{}\" cannot go from {} to {}", order_ref,
-                                to_string(from), to_string(to)),
+                    fmt::format("order \"{}\" cannot go from {} to {}", order_ref, to_string(from),
+                                to_string(to)),
                     fmt::format("status={}, requested={}", to_string(from), to_string(to)),
                     "Orders move paid -> processing -> shipped -> delivered, one step at a "
                     "time; pending orders are paid with confirm_order().");
@@ -55,10 +62,13 @@ bool check_step(std::string_view order_ref, OrderStatus from, OrderStatus to) {
 
 CancelKind decide_cancel(std::string_view order_ref, OrderStatus s) {
     switch (s) {
-        case OrderStatus::Pending: return CancelKind::ReleaseReservations;
+        case OrderStatus::Pending:
+            return CancelKind::ReleaseReservations;
         case OrderStatus::Paid:
-        case OrderStatus::Processing: return CancelKind::Restock;
-        case OrderStatus::Cancelled: return CancelKind::Replay;
+        case OrderStatus::Processing:
+            return CancelKind::Restock;
+        case OrderStatus::Cancelled:
+            return CancelKind::Replay;
         default:
             throw Error(Code::InvalidState,
                         fmt::format("order \"{}\" cannot be cancelled", order_ref),
@@ -69,21 +79,23 @@ CancelKind decide_cancel(std::string_view order_ref, OrderStatus s) {
 
 bool decide_confirm(std::string_view order_ref, OrderStatus s) {
     switch (s) {
-        case OrderStatus::Pending: return false;
+        case OrderStatus::Pending:
+            return false;
         case OrderStatus::Expired:
             throw Error(Code::Expired, fmt::format("order \"{}\" has expired", order_ref),
                         "status=expired", "Place the order again.");
         case OrderStatus::Cancelled:
             throw Error(Code::InvalidState, fmt::format("order \"{}\" was cancelled", order_ref),
                         "status=cancelled");
-        default: return true;  // paid or later: already confirmed
+        default:
+            return true;  // paid or later: already confirmed
     }
 }
 
 namespace {
 [[noreturn]] void bad_item(size_t i, std::string_view field, std::string_view what) {
-    std::string path = field.empty() ? fmt::format("items[{}]", i)
-                                     : fmt::format("items[{}].{}", i, field);
+    std::string path =
+        field.empty() ? fmt::format("items[{}]", i) : fmt::format("items[{}].{}", i, field);
     throw Error(Code::InvalidParameter, fmt::format("invalid items: {} {}", path, what),
                 fmt::format("path={}", path),
                 "items is a JSON array of {\"sku\": text, \"quantity\": integer > 0, "
@@ -129,8 +141,8 @@ std::vector<OrderItem> validate_order_items(const std::vector<RawOrderItem> &raw
             bad_item(i, "unit_price", "must be a number >= 0 with at most 4 decimal places");
         // Bound each line to 10^24 units before multiplying, so neither the
         // product nor the sum of lines can overflow 128 bits.
-        const __int128 max_line_ticks = static_cast<__int128>(1000000000000LL) * 1000000000000LL *
-                                        Money::kUnit;
+        const __int128 max_line_ticks =
+            static_cast<__int128>(1000000000000LL) * 1000000000000LL * Money::kUnit;
         if (price->ticks() != 0 && static_cast<__int128>(q) > max_line_ticks / price->ticks())
             bad_item(i, "", "line total (quantity * unit_price) is too large");
         Money line = *price * q;

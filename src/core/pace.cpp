@@ -5,15 +5,13 @@
 namespace oc::core {
 
 int64_t Pace::pause_us(int64_t now_us) const {
-    if (until_us_ <= now_us)
-        return 0;
+    if (until_us_ <= now_us) return 0;
     return std::min(until_us_ - now_us, kMaxPauseUs);
 }
 
 void Pace::spent(int64_t start_us, int64_t rows, int64_t rate) {
     if (rate <= 0 || rows <= 0) {
-        if (rate <= 0)
-            until_us_ = 0;
+        if (rate <= 0) until_us_ = 0;
         return;
     }
     // rows * 1e6 / rate without overflow for any int64 row count

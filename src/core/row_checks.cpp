@@ -15,11 +15,9 @@ RowViolation broken(std::string_view table, std::string_view rule, std::string m
 // char_length(column) BETWEEN lo AND hi
 Result chars_between(std::string_view table, const RowView &r, std::string_view col, int64_t lo,
                      int64_t hi) {
-    if (r.is_null(col))
-        return std::nullopt;
+    if (r.is_null(col)) return std::nullopt;
     int64_t n = r.chars(col);
-    if (n >= lo && n <= hi)
-        return std::nullopt;
+    if (n >= lo && n <= hi) return std::nullopt;
     return broken(table, col,
                   std::string(col) + " must be " + std::to_string(lo) + " to " +
                       std::to_string(hi) + " characters long, not " + std::to_string(n));
@@ -28,12 +26,10 @@ Result chars_between(std::string_view table, const RowView &r, std::string_view 
 // column IN (values...)
 Result one_of(std::string_view table, const RowView &r, std::string_view col,
               std::initializer_list<std::string_view> values) {
-    if (r.is_null(col))
-        return std::nullopt;
+    if (r.is_null(col)) return std::nullopt;
     std::string v = r.text(col);
     for (std::string_view ok : values)
-        if (v == ok)
-            return std::nullopt;
+        if (v == ok) return std::nullopt;
     std::string list;
     for (std::string_view ok : values) list += (list.empty() ? "" : ", ") + std::string(ok);
     return broken(table, col, std::string(col) + " must be one of " + list + ", not \"" + v + "\"");
@@ -41,22 +37,18 @@ Result one_of(std::string_view table, const RowView &r, std::string_view col,
 
 // column >= 0 (strict: column > 0), numeric
 Result numeric_min(std::string_view table, const RowView &r, std::string_view col, bool strict) {
-    if (r.is_null(col))
-        return std::nullopt;
+    if (r.is_null(col)) return std::nullopt;
     int c = r.compare_numeric(col, "");
-    if (c > 0 || (c == 0 && !strict))
-        return std::nullopt;
+    if (c > 0 || (c == 0 && !strict)) return std::nullopt;
     return broken(table, col, std::string(col) + (strict ? " must be > 0" : " must be >= 0"));
 }
 
 // column BETWEEN lo AND hi, integer
 Result integer_between(std::string_view table, const RowView &r, std::string_view col, int64_t lo,
                        int64_t hi) {
-    if (r.is_null(col))
-        return std::nullopt;
+    if (r.is_null(col)) return std::nullopt;
     int64_t v = r.integer(col);
-    if (v >= lo && v <= hi)
-        return std::nullopt;
+    if (v >= lo && v <= hi) return std::nullopt;
     return broken(table, col,
                   std::string(col) + " must be between " + std::to_string(lo) + " and " +
                       std::to_string(hi) + ", not " + std::to_string(v));
@@ -64,11 +56,9 @@ Result integer_between(std::string_view table, const RowView &r, std::string_vie
 
 // column >= 0 (strict: column > 0), integer
 Result integer_min(std::string_view table, const RowView &r, std::string_view col, bool strict) {
-    if (r.is_null(col))
-        return std::nullopt;
+    if (r.is_null(col)) return std::nullopt;
     int64_t v = r.integer(col);
-    if (v > 0 || (v == 0 && !strict))
-        return std::nullopt;
+    if (v > 0 || (v == 0 && !strict)) return std::nullopt;
     return broken(table, col, std::string(col) + (strict ? " must be > 0" : " must be >= 0"));
 }
 
@@ -98,8 +88,7 @@ Result holds(const RowView &r) {
         [&] { return numeric_min(t, r, "amount", true); },
         [&]() -> Result {
             // captured >= 0 AND captured <= amount
-            if (r.is_null("captured"))
-                return std::nullopt;
+            if (r.is_null("captured")) return std::nullopt;
             if (r.compare_numeric("captured", "") < 0)
                 return broken(t, "captured", "captured must be >= 0");
             if (!r.is_null("amount") && r.compare_numeric("captured", "amount") > 0)
@@ -135,12 +124,10 @@ Result idempotency_keys(const RowView &r) {
                     [&]() -> Result {
                         // (state = 'completed') = (response IS NOT NULL AND response_code IS NOT
                         // NULL)
-                        if (r.is_null("state"))
-                            return std::nullopt;
+                        if (r.is_null("state")) return std::nullopt;
                         bool completed = r.text("state") == "completed";
                         bool answered = !r.is_null("response") && !r.is_null("response_code");
-                        if (completed == answered)
-                            return std::nullopt;
+                        if (completed == answered) return std::nullopt;
                         return broken(
                             t, "response",
                             "a completed key has a response and a response_code, and only a "
@@ -155,8 +142,7 @@ Result leases(const RowView &r) {
                     [&] { return integer_min(t, r, "token", true); },
                     [&]() -> Result {
                         // (owner IS NULL) = (expires_at IS NULL)
-                        if (r.is_null("owner") == r.is_null("expires_at"))
-                            return std::nullopt;
+                        if (r.is_null("owner") == r.is_null("expires_at")) return std::nullopt;
                         return broken(t, "owner",
                                       "a lease has an owner exactly when it has an expiry");
                     });
@@ -191,11 +177,9 @@ Result stock_buckets(const RowView &r) {
                     [&] { return integer_min(t, r, "on_hand", false); },
                     [&]() -> Result {
                         // reserved >= 0 AND reserved <= on_hand
-                        if (r.is_null("reserved"))
-                            return std::nullopt;
+                        if (r.is_null("reserved")) return std::nullopt;
                         int64_t reserved = r.integer("reserved");
-                        if (reserved < 0)
-                            return broken(t, "reserved", "reserved must be >= 0");
+                        if (reserved < 0) return broken(t, "reserved", "reserved must be >= 0");
                         if (!r.is_null("on_hand") && reserved > r.integer("on_hand"))
                             return broken(t, "reserved", "reserved must not exceed on_hand");
                         return std::nullopt;
@@ -206,8 +190,7 @@ Result stock_buckets(const RowView &r) {
 // arrays of the same, non-zero number of elements.
 Result parts(std::string_view t, const RowView &r) {
     bool nb = r.is_null("part_buckets"), nq = r.is_null("part_qty");
-    if (nb && nq)
-        return std::nullopt;
+    if (nb && nq) return std::nullopt;
     if (!nb && !nq && r.cardinality("part_buckets") == r.cardinality("part_qty") &&
         r.cardinality("part_buckets") >= 1)
         return std::nullopt;
@@ -264,15 +247,13 @@ constexpr NamedTable kTables[] = {
 
 std::optional<CheckedTable> checked_table(std::string_view name) {
     for (const NamedTable &t : kTables)
-        if (t.name == name)
-            return t.table;
+        if (t.name == name) return t.table;
     return std::nullopt;
 }
 
 std::string_view table_name(CheckedTable table) {
     for (const NamedTable &t : kTables)
-        if (t.table == table)
-            return t.name;
+        if (t.table == table) return t.name;
     return "?";
 }
 

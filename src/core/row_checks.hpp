@@ -22,7 +22,7 @@ namespace oc::core {
 // A row as the checks read it: columns by name. The PostgreSQL glue
 // implements it over a heap tuple; the unit tests over a map.
 class RowView {
-public:
+  public:
     virtual ~RowView() = default;
     virtual bool is_null(std::string_view column) const = 0;
     // Text columns: the value and its length in characters (as char_length).

@@ -19,7 +19,8 @@ namespace {
 
 void require_quantity(int64_t quantity, std::string_view what) {
     if (quantity <= 0)
-        bad(fmt::format("{} must be a positive integer", what), fmt::format("{}={}", what, quantity));
+        bad(fmt::format("{} must be a positive integer", what),
+            fmt::format("{}={}", what, quantity));
 }
 
 void require_on_hand(int64_t on_hand, std::string_view what) {
@@ -87,7 +88,8 @@ std::vector<Item> validate_items(bool is_array, const std::vector<RawItem> &raw)
         auto [it, fresh] = seen.emplace(r.sku, i);
         if (!fresh)
             bad("invalid items document",
-                fmt::format("items[{}].sku duplicates items[{}].sku (\"{}\")", i, it->second, r.sku),
+                fmt::format("items[{}].sku duplicates items[{}].sku (\"{}\")", i, it->second,
+                            r.sku),
                 "List each SKU once with the total quantity.");
         items.push_back(Item{r.sku, *q, i});
     }
@@ -187,12 +189,12 @@ int64_t check_adjust(std::string_view sku, const StockLevel &level, int64_t delt
         bad(fmt::format("on_hand of \"{}\" would exceed the bigint range", sku),
             fmt::format("on_hand={}, delta={}", level.on_hand, delta));
     if (next < level.reserved) {
-        throw Error(Code::InsufficientStock,
-                    fmt::format("adjustment would take the available stock of \"{}\" below zero",
-                                sku),
-                    fmt::format("available={}, delta={}, on_hand={}, reserved={}",
-                                level.available(), delta, level.on_hand, level.reserved),
-                    "Release or commit reservations first, or adjust by less.");
+        throw Error(
+            Code::InsufficientStock,
+            fmt::format("adjustment would take the available stock of \"{}\" below zero", sku),
+            fmt::format("available={}, delta={}, on_hand={}, reserved={}", level.available(), delta,
+                        level.on_hand, level.reserved),
+            "Release or commit reservations first, or adjust by less.");
     }
     return static_cast<int64_t>(next);
 }
@@ -201,10 +203,14 @@ int64_t check_adjust(std::string_view sku, const StockLevel &level, int64_t delt
 
 std::string_view to_string(ReservationStatus s) noexcept {
     switch (s) {
-        case ReservationStatus::Active: return "active";
-        case ReservationStatus::Committed: return "committed";
-        case ReservationStatus::Released: return "released";
-        case ReservationStatus::Expired: return "expired";
+        case ReservationStatus::Active:
+            return "active";
+        case ReservationStatus::Committed:
+            return "committed";
+        case ReservationStatus::Released:
+            return "released";
+        case ReservationStatus::Expired:
+            return "expired";
     }
     return "active";
 }
@@ -235,8 +241,10 @@ void check_reserve_replay(const Reservation &existing, int64_t quantity, bool sa
 
 StockAction decide_commit(const Reservation &r) {
     switch (effective_status(r)) {
-        case ReservationStatus::Active: return StockAction::Commit;
-        case ReservationStatus::Committed: return StockAction::Replay;
+        case ReservationStatus::Active:
+            return StockAction::Commit;
+        case ReservationStatus::Committed:
+            return StockAction::Replay;
         case ReservationStatus::Expired:
             throw Error(Code::Expired,
                         fmt::format("reservation of \"{}\" for order_ref \"{}\" has expired", r.sku,
@@ -254,9 +262,11 @@ StockAction decide_commit(const Reservation &r) {
 
 StockAction decide_release(const Reservation &r) {
     switch (r.status) {
-        case ReservationStatus::Active: return r.expired ? StockAction::Expire : StockAction::Release;
+        case ReservationStatus::Active:
+            return r.expired ? StockAction::Expire : StockAction::Release;
         case ReservationStatus::Released:
-        case ReservationStatus::Expired: return StockAction::Replay;
+        case ReservationStatus::Expired:
+            return StockAction::Replay;
         case ReservationStatus::Committed:
             throw Error(Code::InvalidState,
                         fmt::format("cannot release the reservation of \"{}\" for order_ref "

@@ -28,10 +28,10 @@ enum class JsonKind { Missing, String, Number, Other };
 struct RawItem {
     bool is_object = false;
     JsonKind sku_kind = JsonKind::Missing;
-    std::string sku;          // when sku_kind == String
-    size_t sku_chars = 0;     // length in characters
+    std::string sku;       // when sku_kind == String
+    size_t sku_chars = 0;  // length in characters
     JsonKind quantity_kind = JsonKind::Missing;
-    std::string quantity;     // numeric text when quantity_kind == Number
+    std::string quantity;  // numeric text when quantity_kind == Number
 };
 
 struct Item {
@@ -80,8 +80,8 @@ std::string stock_detail(const StockLevel &level, std::optional<int64_t> request
 
 // Splits `quantity` over the buckets: one bucket when one has enough (the
 // one with the least that still suffices, keeping full buckets for large
-// requests), otherwise the fewest buckets, taking the fullest first. Throws OC004 when the total available is
-// not enough.
+// requests), otherwise the fewest buckets, taking the fullest first. Throws OC004 when the total
+// available is not enough.
 std::vector<Part> plan_allocation(std::string_view sku, const std::vector<BucketLevel> &buckets,
                                   int64_t quantity);
 
@@ -92,7 +92,9 @@ std::vector<Part> plan_allocation(std::string_view sku, const std::vector<Bucket
 // OC004 when on_hand is below the total reserved. Buckets 0..n-1, in order.
 std::vector<BucketLevel> plan_layout(std::string_view sku, const std::vector<BucketLevel> &old,
                                      int n, int64_t on_hand);
-inline int remap_bucket(int bucket, int n) { return bucket % n; }
+inline int remap_bucket(int bucket, int n) {
+    return bucket % n;
+}
 
 // adjust_stock: the new on_hand (overflow-checked); OC004 when it would take
 // available below zero.

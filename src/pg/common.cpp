@@ -56,7 +56,8 @@ std::optional<std::string> Args::opt_text(int i, const char *what) const {
 
 namespace {
 std::string numeric_text(Datum d) {
-    char *s = pg_call([d]() -> char * { return DatumGetCString(DirectFunctionCall1(numeric_out, d)); });
+    char *s =
+        pg_call([d]() -> char * { return DatumGetCString(DirectFunctionCall1(numeric_out, d)); });
     return std::string(s);
 }
 }  // namespace
@@ -84,7 +85,8 @@ std::optional<Datum> Args::opt_positive_interval(int i, const char *what) const 
         return DatumGetBool(DirectFunctionCall2(interval_gt, d, IntervalPGetDatum(&zero)));
     });
     if (!positive) {
-        char *s = pg_call([d]() -> char * { return DatumGetCString(DirectFunctionCall1(interval_out, d)); });
+        char *s = pg_call(
+            [d]() -> char * { return DatumGetCString(DirectFunctionCall1(interval_out, d)); });
         throw Error(Code::InvalidParameter, fmt::format("{} must be a positive interval", what),
                     fmt::format("{}={}", what, s),
                     "Pass NULL for no expiry, or an interval such as '15 minutes'.");
@@ -106,7 +108,9 @@ LockTimeoutScope::LockTimeoutScope(int timeout_ms) : saved_(LockTimeout) {
     LockTimeout = timeout_ms;
 }
 
-LockTimeoutScope::~LockTimeoutScope() { end(); }
+LockTimeoutScope::~LockTimeoutScope() {
+    end();
+}
 
 void LockTimeoutScope::end() {
     if (ended_) return;
@@ -124,8 +128,8 @@ uint64 lock_key(LockSpace space, const std::string &key) {
 }
 
 void advisory_tag(LOCKTAG *tag, LockSpace space, uint64 key) {
-    SET_LOCKTAG_ADVISORY(*tag, MyDatabaseId, static_cast<uint32>(key >> 32), static_cast<uint32>(key),
-                         static_cast<uint16>(space));
+    SET_LOCKTAG_ADVISORY(*tag, MyDatabaseId, static_cast<uint32>(key >> 32),
+                         static_cast<uint32>(key), static_cast<uint16>(space));
 }
 
 bool lock_handle(LockSpace space, const std::string &key, bool wait) {
@@ -141,13 +145,13 @@ bool lock_handle(LockSpace space, const std::string &key, bool wait) {
 }
 
 Datum caller_name() {
-    return pg_call([]() -> Datum {
-        return CStringGetTextDatum(GetUserNameFromId(GetOuterUserId(), false));
-    });
+    return pg_call(
+        []() -> Datum { return CStringGetTextDatum(GetUserNameFromId(GetOuterUserId(), false)); });
 }
 
 void debug_path(const char *what, const char *path) {
-    pg_call([what, path] { ereport(DEBUG2, (errmsg_internal("order_credit: %s: %s", what, path))); });
+    pg_call(
+        [what, path] { ereport(DEBUG2, (errmsg_internal("order_credit: %s: %s", what, path))); });
 }
 
 }  // namespace oc::pg

@@ -11,22 +11,22 @@
 namespace oc::pg {
 
 // GUC storage (defined in module.cpp).
-extern int guc_lock_timeout_ms;     // order_credit.lock_timeout
-extern int guc_default_ttl_s;       // order_credit.default_ttl
-extern int guc_sweep_interval_ms;   // order_credit.sweep_interval
-extern int guc_sweep_batch;         // order_credit.sweep_batch
-extern int guc_sweep_chunk;         // order_credit.sweep_chunk
-extern int guc_sweep_nice;          // order_credit.sweep_nice
-extern char *guc_database;          // order_credit.database
-extern int guc_idempotency_ttl_s;   // order_credit.idempotency_ttl
-extern int guc_event_retention_s;   // order_credit.event_retention
-extern int guc_expire_max_rate;     // order_credit.expire_max_rate (rows/s, 0: unpaced)
+extern int guc_lock_timeout_ms;    // order_credit.lock_timeout
+extern int guc_default_ttl_s;      // order_credit.default_ttl
+extern int guc_sweep_interval_ms;  // order_credit.sweep_interval
+extern int guc_sweep_batch;        // order_credit.sweep_batch
+extern int guc_sweep_chunk;        // order_credit.sweep_chunk
+extern int guc_sweep_nice;         // order_credit.sweep_nice
+extern char *guc_database;         // order_credit.database
+extern int guc_idempotency_ttl_s;  // order_credit.idempotency_ttl
+extern int guc_event_retention_s;  // order_credit.event_retention
+extern int guc_expire_max_rate;    // order_credit.expire_max_rate (rows/s, 0: unpaced)
 
 // Argument access. Every accessor raises 22004 for a NULL where a value is
 // required and 22023 for a value the contract refuses; `what` names the
 // argument in messages.
 class Args {
-public:
+  public:
     explicit Args(FunctionCallInfo fcinfo) : fcinfo_(fcinfo) {}
     bool is_null(int i) const;
     Datum datum(int i) const;
@@ -42,7 +42,7 @@ public:
     // A strictly positive interval; nullopt when NULL (the contract's "never").
     std::optional<Datum> opt_positive_interval(int i, const char *what) const;
 
-private:
+  private:
     void require_not_null(int i, const char *what) const;
     FunctionCallInfo fcinfo_;
 };
@@ -51,7 +51,7 @@ private:
 // of the call; the previous value comes back at end() or when the scope is
 // left any other way (an error unwinding as PgError included).
 class LockTimeoutScope {
-public:
+  public:
     LockTimeoutScope();
     // Applies `timeout_ms` (> 0) instead of order_credit.lock_timeout.
     explicit LockTimeoutScope(int timeout_ms);
@@ -60,7 +60,7 @@ public:
     LockTimeoutScope &operator=(const LockTimeoutScope &) = delete;
     void end();
 
-private:
+  private:
     int saved_;
     bool ended_ = false;
 };

@@ -135,7 +135,9 @@ Statement S_purge_events(
 
 // Handle-lock name of an idempotency key (LockSpace::Handle is shared with
 // other handles; the prefix keeps the names apart).
-std::string key_handle(const std::string &key) { return "idempotency\x1f" + key; }
+std::string key_handle(const std::string &key) {
+    return "idempotency\x1f" + key;
+}
 
 // Takes the key's handle lock. Only a wait needs order_credit.lock_timeout,
 // so the GUC is applied only around it: the uncontended path (the common
@@ -221,8 +223,8 @@ Datum idempotency_begin(FunctionCallInfo fcinfo) {
             Rows r = exec(S_key_get, {val(key_d), val(fp_d)});
             core::KeyFacts f;
             if (!r.empty()) f = {true, r.boolean(0, 2), r.boolean(0, 1), r.boolean(0, 3)};
-            BeginState s = core::decide_begin(f, false, key, f.exists ? r.text(0, 8) : "",
-                                              fingerprint);
+            BeginState s =
+                core::decide_begin(f, false, key, f.exists ? r.text(0, 8) : "", fingerprint);
             if (s == BeginState::InProgress && wait) {
                 lock_key_handle(handle);
                 locked = true;
@@ -317,8 +319,7 @@ Datum idempotency_complete(FunctionCallInfo fcinfo) {
         if (u.empty()) {
             Rows r = exec(S_key_state, {val(key_d), val(resp_d)});
             if (r.empty()) key_not_found(key);
-            core::check_complete_replay(key, r.boolean(0, 2), static_cast<int>(r.int8(0, 3)),
-                                        code);
+            core::check_complete_replay(key, r.boolean(0, 2), static_cast<int>(r.int8(0, 3)), code);
         }
         return Datum(0);
     });
@@ -382,8 +383,8 @@ Datum renew_lease(FunctionCallInfo fcinfo) {
         int64_t token = token_arg(args, 2);
         Datum ttl = positive_interval(args, 3, "ttl");
         LockTimeoutScope timeout;
-        Rows r = exec(S_lease_renew,
-                      {val(args.datum(0)), val(args.datum(1)), val(Int64GetDatum(token)), val(ttl)});
+        Rows r = exec(S_lease_renew, {val(args.datum(0)), val(args.datum(1)),
+                                      val(Int64GetDatum(token)), val(ttl)});
         bool ok = !r.empty();
         timeout.end();
         return BoolGetDatum(ok);
@@ -480,14 +481,36 @@ int64_t purge_coordination_step(int64_t budget, Datum user) {
 
 using namespace oc::pg;
 
-OC_FUNCTION(oc_idempotency_begin) { return guard(fcinfo, "idempotency_begin", idempotency_begin); }
-OC_FUNCTION(oc_idempotency_checkpoint) { return guard(fcinfo, "idempotency_checkpoint", idempotency_checkpoint); }
-OC_FUNCTION(oc_idempotency_complete) { return guard(fcinfo, "idempotency_complete", idempotency_complete); }
-OC_FUNCTION(oc_lock) { return guard(fcinfo, "lock", lock); }
-OC_FUNCTION(oc_try_lock) { return guard(fcinfo, "try_lock", try_lock); }
-OC_FUNCTION(oc_acquire_lease) { return guard(fcinfo, "acquire_lease", acquire_lease); }
-OC_FUNCTION(oc_renew_lease) { return guard(fcinfo, "renew_lease", renew_lease); }
-OC_FUNCTION(oc_release_lease) { return guard(fcinfo, "release_lease", release_lease); }
-OC_FUNCTION(oc_check_fence) { return guard(fcinfo, "check_fence", check_fence); }
-OC_FUNCTION(oc_process_once) { return guard(fcinfo, "process_once", process_once); }
-OC_FUNCTION(oc_purge_coordination) { return guard(fcinfo, "_purge_coordination", purge_coordination); }
+OC_FUNCTION(oc_idempotency_begin) {
+    return guard(fcinfo, "idempotency_begin", idempotency_begin);
+}
+OC_FUNCTION(oc_idempotency_checkpoint) {
+    return guard(fcinfo, "idempotency_checkpoint", idempotency_checkpoint);
+}
+OC_FUNCTION(oc_idempotency_complete) {
+    return guard(fcinfo, "idempotency_complete", idempotency_complete);
+}
+OC_FUNCTION(oc_lock) {
+    return guard(fcinfo, "lock", lock);
+}
+OC_FUNCTION(oc_try_lock) {
+    return guard(fcinfo, "try_lock", try_lock);
+}
+OC_FUNCTION(oc_acquire_lease) {
+    return guard(fcinfo, "acquire_lease", acquire_lease);
+}
+OC_FUNCTION(oc_renew_lease) {
+    return guard(fcinfo, "renew_lease", renew_lease);
+}
+OC_FUNCTION(oc_release_lease) {
+    return guard(fcinfo, "release_lease", release_lease);
+}
+OC_FUNCTION(oc_check_fence) {
+    return guard(fcinfo, "check_fence", check_fence);
+}
+OC_FUNCTION(oc_process_once) {
+    return guard(fcinfo, "process_once", process_once);
+}
+OC_FUNCTION(oc_purge_coordination) {
+    return guard(fcinfo, "_purge_coordination", purge_coordination);
+}

@@ -235,10 +235,9 @@ Statement S_set_status(
 }
 
 [[noreturn]] void hold_not_found(const std::string &order_ref) {
-    throw Error(Code::ReferenceNotFound,
-                fmt::format("no credit hold for order_ref \"{}\"", order_ref),
-                fmt::format("order_ref={}", order_ref),
-                "Place one with order_credit.reserve_credit().");
+    throw Error(
+        Code::ReferenceNotFound, fmt::format("no credit hold for order_ref \"{}\"", order_ref),
+        fmt::format("order_ref={}", order_ref), "Place one with order_credit.reserve_credit().");
 }
 
 void expect_one(const Rows &r, const char *what) {
@@ -256,8 +255,8 @@ struct LockedAccount {
 std::optional<LockedAccount> lock_account(Datum account) {
     Rows r = exec(S_lock_account, {val(account)});
     if (r.empty()) return std::nullopt;
-    return LockedAccount{{r.money(0, 1), r.money(0, 2), r.money(0, 3)}, r.boolean(0, 4),
-                         r.boolean(0, 5)};
+    return LockedAccount{
+        {r.money(0, 1), r.money(0, 2), r.money(0, 3)}, r.boolean(0, 4), r.boolean(0, 5)};
 }
 
 // Locks the account and, when a hold may be due, expires due holds first, so
@@ -313,7 +312,8 @@ struct Reserved {
     direct::HoldPlaced d;
 
     Datum result(const Call &call) const {
-        return d.placed ? result_from_values(call, d.values, d.nulls, 8) : result_from_row(call, rows, 0);
+        return d.placed ? result_from_values(call, d.values, d.nulls, 8)
+                        : result_from_row(call, rows, 0);
     }
     Datum hold_id() const { return d.placed ? d.values[0] : rows.datum(0, 1); }
 };
@@ -335,14 +335,16 @@ Reserved do_reserve(const ReserveArgs &a) {
     // the executor (pg/direct.hpp) while the tables are as created, else one
     // statement; either checks that no hold exists yet.
     Reserved out;
-    out.d = direct::place_credit_hold(a.account_d, a.amount_d, a.order_ref_d, a.has_ttl, a.ttl_d, user);
+    out.d =
+        direct::place_credit_hold(a.account_d, a.amount_d, a.order_ref_d, a.has_ttl, a.ttl_d, user);
     stats::add_lock_wait_us(static_cast<int64_t>(out.d.lock_wait_ms * 1000.0));
     if (out.d.placed) {
         debug_path("reserve_credit", "direct");
         return out;
     }
     if (!out.d.usable) {
-        Rows placed = exec(S_reserve, {val(a.account_d), val(a.amount_d), val(a.order_ref_d), ttl, val(user)});
+        Rows placed = exec(S_reserve,
+                           {val(a.account_d), val(a.amount_d), val(a.order_ref_d), ttl, val(user)});
         if (!placed.empty()) {
             debug_path("reserve_credit", "SQL");
             return from_rows(placed);
@@ -359,7 +361,8 @@ Reserved do_reserve(const ReserveArgs &a) {
     // No hold: find out why under the row lock, with exact balances.
     LockedAccount acc = lock_account_exact(a.account_d, a.account, user);
     core::check_reserve(a.account, acc.balances, acc.blocked, a.amount);
-    Rows placed = exec(S_reserve, {val(a.account_d), val(a.amount_d), val(a.order_ref_d), ttl, val(user)});
+    Rows placed =
+        exec(S_reserve, {val(a.account_d), val(a.amount_d), val(a.order_ref_d), ttl, val(user)});
     if (placed.empty())
         throw Error(Code::Internal, "order_credit: reservation refused after the check passed");
     debug_path("reserve_credit", "SQL, after the checks");
@@ -462,7 +465,8 @@ Datum release_credit(FunctionCallInfo fcinfo) {
         core::ReleaseAction act = core::decide_release(lh.hold, lh.acc.balances);
         Datum user = caller_name();
         switch (act.kind) {
-            case core::ReleaseKind::Replay: break;
+            case core::ReleaseKind::Replay:
+                break;
             case core::ReleaseKind::Void:
                 expect_one(exec(S_unhold, {val(order_ref_d), reason_a, val(user),
                                            val(text_datum("voided")), val(text_datum("void"))}),
@@ -499,13 +503,13 @@ Datum record_payment(FunctionCallInfo fcinfo) {
         if (!prior.empty()) {
             Money was = prior.money(0, 1);
             if (was != amount)
-                throw Error(Code::IdempotencyMismatch,
-                            fmt::format("payment_ref \"{}\" was already recorded with another "
-                                        "amount",
-                                        payment_ref),
-                            fmt::format("recorded={}, requested={}", was.to_string(),
-                                        amount.to_string()),
-                            "Use a new payment_ref for a different payment.");
+                throw Error(
+                    Code::IdempotencyMismatch,
+                    fmt::format("payment_ref \"{}\" was already recorded with another "
+                                "amount",
+                                payment_ref),
+                    fmt::format("recorded={}, requested={}", was.to_string(), amount.to_string()),
+                    "Use a new payment_ref for a different payment.");
         } else {
             auto acc = lock_account(account_d);
             if (!acc) account_not_found(account);
@@ -535,14 +539,14 @@ Datum create_account(FunctionCallInfo fcinfo) {
         if (ins.int8(0, 1) == 0) {
             Rows prior = exec(S_create_args, {val(account_d), val(limit_d), currency_a});
             if (!prior.boolean(0, 1))
-                throw Error(Code::IdempotencyMismatch,
-                            fmt::format("account \"{}\" already exists with other arguments",
-                                        account),
-                            fmt::format("existing: credit_limit={}, currency={}; requested: "
-                                        "credit_limit={}, currency={}",
-                                        prior.text(0, 2), prior.opt_text(0, 3).value_or("NULL"),
-                                        limit.to_string(), currency.value_or("NULL")),
-                            "Use order_credit.set_credit_limit() to change the limit.");
+                throw Error(
+                    Code::IdempotencyMismatch,
+                    fmt::format("account \"{}\" already exists with other arguments", account),
+                    fmt::format("existing: credit_limit={}, currency={}; requested: "
+                                "credit_limit={}, currency={}",
+                                prior.text(0, 2), prior.opt_text(0, 3).value_or("NULL"),
+                                limit.to_string(), currency.value_or("NULL")),
+                    "Use order_credit.set_credit_limit() to change the limit.");
         }
         Datum d = status_result(call, account_d, account);
         timeout.end();
@@ -602,8 +606,12 @@ Datum credit_status(FunctionCallInfo fcinfo) {
 
 using namespace oc::pg;
 
-OC_FUNCTION(oc_create_account) { return guard(fcinfo, "create_account", create_account); }
-OC_FUNCTION(oc_set_credit_limit) { return guard(fcinfo, "set_credit_limit", set_credit_limit); }
+OC_FUNCTION(oc_create_account) {
+    return guard(fcinfo, "create_account", create_account);
+}
+OC_FUNCTION(oc_set_credit_limit) {
+    return guard(fcinfo, "set_credit_limit", set_credit_limit);
+}
 OC_FUNCTION(oc_block_account) {
     return guard(fcinfo, "block_account", [](FunctionCallInfo f) { return set_blocked(f, true); });
 }
@@ -611,9 +619,21 @@ OC_FUNCTION(oc_unblock_account) {
     return guard(fcinfo, "unblock_account",
                  [](FunctionCallInfo f) { return set_blocked(f, false); });
 }
-OC_FUNCTION(oc_credit_status) { return guard(fcinfo, "credit_status", credit_status); }
-OC_FUNCTION(oc_reserve_credit) { return guard(fcinfo, "reserve_credit", reserve_credit); }
-OC_FUNCTION(oc_try_reserve_credit) { return guard(fcinfo, "try_reserve_credit", try_reserve_credit); }
-OC_FUNCTION(oc_capture_credit) { return guard(fcinfo, "capture_credit", capture_credit); }
-OC_FUNCTION(oc_release_credit) { return guard(fcinfo, "release_credit", release_credit); }
-OC_FUNCTION(oc_record_payment) { return guard(fcinfo, "record_payment", record_payment); }
+OC_FUNCTION(oc_credit_status) {
+    return guard(fcinfo, "credit_status", credit_status);
+}
+OC_FUNCTION(oc_reserve_credit) {
+    return guard(fcinfo, "reserve_credit", reserve_credit);
+}
+OC_FUNCTION(oc_try_reserve_credit) {
+    return guard(fcinfo, "try_reserve_credit", try_reserve_credit);
+}
+OC_FUNCTION(oc_capture_credit) {
+    return guard(fcinfo, "capture_credit", capture_credit);
+}
+OC_FUNCTION(oc_release_credit) {
+    return guard(fcinfo, "release_credit", release_credit);
+}
+OC_FUNCTION(oc_record_payment) {
+    return guard(fcinfo, "record_payment", record_payment);
+}

@@ -100,20 +100,32 @@ const Col kItems[] = {{"sku", TEXTOID}, {"buckets", INT4OID}};
 enum { I_SKU, I_BUCKETS };
 
 const Col kReservations[] = {
-    {"reservation_id", INT8OID}, {"order_ref", TEXTOID},       {"sku", TEXTOID},
+    {"reservation_id", INT8OID}, {"order_ref", TEXTOID},         {"sku", TEXTOID},
     {"quantity", INT8OID},       {"part_buckets", INT4ARRAYOID}, {"part_qty", INT8ARRAYOID},
-    {"status", TEXTOID},         {"expires_in", INTERVALOID},  {"expires_at", TIMESTAMPTZOID},
+    {"status", TEXTOID},         {"expires_in", INTERVALOID},    {"expires_at", TIMESTAMPTZOID},
     {"reason", TEXTOID},         {"created_at", TIMESTAMPTZOID}, {"updated_at", TIMESTAMPTZOID}};
 enum {
-    R_ID, R_ORDER_REF, R_SKU, R_QUANTITY, R_PART_BUCKETS, R_PART_QTY, R_STATUS,
-    R_EXPIRES_IN, R_EXPIRES_AT, R_REASON, R_CREATED_AT, R_UPDATED_AT, R_N
+    R_ID,
+    R_ORDER_REF,
+    R_SKU,
+    R_QUANTITY,
+    R_PART_BUCKETS,
+    R_PART_QTY,
+    R_STATUS,
+    R_EXPIRES_IN,
+    R_EXPIRES_AT,
+    R_REASON,
+    R_CREATED_AT,
+    R_UPDATED_AT,
+    R_N
 };
 
-const Col kClaims[] = {{"sku", TEXTOID},         {"expires_at", TIMESTAMPTZOID},
-                       {"reservation_id", INT8OID}, {"quantity", INT8OID},
-                       {"part_buckets", INT4ARRAYOID}, {"part_qty", INT8ARRAYOID}};
+const Col kClaims[] = {
+    {"sku", TEXTOID},      {"expires_at", TIMESTAMPTZOID}, {"reservation_id", INT8OID},
+    {"quantity", INT8OID}, {"part_buckets", INT4ARRAYOID}, {"part_qty", INT8ARRAYOID}};
 enum { C_SKU, C_EXPIRES_AT, C_ID, C_QUANTITY, C_PART_BUCKETS, C_PART_QTY, C_N };
-static_assert(sizeof items_att / sizeof items_att[0] == 2 && sizeof res_att / sizeof res_att[0] == R_N &&
+static_assert(sizeof items_att / sizeof items_att[0] == 2 &&
+                  sizeof res_att / sizeof res_att[0] == R_N &&
                   sizeof buckets_att / sizeof buckets_att[0] == B_N &&
                   sizeof claims_att / sizeof claims_att[0] == C_N,
               "cached attribute numbers match the table shapes");
@@ -212,8 +224,8 @@ bool writable(Relation rel, const char *table, bool update, bool row_check, Oid 
         if (g->tgdeferrable) return false;
         int kind = RI_FKey_trigger_type(g->tgfoid);
         if (update && kind != RI_TRIGGER_NONE) continue;
-        if (!update && kind == RI_TRIGGER_FK && OidIsValid(fk_parent) && g->tgconstrrelid == fk_parent &&
-            fk_on(g->tgconstraint, fk_att))
+        if (!update && kind == RI_TRIGGER_FK && OidIsValid(fk_parent) &&
+            g->tgconstrrelid == fk_parent && fk_on(g->tgconstraint, fk_att))
             continue;
         return false;
     }
@@ -237,11 +249,12 @@ void check_not_null(Relation rel, TupleTableSlot *slot) {
     for (int i = 0; i < d->natts; ++i) {
         Form_pg_attribute a = TupleDescAttr(d, i);
         if (a->attnotnull && slot->tts_isnull[i])
-            ereport(ERROR, (errcode(ERRCODE_NOT_NULL_VIOLATION),
-                            errmsg("null value in column \"%s\" of relation \"%s\" violates not-null "
-                                   "constraint",
-                                   NameStr(a->attname), RelationGetRelationName(rel)),
-                            errtablecol(rel, i + 1)));
+            ereport(ERROR,
+                    (errcode(ERRCODE_NOT_NULL_VIOLATION),
+                     errmsg("null value in column \"%s\" of relation \"%s\" violates not-null "
+                            "constraint",
+                            NameStr(a->attname), RelationGetRelationName(rel)),
+                     errtablecol(rel, i + 1)));
     }
 }
 
@@ -264,7 +277,8 @@ bool fetch_first(Relation heap, Relation index, Snapshot snap, ScanKey keys, int
 }
 
 Datum detoasted(Datum d) {
-    return PointerGetDatum(pg_detoast_datum_packed(reinterpret_cast<struct varlena *>(DatumGetPointer(d))));
+    return PointerGetDatum(
+        pg_detoast_datum_packed(reinterpret_cast<struct varlena *>(DatumGetPointer(d))));
 }
 
 ResultRelInfo *result_rel(Relation rel, bool with_indexes) {
@@ -288,8 +302,9 @@ void refuse_in_xact_snapshot(TM_Result r) {
                                r == TM_Updated ? "update" : "delete")));
 }
 
-RowResult update_version(Relation rel, ResultRelInfo *rri, TupleTableSlot *old, TupleTableSlot *updated,
-                         EState *estate, Snapshot snap, bool wait, const char *what) {
+RowResult update_version(Relation rel, ResultRelInfo *rri, TupleTableSlot *old,
+                         TupleTableSlot *updated, EState *estate, Snapshot snap, bool wait,
+                         const char *what) {
     check_not_null(rel, updated);
     TM_FailureData tmfd;
     LockTupleMode lockmode;
@@ -304,26 +319,32 @@ RowResult update_version(Relation rel, ResultRelInfo *rri, TupleTableSlot *old, 
             }
             return RowResult::Done;
         case TM_BeingModified:
-        case TM_WouldBlock: return RowResult::Busy;
+        case TM_WouldBlock:
+            return RowResult::Busy;
         case TM_Updated:
         case TM_Deleted:
             refuse_in_xact_snapshot(r);
             return RowResult::Changed;
         default:
-            elog(ERROR, "order_credit: unexpected result %d updating %s", static_cast<int>(r), what);
+            elog(ERROR, "order_credit: unexpected result %d updating %s", static_cast<int>(r),
+                 what);
     }
     return RowResult::Busy;
 }
 
-RowResult lock_newest(Relation rel, TupleTableSlot *slot, Snapshot snap, const char *what, bool wait) {
+RowResult lock_newest(Relation rel, TupleTableSlot *slot, Snapshot snap, const char *what,
+                      bool wait) {
     TM_FailureData tmfd;
     ItemPointerData tid = slot->tts_tid;
-    TM_Result r = table_tuple_lock(rel, &tid, snap, slot, GetCurrentCommandId(false), LockTupleNoKeyExclusive,
-                                   wait ? LockWaitBlock : LockWaitSkip,
-                                   IsolationUsesXactSnapshot() ? 0 : TUPLE_LOCK_FLAG_FIND_LAST_VERSION, &tmfd);
+    TM_Result r = table_tuple_lock(
+        rel, &tid, snap, slot, GetCurrentCommandId(false), LockTupleNoKeyExclusive,
+        wait ? LockWaitBlock : LockWaitSkip,
+        IsolationUsesXactSnapshot() ? 0 : TUPLE_LOCK_FLAG_FIND_LAST_VERSION, &tmfd);
     switch (r) {
-        case TM_Ok: return RowResult::Done;
-        case TM_WouldBlock: return RowResult::Busy;
+        case TM_Ok:
+            return RowResult::Done;
+        case TM_WouldBlock:
+            return RowResult::Busy;
         case TM_Updated:
         case TM_Deleted:
             refuse_in_xact_snapshot(r);
@@ -342,9 +363,9 @@ void start_version(TupleTableSlot *old, TupleTableSlot *updated) {
     memcpy(updated->tts_isnull, old->tts_isnull, sizeof(bool) * natts);
 }
 
-void close_all(std::initializer_list<TupleTableSlot *> slots, std::initializer_list<ResultRelInfo *> rris,
-               std::initializer_list<Relation> indexes, std::initializer_list<Relation> tables,
-               EState *estate, Snapshot snap) {
+void close_all(std::initializer_list<TupleTableSlot *> slots,
+               std::initializer_list<ResultRelInfo *> rris, std::initializer_list<Relation> indexes,
+               std::initializer_list<Relation> tables, EState *estate, Snapshot snap) {
     for (TupleTableSlot *s : slots)
         if (s != nullptr) ExecDropSingleTupleTableSlot(s);
     for (ResultRelInfo *rri : rris)
@@ -395,21 +416,22 @@ struct Write {
     ResultRelInfo *buckets_rri, *reservations_rri, *claims_rri;
     AttrNumber b[B_N], r[R_N], c[C_N];
     TupleTableSlot *bucket, *bucket_new, *reservation, *claim;
-    int32 nbuckets;      // the item's bucket count (1: bucket 0 only)
-    int32 offset;        // striped: where this call starts in the bucket order
-    Cand *cand;          // the item's buckets in the order they are tried
+    int32 nbuckets;  // the item's bucket count (1: bucket 0 only)
+    int32 offset;    // striped: where this call starts in the bucket order
+    Cand *cand;      // the item's buckets in the order they are tried
     int ncand;
-    int32 chosen;        // the bucket reserved from
-    int64 free_after;    // on_hand - reserved of that bucket after the update
-    int64 snapshot_free; // striped: free units of all buckets in the first snapshot
+    int32 chosen;         // the bucket reserved from
+    int64 free_after;     // on_hand - reserved of that bucket after the update
+    int64 snapshot_free;  // striped: free units of all buckets in the first snapshot
 };
 
 // Before open_write has made the slots, the executor state and the
 // snapshot, those are null and skipped.
 void close_write(Write *w) {
     close_all({w->bucket, w->bucket_new, w->reservation, w->claim},
-              {w->buckets_rri, w->reservations_rri, w->claims_rri}, {w->buckets_pkey, w->claims_pkey},
-              {w->claims, w->reservations, w->buckets}, w->estate, w->snap);
+              {w->buckets_rri, w->reservations_rri, w->claims_rri},
+              {w->buckets_pkey, w->claims_pkey}, {w->claims, w->reservations, w->buckets},
+              w->estate, w->snap);
 }
 
 // Whether the version in `slot`, just read under `snap`, is being updated
@@ -455,12 +477,13 @@ Step open_write(Write *w) {
     if (!cat.valid) cat.write_ok = 0;
     if (cat.write_ok < 0) {
         AttrNumber *b = buckets_att, *r = res_att, *c = claims_att;
-        cat.write_ok = shape(buckets, kBuckets, true, b) && shape(reservations, kReservations, true, r) &&
-                       shape(claims, kClaims, true, c) && writable(buckets, "stock_buckets", true) &&
-                       writable(reservations, "reservations", false) &&
-                       writable(claims, "reservation_claims", false) &&
-                       index_on(buckets_pkey, {b[B_SKU], b[B_BUCKET]}) &&
-                       index_on(claims_pkey, {c[C_SKU], c[C_EXPIRES_AT], c[C_ID]});
+        cat.write_ok =
+            shape(buckets, kBuckets, true, b) && shape(reservations, kReservations, true, r) &&
+            shape(claims, kClaims, true, c) && writable(buckets, "stock_buckets", true) &&
+            writable(reservations, "reservations", false) &&
+            writable(claims, "reservation_claims", false) &&
+            index_on(buckets_pkey, {b[B_SKU], b[B_BUCKET]}) &&
+            index_on(claims_pkey, {c[C_SKU], c[C_EXPIRES_AT], c[C_ID]});
     }
     memcpy(w->b, buckets_att, sizeof w->b);
     memcpy(w->r, res_att, sizeof w->r);
@@ -505,9 +528,10 @@ Step open_write(Write *w) {
         int32 bucket = DatumGetInt32(w->bucket->tts_values[w->b[B_BUCKET] - 1]);
         int64 free_units = on_hand - reserved;
         sum += free_units;
-        w->cand[w->ncand++] = Cand{w->bucket->tts_tid, bucket, free_units >= w->quantity,
-                                   being_updated(w->bucket, w->snap),
-                                   static_cast<int32>((static_cast<int64>(bucket) + w->offset) % modulo)};
+        w->cand[w->ncand++] =
+            Cand{w->bucket->tts_tid, bucket, free_units >= w->quantity,
+                 being_updated(w->bucket, w->snap),
+                 static_cast<int32>((static_cast<int64>(bucket) + w->offset) % modulo)};
     }
     index_endscan(scan);
     ExecClearTuple(w->bucket);
@@ -559,8 +583,8 @@ Step prepare(Write *w, int i, bool fresh) {
 // the read; in READ COMMITTED the caller reads it again (EvalPlanQual's
 // rule), in REPEATABLE READ and SERIALIZABLE it is a serialization failure.
 RowResult update_bucket(Write *w, bool wait) {
-    return update_version(w->buckets, w->buckets_rri, w->bucket, w->bucket_new, w->estate, w->snap, wait,
-                          "a stock bucket");
+    return update_version(w->buckets, w->buckets_rri, w->bucket, w->bucket_new, w->estate, w->snap,
+                          wait, "a stock bucket");
 }
 
 // Waits for the lock of the bucket in w->bucket and locks it, as UPDATE
@@ -568,8 +592,9 @@ RowResult update_bucket(Write *w, bool wait) {
 // (which lands in w->bucket), otherwise a change since the snapshot is a
 // serialization failure. NotPlaced: the row is gone.
 Step lock_wait(Write *w) {
-    return lock_newest(w->buckets, w->bucket, w->snap, "a stock bucket") == RowResult::Done ? Step::Go
-                                                                                          : Step::NotPlaced;
+    return lock_newest(w->buckets, w->bucket, w->snap, "a stock bucket") == RowResult::Done
+               ? Step::Go
+               : Step::NotPlaced;
 }
 
 // The guard on the locked version in w->bucket and its new version in
@@ -640,8 +665,7 @@ void insert_reservation(Write *w) {
         s->tts_isnull[a - 1] = false;
     };
     set(w->c[C_SKU], from(w->r[R_SKU]));
-    set(w->c[C_EXPIRES_AT],
-        w->has_ttl ? from(w->r[R_EXPIRES_AT]) : TimestampTzGetDatum(DT_NOEND));
+    set(w->c[C_EXPIRES_AT], w->has_ttl ? from(w->r[R_EXPIRES_AT]) : TimestampTzGetDatum(DT_NOEND));
     set(w->c[C_ID], from(w->r[R_ID]));
     set(w->c[C_QUANTITY], from(w->r[R_QUANTITY]));
     if (w->chosen != 0) {  // as the reservation's
@@ -671,7 +695,8 @@ int64 insert_claim(Write *w) {
         bool isnull = false;
         Datum q = slot_getattr(s, w->c[C_QUANTITY], &isnull);
         if (!isnull && pg_add_s64_overflow(available, DatumGetInt64(q), &available))
-            ereport(ERROR, (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE), errmsg("bigint out of range")));
+            ereport(ERROR,
+                    (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE), errmsg("bigint out of range")));
     }
     index_endscan(scan);
     ExecDropSingleTupleTableSlot(s);
@@ -736,7 +761,8 @@ bool gate(uint64 sku_key, int32 bucket, GateOp op) {
 bool place_striped(Write *w) {
     uint64 key = pg_call([w] {
         text *t = DatumGetTextPP(w->sku);
-        return lock_key(LockSpace::BucketGate, VARDATA_ANY(t), static_cast<int>(VARSIZE_ANY_EXHDR(t)));
+        return lock_key(LockSpace::BucketGate, VARDATA_ANY(t),
+                        static_cast<int>(VARSIZE_ANY_EXHDR(t)));
     });
     for (int i = 0; i < w->ncand && !w->cand[i].busy; ++i) {
         int32 b = w->cand[i].bucket;
@@ -887,7 +913,8 @@ Placed reserve(Datum sku, Datum order_ref, int64 quantity, bool has_ttl, Datum t
         TupleTableSlot *r = w->reservation;
         o->reservation_id = DatumGetInt64(r->tts_values[w->r[R_ID] - 1]);
         o->expires_null = r->tts_isnull[w->r[R_EXPIRES_AT] - 1];
-        o->expires_at = o->expires_null ? 0 : DatumGetTimestampTz(r->tts_values[w->r[R_EXPIRES_AT] - 1]);
+        o->expires_at =
+            o->expires_null ? 0 : DatumGetTimestampTz(r->tts_values[w->r[R_EXPIRES_AT] - 1]);
         close_write(w);
     });
     out.placed = true;

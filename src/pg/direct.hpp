@@ -60,7 +60,7 @@ struct Placed {
     int64 reservation_id = 0;
     bool expires_null = true;
     TimestampTz expires_at = 0;
-    int64 available = 0;   // the item's available units after the reservation
+    int64 available = 0;  // the item's available units after the reservation
     double lock_wait_ms = 0;
 };
 Placed reserve(Datum sku, Datum order_ref, int64 quantity, bool has_ttl, Datum ttl, int32 buckets,

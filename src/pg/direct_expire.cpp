@@ -104,13 +104,11 @@ constexpr int64 kFullScanEveryUs = 1000000;  // 1 s
 bool xact_callback_registered = false;
 
 void on_xact(XactEvent event, void *) {
-    if (!floor_.pending)
-        return;
+    if (!floor_.pending) return;
     if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT) {
         floor_.at = floor_.pending_at;
         floor_.valid = true;
-        if (floor_.pending_full_scan)
-            floor_.full_scan_at = floor_.pending_scan_at;
+        if (floor_.pending_full_scan) floor_.full_scan_at = floor_.pending_scan_at;
         floor_.pending = false;
     } else if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT) {
         floor_.pending = false;
@@ -124,8 +122,7 @@ void on_subxact(SubXactEvent event, SubTransactionId sub, SubTransactionId, void
 }
 
 bool resolve() {
-    if (cat.valid)
-        return true;
+    if (cat.valid) return true;
     Catalog c{};
     if (!find_watched(&watched, &cat.valid,
                       {{&c.claims, "reservation_claims"},
@@ -161,8 +158,7 @@ bool deletable(Relation rel) {
         return false;
     TriggerDesc *t = rel->trigdesc;
     for (int i = 0; t != nullptr && i < t->numtriggers; ++i)
-        if (TRIGGER_FOR_DELETE(t->triggers[i].tgtype))
-            return false;
+        if (TRIGGER_FOR_DELETE(t->triggers[i].tgtype)) return false;
     return true;
 }
 
@@ -243,16 +239,11 @@ struct Sweep {
 };
 
 void close_sweep(Sweep *s) {
-    if (s->heap.scan != nullptr)
-        table_endscan(s->heap.scan);
-    if (s->scan != nullptr)
-        index_endscan(s->scan);
-    if (s->bucket_scan != nullptr)
-        index_endscan(s->bucket_scan);
-    if (s->round_cxt != nullptr)
-        MemoryContextDelete(s->round_cxt);
-    if (s->snap != nullptr)
-        UnregisterSnapshot(s->snap);
+    if (s->heap.scan != nullptr) table_endscan(s->heap.scan);
+    if (s->scan != nullptr) index_endscan(s->scan);
+    if (s->bucket_scan != nullptr) index_endscan(s->bucket_scan);
+    if (s->round_cxt != nullptr) MemoryContextDelete(s->round_cxt);
+    if (s->snap != nullptr) UnregisterSnapshot(s->snap);
     close_all({s->claim, s->bucket, s->bucket_new}, {s->buckets_rri},
               {s->claims_due, s->buckets_pkey}, {s->claims, s->buckets}, s->estate, s->scan_snap);
 }
@@ -322,8 +313,7 @@ bool backlog(Sweep *s, BlockNumber nblocks) {
             ++seen;
             bool isnull = false;
             Datum at = slot_getattr(s->claim, claims_att[C_EXPIRES_AT], &isnull);
-            if (!isnull && DatumGetTimestampTz(at) <= s->now)
-                ++due;
+            if (!isnull && DatumGetTimestampTz(at) <= s->now) ++due;
         }
     }
     ExecClearTuple(s->claim);
@@ -332,12 +322,9 @@ bool backlog(Sweep *s, BlockNumber nblocks) {
 }
 
 bool use_heap(Sweep *s, int64 budget) {
-    if (guc_expire_scan == ExpireScanIndex)
-        return false;
-    if (guc_expire_scan == ExpireScanHeap)
-        return true;
-    if (scan_floor || budget < kHeapMinBudget)
-        return false;
+    if (guc_expire_scan == ExpireScanIndex) return false;
+    if (guc_expire_scan == ExpireScanHeap) return true;
+    if (scan_floor || budget < kHeapMinBudget) return false;
     BlockNumber nblocks = RelationGetNumberOfBlocks(s->claims);
     return nblocks >= kHeapMinBlocks && backlog(s, nblocks);
 }
@@ -364,8 +351,7 @@ bool next_heap_claim(Sweep *s) {
             if (table_scan_getnextslot_tidrange(h->scan, ForwardScanDirection, s->claim)) {
                 bool isnull = false;
                 Datum at = slot_getattr(s->claim, c[C_EXPIRES_AT], &isnull);
-                if (isnull || DatumGetTimestampTz(at) > s->now)
-                    continue;
+                if (isnull || DatumGetTimestampTz(at) > s->now) continue;
                 h->last_block = ItemPointerGetBlockNumber(&s->claim->tts_tid);
                 return true;
             }
@@ -392,16 +378,14 @@ bool next_heap_claim(Sweep *s) {
 
 // The next due claim into s->claim, from the heap pass or the index scan.
 bool next_claim(Sweep *s) {
-    if (s->heap.on)
-        return next_heap_claim(s);
+    if (s->heap.on) return next_heap_claim(s);
     return index_getnext_slot(s->scan, ForwardScanDirection, s->claim);
 }
 
 // Opens everything and starts the due scan. False: the statement must do
 // it (nothing was done).
 bool open_sweep(Sweep *s, int64 budget) {
-    if (!resolve())
-        return false;
+    if (!resolve()) return false;
     Relation claims = try_table_open(cat.claims, RowExclusiveLock);
     if (claims == nullptr) {
         cat.valid = false;
@@ -413,8 +397,7 @@ bool open_sweep(Sweep *s, int64 budget) {
     s->buckets_pkey = index_open(cat.buckets_pkey, AccessShareLock);
     // Opening them processed pending invalidations: a decision made before
     // a concurrent DDL may be stale (see direct.cpp's open_write).
-    if (!cat.valid)
-        cat.write_ok = 0;
+    if (!cat.valid) cat.write_ok = 0;
     if (cat.write_ok < 0) {
         AttrNumber *c = claims_att, *b = buckets_att;
         cat.write_ok = shape(s->claims, kClaims, false, c) &&
@@ -468,8 +451,7 @@ bool copy_parts(TupleTableSlot *claim, Due *d) {
     const Datum *v = claim->tts_values;
     const AttrNumber *c = claims_att;
     bool nb = isnull[c[C_PART_BUCKETS] - 1], nq = isnull[c[C_PART_QTY] - 1];
-    if (nb != nq || isnull[c[C_QUANTITY] - 1])
-        return false;
+    if (nb != nq || isnull[c[C_QUANTITY] - 1]) return false;
     if (nb) {
         d->nparts = 1;
         d->bucket = static_cast<int32 *>(palloc(sizeof(int32)));
@@ -495,8 +477,7 @@ bool copy_parts(TupleTableSlot *claim, Due *d) {
 
 // A claim read stays in place: the floor may not pass it.
 void keep(Sweep *s, TimestampTz at) {
-    if (!s->kept || at < s->first_kept)
-        s->first_kept = at;
+    if (!s->kept || at < s->first_kept) s->first_kept = at;
     s->kept = true;
 }
 
@@ -519,8 +500,7 @@ int read_round(Sweep *s, int limit) {
         if (s->claim->tts_isnull[c[C_EXPIRES_AT] - 1])
             continue;  // not from the scan's keys: cannot happen
         TimestampTz at = DatumGetTimestampTz(s->claim->tts_values[c[C_EXPIRES_AT] - 1]);
-        if (!s->heap.on)
-            s->last_read = at;  // (the floor is a position in the index)
+        if (!s->heap.on) s->last_read = at;  // (the floor is a position in the index)
         Due *d = &s->due[s->ndue];
         d->tid = s->claim->tts_tid;
         d->seq = s->ndue;
@@ -542,11 +522,9 @@ int read_round(Sweep *s, int limit) {
     // A new command and snapshot for the round: a bucket this call already
     // updated is found (and locked) in its new version.
     CommandCounterIncrement();
-    if (s->bucket_scan != nullptr)
-        index_endscan(s->bucket_scan);
+    if (s->bucket_scan != nullptr) index_endscan(s->bucket_scan);
     s->bucket_scan = nullptr;
-    if (s->snap != nullptr)
-        UnregisterSnapshot(s->snap);
+    if (s->snap != nullptr) UnregisterSnapshot(s->snap);
     s->snap = RegisterSnapshot(GetTransactionSnapshot());
     s->estate->es_output_cid = GetCurrentCommandId(true);
     s->bucket_scan = index_beginscan(s->buckets, s->buckets_pkey, s->snap, 2, 0);
@@ -578,8 +556,7 @@ void lock_buckets(Sweep *s, int from, int to) {
         key(&k[0], s->buckets_pkey, 1, BTEqualStrategyNumber, F_TEXTEQ, sku);
         key(&k[1], s->buckets_pkey, 2, BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(n->bucket));
         index_rescan(s->bucket_scan, k, 2, nullptr, 0);
-        if (!index_getnext_slot(s->bucket_scan, ForwardScanDirection, s->bucket))
-            continue;
+        if (!index_getnext_slot(s->bucket_scan, ForwardScanDirection, s->bucket)) continue;
         // SKIP LOCKED: a bucket another transaction holds (Busy) or that is
         // gone (Changed) stays unlocked
         if (lock_newest(s->buckets, s->bucket, s->snap, "a stock bucket", false) ==
@@ -619,8 +596,7 @@ void delete_claims(Sweep *s, int from, int to) {
         if (r != TM_Ok) {
             // deleted by a transaction that committed since the scan: gone;
             // being deleted by one still running: it may roll back
-            if (r != TM_Updated && r != TM_Deleted)
-                keep(s, d->expires_at);
+            if (r != TM_Updated && r != TM_Deleted) keep(s, d->expires_at);
             continue;
         }
         ++s->expired;
@@ -656,16 +632,13 @@ void prepare_bucket(Sweep *s, const Need *n) {
 
 Expired expire_claims(int64 budget) {
     Expired out;
-    if (!guc_enabled || budget <= 0)
-        return out;
+    if (!guc_enabled || budget <= 0) return out;
     Sweep *s = pg_call([budget]() -> Sweep * {
-        if (IsolationUsesXactSnapshot())
-            return nullptr;
+        if (IsolationUsesXactSnapshot()) return nullptr;
         Sweep *x = static_cast<Sweep *>(palloc0(sizeof(Sweep)));
         return open_sweep(x, budget) ? x : nullptr;
     });
-    if (s == nullptr)
-        return out;
+    if (s == nullptr) return out;
     out.usable = true;
     // Rounds of at most kRound claims: memory stays bounded whatever the
     // budget (~100 bytes a claim), and a SKU's buckets are locked and
@@ -686,8 +659,7 @@ Expired expire_claims(int64 budget) {
             });
             for (int i = 0; i < s->nneed; ++i) {
                 const Need *n = &s->need[i];
-                if (!n->locked || n->give_back == 0)
-                    continue;
+                if (!n->locked || n->give_back == 0) continue;
                 pg_call([s, n] { prepare_bucket(s, n); });
                 check_row_values(core::CheckedTable::StockBuckets, RelationGetDescr(s->buckets),
                                  s->bucket_new->tts_values, s->bucket_new->tts_isnull);
@@ -725,8 +697,7 @@ Expired expire_claims(int64 budget) {
             TimestampTz next = s->kept ? s->first_kept : s->scan_done ? s->now : s->last_read;
             // (a scan from the beginning earlier in this transaction stays
             // recorded as the last one)
-            if (!floor_.pending)
-                floor_.pending_full_scan = false;
+            if (!floor_.pending) floor_.pending_full_scan = false;
             if (s->full_scan) {
                 floor_.pending_full_scan = true;
                 floor_.pending_scan_at = s->now;

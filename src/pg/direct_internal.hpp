@@ -43,22 +43,17 @@ bool shape(Relation rel, const Col (&cols)[N], bool exact, AttrNumber *att) {
     TupleDesc d = RelationGetDescr(rel);
     int live = 0;
     for (int i = 0; i < d->natts; ++i)
-        if (!TupleDescAttr(d, i)->attisdropped)
-            ++live;
-    if (exact && live != static_cast<int>(N))
-        return false;
+        if (!TupleDescAttr(d, i)->attisdropped) ++live;
+    if (exact && live != static_cast<int>(N)) return false;
     for (size_t c = 0; c < N; ++c) {
         att[c] = InvalidAttrNumber;
         for (int i = 0; i < d->natts; ++i) {
             Form_pg_attribute a = TupleDescAttr(d, i);
-            if (a->attisdropped || strcmp(NameStr(a->attname), cols[c].name) != 0)
-                continue;
-            if (a->atttypid != cols[c].type)
-                return false;
+            if (a->attisdropped || strcmp(NameStr(a->attname), cols[c].name) != 0) continue;
+            if (a->atttypid != cols[c].type) return false;
             att[c] = static_cast<AttrNumber>(i + 1);
         }
-        if (att[c] == InvalidAttrNumber)
-            return false;
+        if (att[c] == InvalidAttrNumber) return false;
     }
     return true;
 }
@@ -138,8 +133,9 @@ enum class RowResult {
 // transaction that holds it (at most lock_timeout), without, reports Busy;
 // new index entries when the update is not HOT (opening the indexes if
 // `rri` has none open). `what` names the row in an unexpected-result error.
-RowResult update_version(Relation rel, ResultRelInfo *rri, TupleTableSlot *old, TupleTableSlot *updated,
-                         EState *estate, Snapshot snap, bool wait, const char *what);
+RowResult update_version(Relation rel, ResultRelInfo *rri, TupleTableSlot *old,
+                         TupleTableSlot *updated, EState *estate, Snapshot snap, bool wait,
+                         const char *what);
 
 // Waits for the row lock of the version in `slot` and takes it, as UPDATE
 // does before it re-reads a changed row: in READ COMMITTED the newest

@@ -61,8 +61,7 @@ Oid identity_seq(Oid rel, const char *column) {
 
 // Inside pg_call. False: the extension's relations are not there.
 bool resolve() {
-    if (cat.valid)
-        return true;
+    if (cat.valid) return true;
     Catalog c{};
     if (!find_watched(&watched, &cat.valid,
                       {{&c.accounts, "accounts"},
@@ -230,8 +229,7 @@ enum class Step { Unusable, NotPlaced, Go };
 // the snapshot, in w->acct). For a hold alone (reserve_credit), S_reserve's
 // guard: no hold for the order_ref yet, and the account.
 Step open_write(Write *w) {
-    if (!resolve())
-        return Step::Unusable;
+    if (!resolve()) return Step::Unusable;
     Relation accounts = try_table_open(cat.accounts, RowExclusiveLock);
     if (accounts == nullptr) {
         cat.valid = false;
@@ -254,8 +252,7 @@ Step open_write(Write *w) {
     }
     // An invalidation processed while opening (DDL committed meanwhile):
     // this call takes the SQL path, the next one decides again.
-    if (!cat.valid)
-        cat.write_ok = 0;
+    if (!cat.valid) cat.write_ok = 0;
     if (cat.write_ok < 0) {
         AttrNumber *a = acc_att, *h = hold_att, *o = ord_att;
         cat.write_ok =
@@ -295,15 +292,13 @@ Step open_write(Write *w) {
         w->hist = table_slot_create(w->history, nullptr);
     }
 
-    if (exists(w->holds, w->holds_key, w->snap, w->order_ref))
-        return Step::NotPlaced;
+    if (exists(w->holds, w->holds_key, w->snap, w->order_ref)) return Step::NotPlaced;
     if (!w->hold_only && (exists(w->orders, w->orders_pkey, w->snap, w->order_ref) ||
                           count_reservations(w) != w->reservations))
         return Step::NotPlaced;
     ScanKeyData k[1];
     key(&k[0], w->accounts_pkey, 1, BTEqualStrategyNumber, F_TEXTEQ, w->account);
-    if (!fetch_first(w->accounts, w->accounts_pkey, w->snap, k, 1, w->acct))
-        return Step::NotPlaced;
+    if (!fetch_first(w->accounts, w->accounts_pkey, w->snap, k, 1, w->acct)) return Step::NotPlaced;
     return Step::Go;
 }
 
@@ -321,12 +316,10 @@ Step prepare_account(Write *w) {
     slot_getallattrs(a);
     auto v = [a](int c) { return a->tts_values[acc_att[c] - 1]; };
     auto null = [a](int c) { return a->tts_isnull[acc_att[c] - 1]; };
-    if (null(A_STATUS) || !text_is(v(A_STATUS), "active"))
-        return Step::NotPlaced;
+    if (null(A_STATUS) || !text_is(v(A_STATUS), "active")) return Step::NotPlaced;
     if (!null(A_NEXT_EXPIRY) && DatumGetTimestampTz(v(A_NEXT_EXPIRY)) <= w->now)
         return Step::NotPlaced;
-    if (null(A_LIMIT) || null(A_POSTED) || null(A_PENDING))
-        return Step::NotPlaced;
+    if (null(A_LIMIT) || null(A_POSTED) || null(A_PENDING)) return Step::NotPlaced;
     Datum free_credit = DirectFunctionCall2(
         numeric_sub, DirectFunctionCall2(numeric_sub, v(A_LIMIT), v(A_POSTED)), v(A_PENDING));
     if (DatumGetInt32(DirectFunctionCall2(numeric_cmp, free_credit, w->total)) < 0)
@@ -395,8 +388,7 @@ void build_rows(Write *w) {
         b.set(led_att[L_CREATED_BY], w->created_by);
         b.store();
     }
-    if (w->hold_only)
-        return;
+    if (w->hold_only) return;
     {
         RowBuilder b(w->order);
         b.set(ord_att[O_ORDER_REF], w->order_ref);
@@ -456,8 +448,7 @@ bool update_account(Write *w, double *lock_wait_ms) {
     bool updated = false;
     for (int round = 0; round < 2 && !updated; ++round) {
         Step s = pg_call([w]() -> Step { return prepare_account(w); });
-        if (s != Step::Go)
-            break;
+        if (s != Step::Go) break;
         check_row_values(core::CheckedTable::Accounts, RelationGetDescr(w->accounts),
                          w->acct_new->tts_values, w->acct_new->tts_isnull);
         // Waits for a holder (at most lock_timeout); Changed: a concurrent
@@ -472,8 +463,7 @@ bool update_account(Write *w, double *lock_wait_ms) {
             RowResult l = pg_call([w]() -> RowResult {
                 return lock_newest(w->accounts, w->acct, w->snap, "an account");
             });
-            if (l != RowResult::Done)
-                break;
+            if (l != RowResult::Done) break;
         } else {
             throw core::Error(core::Code::Internal, "order_credit: a locked account changed");
         }
@@ -507,8 +497,7 @@ Write *new_write(Datum order_ref, Datum items, Datum account, bool has_ttl, Datu
 // otherwise it is closed (NotPlaced: nothing written, see update_account).
 Step write_credit(Write *w, double *lock_wait_ms) {
     Step s = begin(w);
-    if (s == Step::Unusable)
-        return s;
+    if (s == Step::Unusable) return s;
     if (s == Step::NotPlaced || !update_account(w, lock_wait_ms)) {
         pg_call([w] { close_write(w); });
         return Step::NotPlaced;
@@ -527,13 +516,12 @@ Step write_credit(Write *w, double *lock_wait_ms) {
 OrderPlaced place_credit_order(Datum order_ref, Datum items, Datum account, bool has_ttl, Datum ttl,
                                Datum total, Datum created_by, int64 reservations) {
     OrderPlaced out;
-    if (!guc_enabled)
-        return out;
-    Write *w = new_write(order_ref, items, account, has_ttl, ttl, total, created_by, reservations, false);
+    if (!guc_enabled) return out;
+    Write *w =
+        new_write(order_ref, items, account, has_ttl, ttl, total, created_by, reservations, false);
     Step s = write_credit(w, &out.lock_wait_ms);
     out.usable = s != Step::Unusable;
-    if (s != Step::Go)
-        return out;
+    if (s != Step::Go) return out;
     OrderPlaced *o = &out;
     pg_call([w, o] {
         insert_row(w->orders, w->orders_rri, w->order, w->estate);
@@ -558,22 +546,20 @@ OrderPlaced place_credit_order(Datum order_ref, Datum items, Datum account, bool
 HoldPlaced place_credit_hold(Datum account, Datum amount, Datum order_ref, bool has_ttl, Datum ttl,
                              Datum created_by) {
     HoldPlaced out;
-    if (!guc_enabled)
-        return out;
+    if (!guc_enabled) return out;
     Write *w = new_write(order_ref, Datum(0), account, has_ttl, ttl, amount, created_by, 0, true);
     Step s = write_credit(w, &out.lock_wait_ms);
     out.usable = s != Step::Unusable;
-    if (s != Step::Go)
-        return out;
+    if (s != Step::Go) return out;
     HoldPlaced *o = &out;
     pg_call([w, o] {
         // The credit_hold row: hold_id, account, order_ref, amount,
         // captured, status, expires_at, then the account's available credit
         // after the hold.
         TupleTableSlot *h = w->hold;
-        const AttrNumber cols[7] = {hold_att[H_ID],       hold_att[H_ACCOUNT], hold_att[H_ORDER_REF],
-                                    hold_att[H_AMOUNT],   hold_att[H_CAPTURED], hold_att[H_STATUS],
-                                    hold_att[H_EXPIRES_AT]};
+        const AttrNumber cols[7] = {
+            hold_att[H_ID],       hold_att[H_ACCOUNT], hold_att[H_ORDER_REF], hold_att[H_AMOUNT],
+            hold_att[H_CAPTURED], hold_att[H_STATUS],  hold_att[H_EXPIRES_AT]};
         for (int i = 0; i < 7; ++i) {
             o->values[i] = h->tts_values[cols[i] - 1];
             o->nulls[i] = h->tts_isnull[cols[i] - 1];

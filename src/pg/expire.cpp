@@ -96,7 +96,8 @@ void pace_call(TimestampTz now) {
         CHECK_FOR_INTERRUPTS();
         long ms = static_cast<long>((end - GetCurrentTimestamp() + 999) / 1000);
         if (ms <= 0) break;
-        (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, ms, PG_WAIT_EXTENSION);
+        (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, ms,
+                        PG_WAIT_EXTENSION);
         ResetLatch(MyLatch);
     }
 }
@@ -137,7 +138,8 @@ int64_t expire_credit_step(int64_t budget, Datum user) {
         if (done >= budget) break;
         Datum a_d = text_datum(a);
         if (exec(S_try_lock_account, {val(a_d)}).empty()) continue;  // a buyer has it: next time
-        Rows r = exec(S_expire_account_batch, {val(a_d), val(user), val(Int64GetDatum(budget - done))});
+        Rows r =
+            exec(S_expire_account_batch, {val(a_d), val(user), val(Int64GetDatum(budget - done))});
         done += r.int8(0, 1);
     }
     return done;
@@ -147,4 +149,6 @@ int64_t expire_credit_step(int64_t budget, Datum user) {
 
 using namespace oc::pg;
 
-OC_FUNCTION(oc_expire_due) { return guard(fcinfo, "expire_due", expire_due); }
+OC_FUNCTION(oc_expire_due) {
+    return guard(fcinfo, "expire_due", expire_due);
+}

@@ -30,7 +30,7 @@ namespace oc::pg {
 
 // A PostgreSQL ERROR caught by pg_call, in flight as a C++ exception.
 class PgError : public std::exception {
-public:
+  public:
     explicit PgError(ErrorData *edata) noexcept : edata_(edata) {}
     ErrorData *edata() const noexcept { return edata_; }
     int sqlerrcode() const noexcept { return edata_->sqlerrcode; }
@@ -38,7 +38,7 @@ public:
         return edata_->message ? edata_->message : "PostgreSQL error";
     }
 
-private:
+  private:
     ErrorData *edata_;  // palloc'd in the context current at the pg_call
 };
 
@@ -87,7 +87,8 @@ struct CaughtError {
     char hint[512] = {0};
     bool caught = false;
 
-    void set(int code, const char *msg, const char *det = nullptr, const char *hnt = nullptr) noexcept;
+    void set(int code, const char *msg, const char *det = nullptr,
+             const char *hnt = nullptr) noexcept;
     // Captures the exception currently being handled. Call only inside a catch.
     void capture_current() noexcept;
 };
@@ -116,10 +117,10 @@ Datum guard(FunctionCallInfo fcinfo, const char *operation, Body &&body) {
     } catch (...) {
         err.capture_current();
     }
-    stats::end_call(operation,
-                    stats::outcome_of_sqlerrcode(err.pg != nullptr ? err.pg->sqlerrcode
-                                                                   : err.sqlerrcode),
-                    ms_since(start));
+    stats::end_call(
+        operation,
+        stats::outcome_of_sqlerrcode(err.pg != nullptr ? err.pg->sqlerrcode : err.sqlerrcode),
+        ms_since(start));
     raise(err);
 }
 

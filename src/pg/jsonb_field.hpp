@@ -30,13 +30,19 @@ inline JsonField read_json_field(JsonbContainer *c, const char *key, int key_len
             break;
         case jbvNumeric:
             f.kind = kNumber;
-            f.str = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v.val.numeric)));
+            f.str =
+                DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v.val.numeric)));
             f.len = static_cast<int>(strlen(f.str));
             break;
-        case jbvBool: f.kind = kBoolean; break;
-        case jbvNull: f.kind = kNull; break;
+        case jbvBool:
+            f.kind = kBoolean;
+            break;
+        case jbvNull:
+            f.kind = kNull;
+            break;
         default:
-            f.kind = v.type == jbvBinary && JsonContainerIsObject(v.val.binary.data) ? kObject : kArray;
+            f.kind =
+                v.type == jbvBinary && JsonContainerIsObject(v.val.binary.data) ? kObject : kArray;
             break;
     }
     return f;

@@ -45,16 +45,17 @@ void _PG_init(void) {
                             "Longest wait for a row or advisory lock inside order_credit calls.",
                             "After this wait a call raises 55P03 (lock_not_available); 0 waits "
                             "forever.",
-                            &guc_lock_timeout_ms, 2000, 0, INT_MAX, PGC_USERSET, GUC_UNIT_MS, nullptr,
-                            nullptr, nullptr);
-    DefineCustomBoolVariable("order_credit.direct_access",
-                             "Reserve stock of one-bucket items through the table access method "
-                             "directly.",
-                             "On (the default), reserve_stock writes the bucket, the reservation and "
-                             "its claim without the executor while the tables are as the extension "
-                             "created them; off runs the same work as SQL statements. Both enforce "
-                             "the same rules.",
-                             &direct::guc_enabled, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+                            &guc_lock_timeout_ms, 2000, 0, INT_MAX, PGC_USERSET, GUC_UNIT_MS,
+                            nullptr, nullptr, nullptr);
+    DefineCustomBoolVariable(
+        "order_credit.direct_access",
+        "Reserve stock of one-bucket items through the table access method "
+        "directly.",
+        "On (the default), reserve_stock writes the bucket, the reservation and "
+        "its claim without the executor while the tables are as the extension "
+        "created them; off runs the same work as SQL statements. Both enforce "
+        "the same rules.",
+        &direct::guc_enabled, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
     static const config_enum_entry expire_scan_options[] = {
         {"auto", direct::ExpireScanAuto, false},
         {"index", direct::ExpireScanIndex, false},
@@ -86,15 +87,13 @@ void _PG_init(void) {
                             nullptr, nullptr, nullptr);
     DefineCustomIntVariable("order_credit.sweep_batch",
                             "Most rows the sweeper expires per run (every sweep_interval).",
-                            "A run that expired this many goes again at once.",
-                            &guc_sweep_batch, 1000, 1, 1000000, PGC_SIGHUP, 0, nullptr, nullptr,
-                            nullptr);
-    DefineCustomIntVariable("order_credit.sweep_chunk",
-                            "Most rows the sweeper expires per transaction.",
-                            "A run of sweep_batch rows commits every sweep_chunk rows, so a "
-                            "buyer never waits on the sweeper for longer than one chunk.",
-                            &guc_sweep_chunk, 1000, 1, 1000000, PGC_SIGHUP, 0, nullptr, nullptr,
-                            nullptr);
+                            "A run that expired this many goes again at once.", &guc_sweep_batch,
+                            1000, 1, 1000000, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable(
+        "order_credit.sweep_chunk", "Most rows the sweeper expires per transaction.",
+        "A run of sweep_batch rows commits every sweep_chunk rows, so a "
+        "buyer never waits on the sweeper for longer than one chunk.",
+        &guc_sweep_chunk, 1000, 1, 1000000, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
     DefineCustomIntVariable("order_credit.sweep_nice",
                             "How much the sweeper lowers its CPU priority (nice increment over "
                             "the postmaster's).",
@@ -106,8 +105,7 @@ void _PG_init(void) {
                                "Read when the workers are registered, at server start (needs "
                                "shared_preload_libraries); a change takes effect at the next "
                                "restart. SIGHUP context so the library can also load later.",
-                               &guc_database, "postgres", PGC_SIGHUP, 0, nullptr, nullptr,
-                               nullptr);
+                               &guc_database, "postgres", PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
     DefineCustomIntVariable("order_credit.idempotency_ttl",
                             "How long idempotency keys are kept before the purge may delete them.",
                             "Counted from the key's first begin; a key with a live lease is kept "
@@ -182,4 +180,6 @@ Datum selftest(FunctionCallInfo fcinfo) {
 }  // namespace
 
 // order_credit._guard_selftest(kind text) -> int. Not for applications.
-OC_FUNCTION(oc_guard_selftest) { return guard(fcinfo, selftest); }
+OC_FUNCTION(oc_guard_selftest) {
+    return guard(fcinfo, selftest);
+}

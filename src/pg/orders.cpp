@@ -75,38 +75,39 @@ Statement S_order_insert(
 // hold, ledger entry, order, history row; then the order_status row with the
 // reservation count `reserved` and the hold, ledger and history counts.
 // $1 order_ref, $2 items, $3 account, $4 expires_in, $5 total, $6 created_by.
-#define OC_FAST_CREDIT_ORDER(guard, reserved)                                                 \
-    "a AS ("                                                                                 \
-    "    UPDATE order_credit.accounts "                                                      \
-    "       SET pending = pending + $5, "                                                    \
-    "           next_expiry = least(next_expiry, statement_timestamp() + $4), "              \
-    "           updated_at = statement_timestamp() "                                         \
-    "     WHERE account = $3 AND status = 'active' "                                         \
-    "       AND (next_expiry IS NULL OR next_expiry > statement_timestamp()) "               \
-    "       AND credit_limit - posted - pending >= $5 " guard                                \
-    "    RETURNING account, posted, pending), "                                              \
-    "h AS ("                                                                                 \
+#define OC_FAST_CREDIT_ORDER(guard, reserved)                                                  \
+    "a AS ("                                                                                   \
+    "    UPDATE order_credit.accounts "                                                        \
+    "       SET pending = pending + $5, "                                                      \
+    "           next_expiry = least(next_expiry, statement_timestamp() + $4), "                \
+    "           updated_at = statement_timestamp() "                                           \
+    "     WHERE account = $3 AND status = 'active' "                                           \
+    "       AND (next_expiry IS NULL OR next_expiry > statement_timestamp()) "                 \
+    "       AND credit_limit - posted - pending >= $5 " guard                                  \
+    "    RETURNING account, posted, pending), "                                                \
+    "h AS ("                                                                                   \
     "    INSERT INTO order_credit.holds (order_ref, account, amount, expires_in, expires_at) " \
-    "    SELECT $1, a.account, $5, $4, statement_timestamp() + $4 FROM a RETURNING 1), "     \
-    "l AS ("                                                                                 \
-    "    INSERT INTO order_credit.ledger (account, kind, amount, order_ref, posted_after, "  \
-    "                                     pending_after, created_by) "                       \
-    "    SELECT a.account, 'hold', $5, $1, a.posted, a.pending, $6 FROM a RETURNING 1), "    \
-    "o AS ("                                                                                 \
-    "    INSERT INTO order_credit.orders (order_ref, account, status, amount, items, "       \
-    "                                     expires_in, expires_at) "                          \
-    "    SELECT $1, $3, 'pending', $5, $2, $4, statement_timestamp() + $4 FROM a "           \
-    "    RETURNING order_ref, account, status, amount, expires_at, updated_at), "            \
-    "oh AS ("                                                                                \
-    "    INSERT INTO order_credit.order_history (order_ref, from_status, to_status, reason, " \
-    "                                            created_by) "                               \
-    "    SELECT o.order_ref, NULL, 'pending', 'placed', $6 FROM o RETURNING 1) "             \
-    "SELECT o.order_ref, o.account, "                                                        \
-    "       CASE WHEN o.status = 'pending' AND o.expires_at <= statement_timestamp() "       \
-    "            THEN 'expired' ELSE o.status END, "                                         \
-    "       o.amount, o.expires_at, o.updated_at, "                                          \
-    "       " reserved ", (SELECT count(*) FROM h), (SELECT count(*) FROM l), "             \
-    "       (SELECT count(*) FROM oh) "                                                      \
+    "    SELECT $1, a.account, $5, $4, statement_timestamp() + $4 FROM a RETURNING 1), "       \
+    "l AS ("                                                                                   \
+    "    INSERT INTO order_credit.ledger (account, kind, amount, order_ref, posted_after, "    \
+    "                                     pending_after, created_by) "                         \
+    "    SELECT a.account, 'hold', $5, $1, a.posted, a.pending, $6 FROM a RETURNING 1), "      \
+    "o AS ("                                                                                   \
+    "    INSERT INTO order_credit.orders (order_ref, account, status, amount, items, "         \
+    "                                     expires_in, expires_at) "                            \
+    "    SELECT $1, $3, 'pending', $5, $2, $4, statement_timestamp() + $4 FROM a "             \
+    "    RETURNING order_ref, account, status, amount, expires_at, updated_at), "              \
+    "oh AS ("                                                                                  \
+    "    INSERT INTO order_credit.order_history (order_ref, from_status, to_status, reason, "  \
+    "                                            created_by) "                                 \
+    "    SELECT o.order_ref, NULL, 'pending', 'placed', $6 FROM o RETURNING 1) "               \
+    "SELECT o.order_ref, o.account, "                                                          \
+    "       CASE WHEN o.status = 'pending' AND o.expires_at <= statement_timestamp() "         \
+    "            THEN 'expired' ELSE o.status END, "                                           \
+    "       o.amount, o.expires_at, o.updated_at, "                                            \
+    "       " reserved                                                                         \
+    "       , (SELECT count(*) FROM h), (SELECT count(*) FROM l), "                            \
+    "       (SELECT count(*) FROM oh) "                                                        \
     "  FROM o"
 
 // The fast path of place_order, one statement. The caller holds the
@@ -147,13 +148,15 @@ Statement S_fast_place(
     "    RETURNING s.sku, lb.q), "
     "r AS ("
     "    INSERT INTO order_credit.reservations (order_ref, sku, quantity, expires_in, expires_at) "
-    "    SELECT $1, b.sku, b.q, $4, statement_timestamp() + $4 "  /* bucket 0: parts NULL */
+    "    SELECT $1, b.sku, b.q, $4, statement_timestamp() + $4 " /* bucket 0: parts NULL */
     "      FROM b ORDER BY b.sku COLLATE \"C\" "
     "    RETURNING reservation_id, sku, quantity, expires_at, part_buckets, part_qty), "
-    "rc AS ("  /* all units from bucket 0: the claim's parts are NULL */
+    "rc AS (" /* all units from bucket 0: the claim's parts are NULL */
     "    INSERT INTO order_credit.reservation_claims (sku, expires_at, reservation_id, quantity) "
+    // clang-format off
     "    SELECT r.sku, coalesce(r.expires_at, 'infinity'), r.reservation_id, r.quantity FROM r), "
     OC_FAST_CREDIT_ORDER("AND (SELECT count(*) FROM b) = cardinality($7) ", "(SELECT count(*) FROM r)"),
+    // clang-format on
     {TEXTOID, JSONBOID, TEXTOID, INTERVALOID, NUMERICOID, TEXTOID, TEXTARRAYOID, INT8ARRAYOID},
     Statement::kLocks | Statement::kGeneric);
 
@@ -163,8 +166,7 @@ Statement S_fast_place(
 // order and no hold and exactly the reservations just made ($7 of them).
 // $1 order_ref, $2 items, $3 account, $4 expires_in, $5 total, $6 created_by.
 Statement S_fast_credit_order(
-    "WITH "
-    OC_FAST_CREDIT_ORDER(
+    "WITH " OC_FAST_CREDIT_ORDER(
         "AND NOT EXISTS (SELECT FROM order_credit.orders o WHERE o.order_ref = $1) "
         "AND NOT EXISTS (SELECT FROM order_credit.holds y WHERE y.order_ref = $1) "
         "AND (SELECT count(*) FROM order_credit.reservations x WHERE x.order_ref = $1) = $7 ",
@@ -195,8 +197,7 @@ Statement S_commit_stock("SELECT count(*) FROM order_credit.commit_stock($1)", {
 Statement S_capture_credit("SELECT 1 FROM order_credit.capture_credit($1)", {TEXTOID});
 Statement S_release_stock("SELECT count(*) FROM order_credit.release_stock($1, $2)",
                           {TEXTOID, TEXTOID});
-Statement S_release_credit("SELECT 1 FROM order_credit.release_credit($1, $2)",
-                           {TEXTOID, TEXTOID});
+Statement S_release_credit("SELECT 1 FROM order_credit.release_credit($1, $2)", {TEXTOID, TEXTOID});
 
 // Paid goods back on the shelf, SKUs in canonical order: byte order
 // (COLLATE "C"), as reserve_stock and the fast path sort them, whatever the
@@ -226,7 +227,8 @@ Statement S_order_result(
 
 [[noreturn]] void order_not_found(const std::string &order_ref) {
     throw Error(Code::ReferenceNotFound, fmt::format("no order \"{}\"", order_ref),
-                fmt::format("order_ref={}", order_ref), "Place it with order_credit.place_order().");
+                fmt::format("order_ref={}", order_ref),
+                "Place it with order_credit.place_order().");
 }
 
 // The items as SQL reads them (jsonb_typeof, ->>, the smallest unknown key in
@@ -263,13 +265,20 @@ struct RawOrderElem {
 
 const char *kind_name(int kind) {
     switch (kind) {
-        case kString: return "string";
-        case kNumber: return "number";
-        case kBoolean: return "boolean";
-        case kNull: return "null";
-        case kObject: return "object";
-        case kArray: return "array";
-        default: return "";
+        case kString:
+            return "string";
+        case kNumber:
+            return "number";
+        case kBoolean:
+            return "boolean";
+        case kNull:
+            return "null";
+        case kObject:
+            return "object";
+        case kArray:
+            return "array";
+        default:
+            return "";
     }
 }
 
@@ -299,8 +308,8 @@ bool read_items_direct(Datum d, std::vector<core::RawOrderItem> *out) {
             e.sku = read_json_field(c, "sku", 3);
             e.quantity = read_json_field(c, "quantity", 8);
             e.price = read_json_field(c, "unit_price", 10);
-            int found = (e.sku.kind != kAbsent) + (e.quantity.kind != kAbsent) +
-                        (e.price.kind != kAbsent);
+            int found =
+                (e.sku.kind != kAbsent) + (e.quantity.kind != kAbsent) + (e.price.kind != kAbsent);
             e.plain = found == static_cast<int>(JsonContainerSize(c));
             return e;
         });
@@ -394,33 +403,35 @@ std::optional<Datum> place_fast(const Call &call, const std::vector<core::OrderI
             direct::Probe p = direct::probe(order_ref_d, sku_d);
             if (!p.usable) unusable = true;
             if (!p.usable || !p.item || p.replay) return false;
-            direct::Placed d = direct::reserve(sku_d, order_ref_d, it->quantity, !ttl_a.null, ttl_a.value,
-                                               p.buckets, direct::next_spread());
+            direct::Placed d = direct::reserve(sku_d, order_ref_d, it->quantity, !ttl_a.null,
+                                               ttl_a.value, p.buckets, direct::next_spread());
             stats::add_lock_wait_us(static_cast<int64_t>(d.lock_wait_ms * 1000.0));
             if (!d.usable) unusable = true;
             if (!d.usable || !d.placed) return false;
         }
         // Then the credit and the order, also without the executor while
         // those tables are as created; otherwise in one statement.
-        direct::OrderPlaced c = direct::place_credit_order(order_ref_d, items_d, account_a.value, !ttl_a.null,
-                                                           ttl_a.value, total_d, user, n);
+        direct::OrderPlaced c = direct::place_credit_order(
+            order_ref_d, items_d, account_a.value, !ttl_a.null, ttl_a.value, total_d, user, n);
         stats::add_lock_wait_us(static_cast<int64_t>(c.lock_wait_ms * 1000.0));
         if (c.usable) {
             if (c.placed) direct_row = c;
             return c.placed;
         }
-        r = exec(S_fast_credit_order, {val(order_ref_d), val(items_d), account_a, ttl_a, val(total_d),
-                                       val(user), val(Int64GetDatum(n))});
+        r = exec(S_fast_credit_order, {val(order_ref_d), val(items_d), account_a, ttl_a,
+                                       val(total_d), val(user), val(Int64GetDatum(n))});
         return placed_whole(r, n);
     });
-    if (placed) debug_path("place_order fast path", direct_row ? "direct" : "direct stock, SQL credit");
-    if (placed && direct_row) return result_from_values(call, direct_row->values, direct_row->nulls, 6);
+    if (placed)
+        debug_path("place_order fast path", direct_row ? "direct" : "direct stock, SQL credit");
+    if (placed && direct_row)
+        return result_from_values(call, direct_row->values, direct_row->nulls, 6);
     if (placed) return result_from_row(call, r, 0);
     if (!unusable) return std::nullopt;
     Datum skus_d = text_array(skus), qty_d = int8_array(qty);
     placed = keep_if([&] {
         r = exec(S_fast_place, {val(order_ref_d), val(items_d), account_a, ttl_a, val(total_d),
-                               val(user), val(skus_d), val(qty_d)});
+                                val(user), val(skus_d), val(qty_d)});
         return placed_whole(r, n);
     });
     if (!placed) return std::nullopt;
@@ -455,13 +466,12 @@ Datum place_order(FunctionCallInfo fcinfo) {
         Rows prior = exec(S_order_get, {val(order_ref_d), val(items_d), account_a, ttl_a});
         if (!prior.empty()) {
             if (!(prior.boolean(0, 3) && prior.boolean(0, 4) && prior.boolean(0, 5)))
-                throw Error(Code::IdempotencyMismatch,
-                            fmt::format("order \"{}\" was already placed with other arguments",
-                                        order_ref),
-                            fmt::format("same items={}, same account={}, same expires_in={}",
-                                        prior.boolean(0, 3), prior.boolean(0, 4),
-                                        prior.boolean(0, 5)),
-                            "Use a new order_ref for a different order.");
+                throw Error(
+                    Code::IdempotencyMismatch,
+                    fmt::format("order \"{}\" was already placed with other arguments", order_ref),
+                    fmt::format("same items={}, same account={}, same expires_in={}",
+                                prior.boolean(0, 3), prior.boolean(0, 4), prior.boolean(0, 5)),
+                    "Use a new order_ref for a different order.");
         } else {
             Datum total_d = money_datum(total);
             // Stock first, then credit: the extension's canonical lock order.
@@ -491,18 +501,19 @@ Datum confirm_order(FunctionCallInfo fcinfo) {
         LockedOrder o = lock_order(order_ref_d, order_ref);
         if (core::decide_confirm(order_ref, o.status)) {
             if (payment_ref && o.payment_ref && *payment_ref != *o.payment_ref)
-                throw Error(Code::IdempotencyMismatch,
-                            fmt::format("order \"{}\" was already confirmed with another "
-                                        "payment_ref",
-                                        order_ref),
-                            fmt::format("payment_ref={}, requested={}", *o.payment_ref,
-                                        *payment_ref));
+                throw Error(
+                    Code::IdempotencyMismatch,
+                    fmt::format("order \"{}\" was already confirmed with another "
+                                "payment_ref",
+                                order_ref),
+                    fmt::format("payment_ref={}, requested={}", *o.payment_ref, *payment_ref));
         } else {
             exec(S_commit_stock, {val(order_ref_d)});
             if (o.has_credit) exec(S_capture_credit, {val(order_ref_d)});
-            exec(S_set_status, {val(order_ref_d), val(text_datum("paid")), val(text_datum("pending")),
-                                payment_ref ? val(args.datum(1)) : null_arg(),
-                                val(text_datum("confirmed")), val(caller_name())});
+            exec(S_set_status,
+                 {val(order_ref_d), val(text_datum("paid")), val(text_datum("pending")),
+                  payment_ref ? val(args.datum(1)) : null_arg(), val(text_datum("confirmed")),
+                  val(caller_name())});
         }
         Datum d = order_result(call, order_ref_d);
         timeout.end();
@@ -604,8 +615,18 @@ int64_t expire_orders_step(int64_t budget, Datum user) {
 
 using namespace oc::pg;
 
-OC_FUNCTION(oc_place_order) { return guard(fcinfo, "place_order", place_order); }
-OC_FUNCTION(oc_confirm_order) { return guard(fcinfo, "confirm_order", confirm_order); }
-OC_FUNCTION(oc_set_order_status) { return guard(fcinfo, "set_order_status", set_order_status); }
-OC_FUNCTION(oc_cancel_order) { return guard(fcinfo, "cancel_order", cancel_order); }
-OC_FUNCTION(oc_order_status) { return guard(fcinfo, "order_status", order_status); }
+OC_FUNCTION(oc_place_order) {
+    return guard(fcinfo, "place_order", place_order);
+}
+OC_FUNCTION(oc_confirm_order) {
+    return guard(fcinfo, "confirm_order", confirm_order);
+}
+OC_FUNCTION(oc_set_order_status) {
+    return guard(fcinfo, "set_order_status", set_order_status);
+}
+OC_FUNCTION(oc_cancel_order) {
+    return guard(fcinfo, "cancel_order", cancel_order);
+}
+OC_FUNCTION(oc_order_status) {
+    return guard(fcinfo, "order_status", order_status);
+}

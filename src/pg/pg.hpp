@@ -35,8 +35,8 @@ extern "C" {
 #define OC_EXPORT extern "C" __attribute__((visibility("default")))
 
 // Declares a V1 SQL-callable function with C linkage.
-#define OC_FUNCTION(name)                                       \
-    extern "C" {                                                \
+#define OC_FUNCTION(name)                                             \
+    extern "C" {                                                      \
     __attribute__((visibility("default"))) PG_FUNCTION_INFO_V1(name); \
-    }                                                           \
+    }                                                                 \
     OC_EXPORT Datum name(PG_FUNCTION_ARGS)

@@ -51,7 +51,7 @@ int64_t array_cardinality(Datum d) {
 }
 
 class PgRowView final : public core::RowView {
-public:
+  public:
     explicit PgRowView(const Row &row) : row_(row) {}
 
     bool is_null(std::string_view column) const override { return row_.nulls[index(column)]; }
@@ -68,10 +68,14 @@ public:
         int i = index(column);
         Datum d = row_.values[i];
         switch (row_.types[i]) {
-            case INT2OID: return DatumGetInt16(d);
-            case INT4OID: return DatumGetInt32(d);
-            case INT8OID: return DatumGetInt64(d);
-            default: throw_type(column, "an integer");
+            case INT2OID:
+                return DatumGetInt16(d);
+            case INT4OID:
+                return DatumGetInt32(d);
+            case INT8OID:
+                return DatumGetInt64(d);
+            default:
+                throw_type(column, "an integer");
         }
     }
 
@@ -91,10 +95,11 @@ public:
             if (row_.types[j] != NUMERICOID) throw_type(other, "numeric");
             b = row_.values[j];
         }
-        return pg_call([a, b]() -> int { return DatumGetInt32(DirectFunctionCall2(numeric_cmp, a, b)); });
+        return pg_call(
+            [a, b]() -> int { return DatumGetInt32(DirectFunctionCall2(numeric_cmp, a, b)); });
     }
 
-private:
+  private:
     // Column index by name; a checked table without the column is a bug of
     // the extension (the rules and the table definition disagree).
     int index(std::string_view column) const {
@@ -149,8 +154,9 @@ core::CheckedTable table_of(Oid type) {
     std::optional<core::CheckedTable> t;
     if (name != nullptr) t = core::checked_table(name);
     if (!t)
-        throw core::Error(core::Code::InvalidParameter,
-                          "order_credit._row_valid() checks rows of the extension's own tables only");
+        throw core::Error(
+            core::Code::InvalidParameter,
+            "order_credit._row_valid() checks rows of the extension's own tables only");
     if (cached < static_cast<int>(sizeof cache / sizeof cache[0])) cache[cached++] = {type, *t};
     return *t;
 }
@@ -158,7 +164,8 @@ core::CheckedTable table_of(Oid type) {
 // Fills `r` with the names and types of `desc` and the given values. Call
 // inside pg_call.
 void fill_row(Row *r, TupleDesc desc, const Datum *values, const bool *nulls) {
-    if (desc->natts > kMaxColumns) elog(ERROR, "order_credit row check: more than %d columns", kMaxColumns);
+    if (desc->natts > kMaxColumns)
+        elog(ERROR, "order_credit row check: more than %d columns", kMaxColumns);
     r->natts = desc->natts;
     for (int i = 0; i < desc->natts; ++i) {
         Form_pg_attribute a = TupleDescAttr(desc, i);
@@ -181,9 +188,10 @@ void check_or_raise(core::CheckedTable table, const Row &row) {
     std::string detail = v->message + " (rule " + v->rule + ").";
     const char *rel = relation.c_str(), *c = constraint.c_str(), *d = detail.c_str();
     pg_call([rel, c, d] {
-        ereport(ERROR, (errcode(ERRCODE_CHECK_VIOLATION),
-                        errmsg("new row for relation \"%s\" violates check constraint \"%s\"", rel, c),
-                        errdetail_internal("%s", d)));
+        ereport(ERROR,
+                (errcode(ERRCODE_CHECK_VIOLATION),
+                 errmsg("new row for relation \"%s\" violates check constraint \"%s\"", rel, c),
+                 errdetail_internal("%s", d)));
     });
 }
 
@@ -228,4 +236,6 @@ void check_row_values(core::CheckedTable table, TupleDesc desc, const Datum *val
 
 using namespace oc::pg;
 
-OC_FUNCTION(oc_row_valid) { return guard(fcinfo, row_valid); }
+OC_FUNCTION(oc_row_valid) {
+    return guard(fcinfo, row_valid);
+}

@@ -48,7 +48,9 @@ void push_pinned_search_path() {
     PushOverrideSearchPath(path);
 }
 
-void pop_pinned_search_path() { PopOverrideSearchPath(); }
+void pop_pinned_search_path() {
+    PopOverrideSearchPath();
+}
 
 Datum int4_array(const std::vector<int> &v) {
     const int *p = v.data();
@@ -77,8 +79,8 @@ Datum text_array(const std::vector<std::string> &v) {
     const Datum *p = d.data();
     int n = static_cast<int>(d.size());
     return pg_call([p, n]() -> Datum {
-        return PointerGetDatum(construct_array(const_cast<Datum *>(p), n, TEXTOID, -1, false,
-                                               TYPALIGN_INT));
+        return PointerGetDatum(
+            construct_array(const_cast<Datum *>(p), n, TEXTOID, -1, false, TYPALIGN_INT));
     });
 }
 
@@ -89,9 +91,11 @@ namespace {
 // which is where the plan cache plans. Restored on every way out: every
 // PostgreSQL call is made through pg_call, so an error unwinds through it.
 class KeyAccessScope {
-public:
+  public:
     KeyAccessScope(bool on, bool by_key)
-        : on_(on || by_key), seqscan_(enable_seqscan), hashjoin_(enable_hashjoin),
+        : on_(on || by_key),
+          seqscan_(enable_seqscan),
+          hashjoin_(enable_hashjoin),
           mergejoin_(enable_mergejoin) {
         if (on_) enable_seqscan = false;
         if (on) enable_hashjoin = enable_mergejoin = false;
@@ -106,15 +110,15 @@ public:
     KeyAccessScope(const KeyAccessScope &) = delete;
     KeyAccessScope &operator=(const KeyAccessScope &) = delete;
 
-private:
+  private:
     bool on_, seqscan_, hashjoin_, mergejoin_;
 };
 }  // namespace
 
 Rows exec(Statement &st, std::initializer_list<Arg> args, long limit) {
     if (static_cast<int>(args.size()) != st.nargs())
-        throw core::Error(core::Code::Internal, "statement called with the wrong number of arguments",
-                          st.sql());
+        throw core::Error(core::Code::Internal,
+                          "statement called with the wrong number of arguments", st.sql());
     Datum values[Statement::kMaxArgs];
     char nulls[Statement::kMaxArgs];
     int i = 0;
@@ -128,7 +132,8 @@ Rows exec(Statement &st, std::initializer_list<Arg> args, long limit) {
     KeyAccessScope key_access(st.key_access(), st.by_key());
     int rc = pg_call([&]() -> int {
         int r = SPI_execute_plan(plan, values, nulls, false, limit);
-        if (r < 0) elog(ERROR, "order_credit: SPI_execute_plan failed: %s", SPI_result_code_string(r));
+        if (r < 0)
+            elog(ERROR, "order_credit: SPI_execute_plan failed: %s", SPI_result_code_string(r));
         return r;
     });
     (void)rc;
@@ -180,10 +185,14 @@ int64_t Rows::int8(uint64 row, int col) const {
         Datum d = SPI_getbinval(t->vals[row], t->tupdesc, col, &isnull);
         if (isnull) return 0;
         switch (SPI_gettypeid(t->tupdesc, col)) {
-            case INT8OID: return DatumGetInt64(d);
-            case INT4OID: return DatumGetInt32(d);
-            case INT2OID: return DatumGetInt16(d);
-            default: elog(ERROR, "order_credit: column %d is not an integer", col);
+            case INT8OID:
+                return DatumGetInt64(d);
+            case INT4OID:
+                return DatumGetInt32(d);
+            case INT2OID:
+                return DatumGetInt16(d);
+            default:
+                elog(ERROR, "order_credit: column %d is not an integer", col);
         }
         return 0;
     });
@@ -210,7 +219,8 @@ Datum result_from_values(const Call &call, const Datum *values, const bool *null
             elog(ERROR, "order_credit: result has %d columns, the function's type %d", natts,
                  desc->natts);
         desc = BlessTupleDesc(desc);
-        HeapTuple tuple = heap_form_tuple(desc, const_cast<Datum *>(values), const_cast<bool *>(nulls));
+        HeapTuple tuple =
+            heap_form_tuple(desc, const_cast<Datum *>(values), const_cast<bool *>(nulls));
         Datum d = HeapTupleGetDatum(tuple);
         MemoryContextSwitchTo(old);
         return d;
@@ -274,7 +284,8 @@ Datum money_datum(core::Money m) {
 Datum text_datum(const std::string &s) {
     const char *p = s.data();
     int len = static_cast<int>(s.size());
-    return pg_call([p, len]() -> Datum { return PointerGetDatum(cstring_to_text_with_len(p, len)); });
+    return pg_call(
+        [p, len]() -> Datum { return PointerGetDatum(cstring_to_text_with_len(p, len)); });
 }
 
 }  // namespace oc::pg

@@ -19,14 +19,18 @@ struct Arg {
     Datum value;
     bool null;
 };
-inline Arg val(Datum d) { return Arg{d, false}; }
-inline Arg null_arg() { return Arg{0, true}; }
+inline Arg val(Datum d) {
+    return Arg{d, false};
+}
+inline Arg null_arg() {
+    return Arg{0, true};
+}
 
 // A SQL statement of the extension. Define each as a static object; the plan
 // is prepared on first use and kept for the life of the backend. The plan
 // cache re-plans it by itself after DDL (for instance DROP/CREATE EXTENSION).
 class Statement {
-public:
+  public:
     static constexpr int kMaxArgs = 12;
     // Flags. kLocks: the statement takes row locks a caller may wait on; its
     // time counts as lock wait in order_credit.stats. kGeneric: the kept plan
@@ -56,7 +60,7 @@ public:
     int nargs() const { return nargs_; }
     const char *sql() const { return sql_; }
 
-private:
+  private:
     const char *sql_;
     int nargs_;
     Oid types_[kMaxArgs];
@@ -66,7 +70,7 @@ private:
 
 // Rows of the last execution; valid until the next exec() or SPI_finish.
 class Rows {
-public:
+  public:
     Rows(SPITupleTable *table, uint64 count) : table_(table), count_(count) {}
     uint64 count() const { return count_; }
     bool empty() const { return count_ == 0; }
@@ -81,7 +85,7 @@ public:
     int64_t int8(uint64 row, int col) const;
     bool boolean(uint64 row, int col) const;  // NULL reads as false
 
-private:
+  private:
     SPITupleTable *table_;
     uint64 count_;
 };
@@ -105,13 +109,13 @@ Datum result_from_values(const Call &call, const Datum *values, const bool *null
 // Set-returning functions (RETURNS TABLE / SETOF): materialize mode. begin()
 // once, then put() each row; the function then returns (Datum) 0.
 class SrfWriter {
-public:
+  public:
     explicit SrfWriter(const Call &call);
     void put(const Datum *values, const bool *nulls);
     // Appends row `row` of `rows` (leading columns matching the result type).
     void put_row(const Rows &rows, uint64 row);
 
-private:
+  private:
     ReturnSetInfo *rsinfo_;
 };
 

@@ -88,9 +88,13 @@ void startup_shmem() {
     LWLockRelease(AddinShmemInitLock);
 }
 
-bool enabled() { return shared != nullptr; }
+bool enabled() {
+    return shared != nullptr;
+}
 
-int outcome_of(core::Code code) { return 1 + static_cast<int>(code); }
+int outcome_of(core::Code code) {
+    return 1 + static_cast<int>(code);
+}
 
 int outcome_of_sqlerrcode(int sqlerrcode) {
     for (int c = 0; c < kCodes; ++c)
@@ -112,9 +116,13 @@ void begin_call() {
     }
 }
 
-void add_lock_wait_us(int64_t us) { lock_wait_us += us; }
+void add_lock_wait_us(int64_t us) {
+    lock_wait_us += us;
+}
 
-void note_outcome(core::Code code) { outcome_override = outcome_of(code); }
+void note_outcome(core::Code code) {
+    outcome_override = outcome_of(code);
+}
 
 int overridden_outcome(int outcome) {
     return (outcome == kOk && outcome_override >= 0) ? outcome_override : outcome;

@@ -51,8 +51,8 @@ Statement S_item_create(
     "ON CONFLICT (sku) DO NOTHING RETURNING 1",
     {TEXTOID, INT4OID});
 
-Statement S_item_lock(
-    "SELECT buckets FROM order_credit.items WHERE sku = $1 FOR NO KEY UPDATE", {TEXTOID});
+Statement S_item_lock("SELECT buckets FROM order_credit.items WHERE sku = $1 FOR NO KEY UPDATE",
+                      {TEXTOID});
 
 Statement S_item_set_buckets(
     "UPDATE order_credit.items SET buckets = $2, updated_at = statement_timestamp() "
@@ -72,7 +72,7 @@ Statement S_lock_buckets(
     "nullif(" b ", '{0}'), CASE WHEN " b " = '{0}' THEN NULL ELSE " q " END"
 #define OC_CLAIM_STORED(p) OC_PARTS_STORED(p "part_buckets", p "part_qty")
 #define OC_CLAIM_BUCKETS(p) "coalesce(" p "part_buckets, '{0}') AS part_buckets"
-#define OC_CLAIM_PARTS(p)                                                                 \
+#define OC_CLAIM_PARTS(p) \
     OC_CLAIM_BUCKETS(p) ", coalesce(" p "part_qty, ARRAY[" p "quantity]) AS part_qty"
 
 // With every bucket of the SKU locked: deletes the claims of its due
@@ -105,23 +105,23 @@ Statement S_res_probe(
 // Units of the SKU still counted in reserved for reservations already past
 // their expiry (claims not swept yet): they count as available for every
 // reader.
-#define OC_DUE_UNITS                                                                      \
-    "(SELECT coalesce(sum(x.quantity), 0) FROM order_credit.reservation_claims x "         \
+#define OC_DUE_UNITS                                                               \
+    "(SELECT coalesce(sum(x.quantity), 0) FROM order_credit.reservation_claims x " \
     "  WHERE x.sku = $1 AND x.expires_at <= statement_timestamp())::bigint"
 
 // The claim of every reservation inserted by the CTE r (which returns
 // reservation_id, sku, quantity, expires_at, part_buckets, part_qty): the
 // reservation's units are counted in reserved from now on.
-#define OC_INSERT_CLAIM                                                                   \
+#define OC_INSERT_CLAIM                                                                    \
     "c AS ("                                                                               \
-    "    INSERT INTO order_credit.reservation_claims (sku, expires_at, reservation_id, "    \
-    "                                                 quantity, part_buckets, part_qty) "   \
-    "    SELECT r.sku, coalesce(r.expires_at, 'infinity'), r.reservation_id, r.quantity, "  \
+    "    INSERT INTO order_credit.reservation_claims (sku, expires_at, reservation_id, "   \
+    "                                                 quantity, part_buckets, part_qty) "  \
+    "    SELECT r.sku, coalesce(r.expires_at, 'infinity'), r.reservation_id, r.quantity, " \
     "           " OC_CLAIM_STORED("r.") " FROM r) "
 
 // The reservation row, its claim and the stock_reservation result of a
 // placed part.
-#define OC_INSERT_RESERVATION                                                             \
+#define OC_INSERT_RESERVATION \
     "r AS ("                                                                               \
     "    INSERT INTO order_credit.reservations (order_ref, sku, quantity, part_buckets, "   \
     "                                           part_qty, expires_in, expires_at) "         \
@@ -141,8 +141,10 @@ Statement S_reserve_single(
     "    UPDATE order_credit.stock_buckets s SET reserved = s.reserved + $2, "
     "           updated_at = statement_timestamp() "
     "     WHERE s.sku = $1 AND s.bucket = 0 AND s.on_hand - s.reserved >= $2 "
+    // clang-format off
     "    RETURNING s.bucket, s.on_hand - s.reserved AS free), "
     OC_INSERT_RESERVATION
+    // clang-format on
     "SELECT r.reservation_id, r.sku, r.order_ref, r.quantity, r.status, r.expires_at, "
     "       u.free + " OC_DUE_UNITS " FROM r, u",
     {TEXTOID, INT8OID, TEXTOID, INTERVALOID}, Statement::kLocks);
@@ -181,8 +183,10 @@ Statement S_reserve_striped(
     "           updated_at = statement_timestamp() "
     "      FROM (SELECT bucket FROM free UNION ALL SELECT bucket FROM busy) pick "
     "     WHERE s.sku = $1 AND s.bucket = pick.bucket AND s.on_hand - s.reserved >= $2 "
+    // clang-format off
     "    RETURNING s.bucket), "
     OC_INSERT_RESERVATION
+    // clang-format on
     "SELECT r.reservation_id, r.sku, r.order_ref, r.quantity, r.status, r.expires_at, "
     "       (SELECT sum(s.on_hand - s.reserved) FROM order_credit.stock_buckets s "
     "         WHERE s.sku = $1)::bigint - $2 + " OC_DUE_UNITS " FROM r",
@@ -207,11 +211,11 @@ Statement S_alloc(
     {TEXTOID, INT8OID, TEXTOID, INT4ARRAYOID, INT8ARRAYOID, INTERVALOID});
 
 // Reservations as callers see them (stock_reservation), sku order.
-#define OC_RES_RESULT                                                                         \
-    "SELECT r.reservation_id, r.sku, r.order_ref, r.quantity, "                              \
-    "       CASE WHEN r.status = 'active' AND r.expires_at <= statement_timestamp() "        \
-    "            THEN 'expired' ELSE r.status END, "                                         \
-    "       r.expires_at, l.available "                                                      \
+#define OC_RES_RESULT                                                                       \
+    "SELECT r.reservation_id, r.sku, r.order_ref, r.quantity, "                             \
+    "       CASE WHEN r.status = 'active' AND r.expires_at <= statement_timestamp() "       \
+    "            THEN 'expired' ELSE r.status END, "                                        \
+    "       r.expires_at, l.available "                                                     \
     "  FROM order_credit.reservations r JOIN order_credit.stock_levels l ON l.sku = r.sku " \
     " WHERE r.order_ref = $1 "
 Statement S_res_result_one(OC_RES_RESULT "AND r.sku = $2", {TEXTOID, TEXTOID});
@@ -242,21 +246,22 @@ Statement S_order_lock(
 
 // The claim of the reservation CTE r returned (sku, expires_at,
 // reservation_id), deleted; returns its parts.
-#define OC_DELETE_CLAIM                                                                   \
-    "c AS ("                                                                               \
-    "    DELETE FROM order_credit.reservation_claims c USING r "                           \
-    "     WHERE c.sku = r.sku AND c.expires_at = coalesce(r.expires_at, 'infinity') "       \
-    "       AND c.reservation_id = r.reservation_id "                                      \
+#define OC_DELETE_CLAIM                                                               \
+    "c AS ("                                                                          \
+    "    DELETE FROM order_credit.reservation_claims c USING r "                      \
+    "     WHERE c.sku = r.sku AND c.expires_at = coalesce(r.expires_at, 'infinity') " \
+    "       AND c.reservation_id = r.reservation_id "                                 \
     "    RETURNING c.sku, " OC_CLAIM_PARTS("c.") "), "
-
 
 Statement S_commit_one(
     "WITH r AS ("
     "    UPDATE order_credit.reservations SET status = 'committed', "
     "           updated_at = statement_timestamp() "
     "     WHERE reservation_id = $1 AND status = 'active' "
+    // clang-format off
     "    RETURNING reservation_id, sku, order_ref, quantity, expires_at), "
     OC_DELETE_CLAIM
+    // clang-format on
     "u AS ("
     "    UPDATE order_credit.stock_buckets s SET on_hand = s.on_hand - p.q, "
     "           reserved = s.reserved - p.q, updated_at = statement_timestamp() "
@@ -280,8 +285,10 @@ Statement S_release_one(
     "    UPDATE order_credit.reservations SET status = $2, reason = $3, "
     "           updated_at = statement_timestamp() "
     "     WHERE reservation_id = $1 AND status = 'active' "
+    // clang-format off
     "    RETURNING reservation_id, sku, expires_at), "
     OC_DELETE_CLAIM
+    // clang-format on
     "u AS ("
     "    UPDATE order_credit.stock_buckets s SET reserved = s.reserved - p.q, "
     "           updated_at = statement_timestamp() "
@@ -318,8 +325,8 @@ Statement S_remap_parts(
     "  FROM moved m WHERE r.reservation_id = m.reservation_id",
     {TEXTOID, INT4OID});
 
-Statement S_drop_buckets(
-    "DELETE FROM order_credit.stock_buckets WHERE sku = $1 AND bucket >= $2", {TEXTOID, INT4OID});
+Statement S_drop_buckets("DELETE FROM order_credit.stock_buckets WHERE sku = $1 AND bucket >= $2",
+                         {TEXTOID, INT4OID});
 
 Statement S_put_buckets(
     "INSERT INTO order_credit.stock_buckets AS s (sku, bucket, on_hand, reserved) "
@@ -406,7 +413,8 @@ int32 arg_int4(const Args &args, int i, const char *what) {
 std::vector<core::BucketLevel> levels_from(const Rows &r) {
     std::vector<core::BucketLevel> out;
     for (uint64 i = 0; i < r.count(); ++i)
-        out.push_back(core::BucketLevel{static_cast<int>(r.int8(i, 1)), r.int8(i, 2), r.int8(i, 3)});
+        out.push_back(
+            core::BucketLevel{static_cast<int>(r.int8(i, 1)), r.int8(i, 2), r.int8(i, 3)});
     return out;
 }
 
@@ -517,8 +525,7 @@ ResRow reserve_one(Datum order_ref_d, const std::string &order_ref, const Reserv
     if (probe.empty()) item_not_found(it.sku);
     if (probe.boolean(0, 6)) {
         core::Reservation r{order_ref, it.sku, probe.int8(0, 2),
-                            core::parse_reservation_status(probe.text(0, 3)),
-                            probe.boolean(0, 4)};
+                            core::parse_reservation_status(probe.text(0, 3)), probe.boolean(0, 4)};
         core::check_reserve_replay(r, it.quantity, probe.boolean(0, 5));
         return res_row(exec(S_res_result_one, {val(order_ref_d), val(it.sku_d)}));
     }
@@ -634,10 +641,14 @@ struct RawElem {
 
 core::JsonKind json_kind(const JsonField &f) {
     switch (f.kind) {
-        case kAbsent: return core::JsonKind::Missing;
-        case kString: return core::JsonKind::String;
-        case kNumber: return core::JsonKind::Number;
-        default: return core::JsonKind::Other;
+        case kAbsent:
+            return core::JsonKind::Missing;
+        case kString:
+            return core::JsonKind::String;
+        case kNumber:
+            return core::JsonKind::Number;
+        default:
+            return core::JsonKind::Other;
     }
 }
 
@@ -686,7 +697,8 @@ Datum reserve_stock_items(FunctionCallInfo fcinfo) {
         lock_handle(LockSpace::OrderRef, order_ref);
         // Sorted by sku: buckets are locked in the canonical order.
         std::vector<ReserveItem> todo;
-        for (const auto &i : items) todo.push_back(ReserveItem{i.sku, i.quantity, text_datum(i.sku)});
+        for (const auto &i : items)
+            todo.push_back(ReserveItem{i.sku, i.quantity, text_datum(i.sku)});
         for (const auto &it : todo) (void)reserve_one(order_ref_d, order_ref, it, ttl);
         SrfWriter w(call);
         for (const auto &it : todo) {
@@ -773,8 +785,8 @@ Datum release_stock(FunctionCallInfo fcinfo) {
                 expect_one(exec(S_release_one, {val(id), val(text_datum("released")), reason_a}),
                            "release");
             else if (acts[i] == core::StockAction::Expire)
-                expect_one(exec(S_release_one, {val(id), val(text_datum("expired")),
-                                                val(text_datum("expired"))}),
+                expect_one(exec(S_release_one,
+                                {val(id), val(text_datum("expired")), val(text_datum("expired"))}),
                            "expire");
         }
         Datum d = order_result(call, order_ref_d);
@@ -886,7 +898,9 @@ int64_t expire_stock_step(int64_t budget, Datum user) {
     // otherwise the statement; which one ran is reported at DEBUG2.
     direct::Expired e = direct::expire_claims(budget);
     const char *path = !e.usable ? "SQL" : e.heap ? "direct, heap order" : "direct";
-    pg_call([path] { ereport(DEBUG2, (errmsg_internal("order_credit: expire_due stock step: %s", path))); });
+    pg_call([path] {
+        ereport(DEBUG2, (errmsg_internal("order_credit: expire_due stock step: %s", path)));
+    });
     if (e.usable) return e.expired;
     return exec(S_expire_stock_batch, {val(Int64GetDatum(budget))}).int8(0, 1);
 }
@@ -895,11 +909,27 @@ int64_t expire_stock_step(int64_t budget, Datum user) {
 
 using namespace oc::pg;
 
-OC_FUNCTION(oc_set_stock) { return guard(fcinfo, "set_stock", set_stock); }
-OC_FUNCTION(oc_adjust_stock) { return guard(fcinfo, "adjust_stock", adjust_stock); }
-OC_FUNCTION(oc_stock_status) { return guard(fcinfo, "stock_status", stock_status); }
-OC_FUNCTION(oc_reserve_stock) { return guard(fcinfo, "reserve_stock", reserve_stock); }
-OC_FUNCTION(oc_reserve_stock_items) { return guard(fcinfo, "reserve_stock", reserve_stock_items); }
-OC_FUNCTION(oc_try_reserve_stock) { return guard(fcinfo, "try_reserve_stock", try_reserve_stock); }
-OC_FUNCTION(oc_commit_stock) { return guard(fcinfo, "commit_stock", commit_stock); }
-OC_FUNCTION(oc_release_stock) { return guard(fcinfo, "release_stock", release_stock); }
+OC_FUNCTION(oc_set_stock) {
+    return guard(fcinfo, "set_stock", set_stock);
+}
+OC_FUNCTION(oc_adjust_stock) {
+    return guard(fcinfo, "adjust_stock", adjust_stock);
+}
+OC_FUNCTION(oc_stock_status) {
+    return guard(fcinfo, "stock_status", stock_status);
+}
+OC_FUNCTION(oc_reserve_stock) {
+    return guard(fcinfo, "reserve_stock", reserve_stock);
+}
+OC_FUNCTION(oc_reserve_stock_items) {
+    return guard(fcinfo, "reserve_stock", reserve_stock_items);
+}
+OC_FUNCTION(oc_try_reserve_stock) {
+    return guard(fcinfo, "try_reserve_stock", try_reserve_stock);
+}
+OC_FUNCTION(oc_commit_stock) {
+    return guard(fcinfo, "commit_stock", commit_stock);
+}
+OC_FUNCTION(oc_release_stock) {
+    return guard(fcinfo, "release_stock", release_stock);
+}

@@ -20,7 +20,7 @@ struct Outcome {
 // An internal subtransaction opened in the caller's memory context and
 // resource owner, closed (released or rolled back) back into them.
 class Subxact {
-public:
+  public:
     Subxact() : cxt_(CurrentMemoryContext), owner_(CurrentResourceOwner) {
         MemoryContext cxt = cxt_;
         pg_call([cxt] {
@@ -41,7 +41,7 @@ public:
         });
     }
 
-private:
+  private:
     MemoryContext cxt_;
     ResourceOwner owner_;
 };

@@ -81,7 +81,8 @@ int64 sweep_once(MemoryContext loop_cxt, int32 rows) {
     pgstat_report_activity(STATE_RUNNING, "SELECT order_credit.expire_due($1)");
     PG_TRY();
     {
-        if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "order_credit sweeper: SPI_connect failed");
+        if (SPI_connect() != SPI_OK_CONNECT)
+            elog(ERROR, "order_credit sweeper: SPI_connect failed");
         // Installed (and at a version that has expire_due)?
         if (installed_plan == nullptr)
             installed_plan = kept_plan(
@@ -134,8 +135,8 @@ int64 sweep_once(MemoryContext loop_cxt, int32 rows) {
 // always lower its own priority but not raise it again: a reload that
 // lowers sweep_nice makes the worker exit so that the postmaster starts it
 // again (1 s later) from the postmaster's priority.
-int base_priority = 0;   // the postmaster's, read at start
-int applied_nice = 0;    // the increment in effect
+int base_priority = 0;  // the postmaster's, read at start
+int applied_nice = 0;   // the increment in effect
 
 int current_priority() {
     errno = 0;
@@ -153,8 +154,8 @@ void apply_nice() {
     }
     int target = std::min(base_priority + guc_sweep_nice, 19);
     if (setpriority(PRIO_PROCESS, 0, target) != 0) {
-        ereport(LOG, (errmsg("order_credit sweeper: could not set its CPU priority to %d: %m",
-                             target)));
+        ereport(LOG,
+                (errmsg("order_credit sweeper: could not set its CPU priority to %d: %m", target)));
         return;
     }
     applied_nice = guc_sweep_nice;
@@ -208,7 +209,8 @@ void oc_sweeper_main(Datum arg) {
         // reservations swept in 8 s, 8 buyers, 100-row chunks).
         int64 done = 0;
         for (;;) {
-            int32 rows = static_cast<int32>(std::min<int64>(guc_sweep_chunk, guc_sweep_batch - done));
+            int32 rows =
+                static_cast<int32>(std::min<int64>(guc_sweep_chunk, guc_sweep_batch - done));
             MemoryContext old = MemoryContextSwitchTo(loop_cxt);
             int64 n = sweep_once(loop_cxt, rows);
             MemoryContextSwitchTo(old);
@@ -240,7 +242,8 @@ void register_sweepers() {
     char *list = pstrdup(guc_database != nullptr ? guc_database : "");
     List *names = NIL;
     if (!SplitIdentifierString(list, ',', &names)) {
-        ereport(WARNING, (errmsg("order_credit.database is not a valid list: \"%s\"", guc_database)));
+        ereport(WARNING,
+                (errmsg("order_credit.database is not a valid list: \"%s\"", guc_database)));
         return;
     }
     ListCell *lc;

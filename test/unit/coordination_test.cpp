@@ -22,11 +22,15 @@ Code code_of(F f) {
     return Code::Internal;
 }
 
-BeginState decide(KeyFacts f, bool locked) { return decide_begin(f, locked, "k", "a", "b"); }
+BeginState decide(KeyFacts f, bool locked) {
+    return decide_begin(f, locked, "k", "a", "b");
+}
 
 }  // namespace
 
-TEST(DecideBegin, NoRowWithLockIsNew) { EXPECT_EQ(decide(KeyFacts{}, true), BeginState::New); }
+TEST(DecideBegin, NoRowWithLockIsNew) {
+    EXPECT_EQ(decide(KeyFacts{}, true), BeginState::New);
+}
 
 TEST(DecideBegin, NoVisibleRowWithoutLockIsInProgress) {
     // An uncommitted begin of another transaction: its row is invisible, its lock held.
@@ -104,8 +108,7 @@ TEST(ResponseCode, HttpRange) {
 TEST(CoordinationText, Bounds) {
     EXPECT_NO_THROW(require_coordination_text("fingerprint", 1));
     EXPECT_NO_THROW(require_coordination_text("fingerprint", kMaxCoordinationText));
-    EXPECT_EQ(code_of([] { require_coordination_text("fingerprint", 0); }),
-              Code::InvalidParameter);
+    EXPECT_EQ(code_of([] { require_coordination_text("fingerprint", 0); }), Code::InvalidParameter);
     EXPECT_EQ(code_of([] { require_coordination_text("fingerprint", kMaxCoordinationText + 1); }),
               Code::InvalidParameter);
 }

@@ -61,7 +61,9 @@ TEST(OrderItems, RejectsWithPath) {
     EXPECT_EQ(code_of([&] { validate_order_items({}, &t); }), Code::InvalidParameter);
     EXPECT_EQ(detail_of([&] { validate_order_items({item("a", "0", "1")}, &t); }),
               "path=items[0].quantity");
-    EXPECT_EQ(detail_of([&] { validate_order_items({item("a", "1", "1"), item("b", "-1", "1")}, &t); }),
+    EXPECT_EQ(detail_of([&] {
+                  validate_order_items({item("a", "1", "1"), item("b", "-1", "1")}, &t);
+              }),
               "path=items[1].quantity");
     EXPECT_EQ(detail_of([&] { validate_order_items({item("a", "1.5", "1")}, &t); }),
               "path=items[0].quantity");
@@ -75,7 +77,9 @@ TEST(OrderItems, RejectsWithPath) {
               "path=items[0].sku");
     EXPECT_EQ(detail_of([&] { validate_order_items({item(std::string(201, 'x'), "1", "1")}, &t); }),
               "path=items[0].sku");
-    EXPECT_EQ(detail_of([&] { validate_order_items({item("a", "1", "1"), item("a", "2", "1")}, &t); }),
+    EXPECT_EQ(detail_of([&] {
+                  validate_order_items({item("a", "1", "1"), item("a", "2", "1")}, &t);
+              }),
               "path=items[1].sku");
     auto r = item("a", "1", "1");
     r.element_type = "array";
@@ -91,8 +95,8 @@ TEST(OrderItems, RejectsWithPath) {
 TEST(OrderItems, HugeLineTotalRefusedWithoutOverflow) {
     Money t;
     EXPECT_EQ(code_of([&] {
-                  validate_order_items({item("a", "9223372036854775807", "999999999999999999999999")},
-                                       &t);
+                  validate_order_items(
+                      {item("a", "9223372036854775807", "999999999999999999999999")}, &t);
               }),
               Code::InvalidParameter);
 }
@@ -126,9 +130,9 @@ TEST(OrderLifecycle, ConfirmAndCancel) {
 }
 
 TEST(OrderLifecycle, StatusNamesRoundTrip) {
-    for (auto s : {OrderStatus::Pending, OrderStatus::Paid, OrderStatus::Processing,
-                   OrderStatus::Shipped, OrderStatus::Delivered, OrderStatus::Cancelled,
-                   OrderStatus::Expired})
+    for (auto s :
+         {OrderStatus::Pending, OrderStatus::Paid, OrderStatus::Processing, OrderStatus::Shipped,
+          OrderStatus::Delivered, OrderStatus::Cancelled, OrderStatus::Expired})
         EXPECT_EQ(parse_order_status(to_string(s)), s);
     EXPECT_FALSE(parse_order_status("bogus").has_value());
 }

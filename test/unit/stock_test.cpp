@@ -73,7 +73,9 @@ TEST(StockItems, ErrorsNameThePath) {
     EXPECT_EQ(code_of([] { validate_items(false, {}); }), Code::InvalidParameter);
     EXPECT_EQ(code_of([] { validate_items(true, {}); }), Code::InvalidParameter);
     RawItem not_obj;
-    EXPECT_EQ(detail_of([&] { validate_items(true, {item("a", "1"), not_obj}); }),
+    EXPECT_EQ(detail_of([&] {
+                  validate_items(true, {item("a", "1"), not_obj});
+              }),
               "items[1] must be an object");
     RawItem no_sku = item("a", "1");
     no_sku.sku_kind = JsonKind::Missing;
@@ -82,14 +84,17 @@ TEST(StockItems, ErrorsNameThePath) {
     RawItem long_sku = item(std::string(201, 'x'), "1");
     EXPECT_NE(detail_of([&] { validate_items(true, {long_sku}); }).find("items[0].sku"),
               std::string::npos);
-    EXPECT_NE(detail_of([&] { validate_items(true, {item("a", "1"), item("b", "1"), item("c", "0")}); })
-                  .find("items[2].quantity must be a positive integer"),
+    EXPECT_NE(detail_of([&] {
+                  validate_items(true, {item("a", "1"), item("b", "1"), item("c", "0")});
+              }).find("items[2].quantity must be a positive integer"),
               std::string::npos);
     RawItem str_qty = item("a", "1");
     str_qty.quantity_kind = JsonKind::String;
     EXPECT_NE(detail_of([&] { validate_items(true, {str_qty}); }).find("items[0].quantity"),
               std::string::npos);
-    EXPECT_EQ(detail_of([&] { validate_items(true, {item("a", "1"), item("a", "2")}); }),
+    EXPECT_EQ(detail_of([&] {
+                  validate_items(true, {item("a", "1"), item("a", "2")});
+              }),
               "items[1].sku duplicates items[0].sku (\"a\")");
 }
 
