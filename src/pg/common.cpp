@@ -144,6 +144,17 @@ bool lock_handle(LockSpace space, const std::string &key, bool wait) {
     return got;
 }
 
+void lock_key_mode(LockSpace space, const std::string &key, int mode) {
+    uint64 k = lock_key(space, key);
+    auto start = std::chrono::steady_clock::now();
+    pg_call([k, space, mode] {
+        LOCKTAG tag;
+        advisory_tag(&tag, space, k);
+        (void)LockAcquire(&tag, static_cast<LOCKMODE>(mode), false, false);
+    });
+    stats::add_lock_wait_us(static_cast<int64_t>(ms_since(start) * 1000.0));
+}
+
 Datum caller_name() {
     return pg_call(
         []() -> Datum { return CStringGetTextDatum(GetUserNameFromId(GetOuterUserId(), false)); });

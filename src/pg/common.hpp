@@ -69,14 +69,16 @@ class LockTimeoutScope {
 // pg_advisory_* functions use 1 and 2, so these never collide with an
 // application's advisory locks.
 enum class LockSpace : uint16 {
-    NamedLock = 0x4F43,   // order_credit.lock() / try_lock()
-    OrderRef = 0x4F44,    // serializes calls on one order_ref
-    PaymentRef = 0x4F45,  // serializes calls on one (account, payment_ref)
-    Handle = 0x4F46,      // other handles (idempotency keys, events, ...)
-    BucketGate = 0x4F47,  // queue of buyers for one bucket of a striped item
+    NamedLock = 0x4F43,    // order_credit.lock() / try_lock()
+    OrderRef = 0x4F44,     // serializes calls on one order_ref
+    PaymentRef = 0x4F45,   // serializes calls on one (account, payment_ref)
+    Handle = 0x4F46,       // other handles (idempotency keys, events, ...)
+    BucketGate = 0x4F47,   // queue of buyers for one bucket of a striped item
+    StockLevel = 0x4F48,   // one item's bucket layout (re-stripe vs commit and release)
+    StockOnHand = 0x4F49,  // one item's on_hand changes, one at a time (stock_audit's chain)
 };
 
-// 64-bit key of a text in a space (documented in docs/locking.md).
+// 64-bit key of a text in a space (the spaces: docs/DEVELOPING.md).
 uint64 lock_key(LockSpace space, const std::string &key);
 // The same key of `len` bytes at `data` (a text datum's contents).
 uint64 lock_key(LockSpace space, const char *data, int len);
@@ -86,6 +88,10 @@ void advisory_tag(LOCKTAG *tag, LockSpace space, uint64 key);
 // waiting at most PostgreSQL's lock_timeout (55P03). Returns false only when
 // `wait` is false and the lock is held elsewhere.
 bool lock_handle(LockSpace space, const std::string &key, bool wait = true);
+// Takes the transaction-scoped lock of `key` in `space` in `mode` (a
+// PostgreSQL lock mode: ShareUpdateExclusiveLock conflicts with itself,
+// RowExclusiveLock does not, ...), waiting at most lock_timeout.
+void lock_key_mode(LockSpace space, const std::string &key, int mode);
 
 // Name of the role the caller acts as (SET ROLE / session user), unaffected
 // by SECURITY DEFINER: what the ledger records as created_by.

@@ -230,7 +230,24 @@ Statement S_order_skus(
     "ORDER BY 1",
     {TEXTOID});
 
-// The order's reservations; run with every bucket of their SKUs held, so no
+// The buckets the live claims of an order's reservations of one SKU ($2)
+// hold units in, locked in bucket order: what commit and release update.
+// Run with the SKU's StockLevel lock held, so no re-stripe moves the parts
+// meanwhile; a claim expire_due deletes after it was read leaves its
+// buckets locked for nothing.
+Statement S_lock_order_parts(
+    "SELECT s.bucket FROM order_credit.stock_buckets s "
+    " WHERE s.sku = $2 AND s.bucket IN ("
+    "       SELECT p.b FROM order_credit.reservations r "
+    "         JOIN order_credit.reservation_claims c "
+    "           ON c.sku = r.sku AND c.expires_at = coalesce(r.expires_at, 'infinity') "
+    "          AND c.reservation_id = r.reservation_id, "
+    "              unnest(coalesce(c.part_buckets, '{0}')) AS p(b) "
+    "        WHERE r.order_ref = $1 AND r.sku = $2) "
+    " ORDER BY s.bucket FOR NO KEY UPDATE OF s",
+    {TEXTOID, TEXTOID});
+
+// The order's reservations; run with the buckets of their claims held, so no
 // claim comes or goes meanwhile. An active reservation counts as expired when
 // it is past expiry or when expire_due already took its claim (a sweep whose
 // clock was ahead of ours: it reads expired as if the sweep had marked it).
@@ -717,16 +734,38 @@ struct LockedReservation {
     core::Reservation r;
 };
 
-// order_ref handle -> every bucket of each SKU of the order (sorted) ->
-// the reservation rows. Holding all buckets of a SKU also keeps a re-stripe
-// from moving the parts while we work.
-std::vector<LockedReservation> lock_order(Datum order_ref_d, const std::string &order_ref) {
+// order_ref handle -> for each SKU of the order in byte order: its
+// StockLevel lock (RowExclusiveLock: commits and releases do not conflict,
+// a re-stripe's ExclusiveLock in set_stock waits for them and they for it,
+// so the parts read next cannot move), the buckets its claims hold units in
+// (bucket order), then, for a commit (`on_hand_mode` ExclusiveLock), its
+// StockOnHand lock, which orders the SKU's on_hand changes (commits,
+// adjust_stock, set_stock, each with all its buckets already locked) for
+// stock_audit's running on_hand_after -> the reservation rows. Buyers take
+// neither lock, and a commit or release waits only for the buyers of its
+// own buckets: until session 13 it locked every bucket of the SKU, and on a
+// hot item each commit stopped every buyer (docs/stock.md, measured). The
+// StockOnHand lock comes after the buckets so that it is held only while
+// the commit writes and commits, not while it waits for a buyer's bucket.
+// In REPEATABLE READ and SERIALIZABLE every bucket is locked as before: the
+// audit's sum must fail (40001) on a bucket changed since the snapshot.
+std::vector<LockedReservation> lock_order(Datum order_ref_d, const std::string &order_ref,
+                                          int on_hand_mode) {
     lock_handle(LockSpace::OrderRef, order_ref);
     Rows s = exec(S_order_skus, {val(order_ref_d)});
     std::vector<std::string> skus;
     for (uint64 i = 0; i < s.count(); ++i) skus.push_back(s.text(i, 1));
     if (skus.empty()) reservation_not_found(order_ref);
-    for (const auto &sku : skus) (void)exec(S_lock_buckets, {val(text_datum(sku))});
+    bool all = IsolationUsesXactSnapshot();
+    for (const auto &sku : skus) {
+        lock_key_mode(LockSpace::StockLevel, sku, RowExclusiveLock);
+        Datum sku_d = text_datum(sku);
+        if (all)
+            (void)exec(S_lock_buckets, {val(sku_d)});
+        else
+            (void)exec(S_lock_order_parts, {val(order_ref_d), val(sku_d)});
+        if (on_hand_mode != NoLock) lock_key_mode(LockSpace::StockOnHand, sku, on_hand_mode);
+    }
     Rows r = exec(S_order_lock, {val(order_ref_d)});
     std::vector<LockedReservation> out;
     for (uint64 i = 0; i < r.count(); ++i)
@@ -755,7 +794,7 @@ Datum commit_stock(FunctionCallInfo fcinfo) {
         std::string order_ref = args.key(0, "order_ref");
         Datum order_ref_d = args.datum(0);
         LockTimeoutScope timeout;
-        std::vector<LockedReservation> rs = lock_order(order_ref_d, order_ref);
+        std::vector<LockedReservation> rs = lock_order(order_ref_d, order_ref, ExclusiveLock);
         std::vector<core::StockAction> acts;
         for (const auto &lr : rs) acts.push_back(core::decide_commit(lr.r));  // all or nothing
         Datum user = caller_name();
@@ -776,7 +815,7 @@ Datum release_stock(FunctionCallInfo fcinfo) {
         Datum order_ref_d = args.datum(0);
         Arg reason_a = reason ? val(args.datum(1)) : null_arg();
         LockTimeoutScope timeout;
-        std::vector<LockedReservation> rs = lock_order(order_ref_d, order_ref);
+        std::vector<LockedReservation> rs = lock_order(order_ref_d, order_ref, NoLock);
         std::vector<core::StockAction> acts;
         for (const auto &lr : rs) acts.push_back(core::decide_release(lr.r));
         for (size_t i = 0; i < rs.size(); ++i) {
@@ -838,9 +877,11 @@ Datum set_stock(FunctionCallInfo fcinfo) {
         bool created = !exec(S_item_create, {val(sku_d), val(Int32GetDatum(n))}).empty();
         Rows item = exec(S_item_lock, {val(sku_d)});
         if (item.empty()) throw Error(Code::Internal, "order_credit: item vanished");
+        lock_key_mode(LockSpace::StockLevel, sku, ExclusiveLock);  // see lock_order
         int old_n = created ? 0 : static_cast<int>(item.int8(0, 1));
         std::vector<core::BucketLevel> levels =
             created ? std::vector<core::BucketLevel>{} : lock_all_buckets(sku_d, sku);
+        lock_key_mode(LockSpace::StockOnHand, sku, ExclusiveLock);  // see lock_order
         core::StockLevel before = core::total(levels);
         if (created || old_n != n || before.on_hand != on_hand) {
             std::vector<core::BucketLevel> layout = core::plan_layout(sku, levels, n, on_hand);
@@ -873,6 +914,7 @@ Datum adjust_stock(FunctionCallInfo fcinfo) {
         if (item.empty()) item_not_found(sku);
         int n = static_cast<int>(item.int8(0, 1));
         std::vector<core::BucketLevel> levels = lock_all_buckets(sku_d, sku);
+        lock_key_mode(LockSpace::StockOnHand, sku, ExclusiveLock);  // see lock_order
         int64_t next = core::check_adjust(sku, core::total(levels), delta);
         apply_layout(sku_d, n, core::plan_layout(sku, levels, n, next));
         audit(sku_d, "adjust", delta, next, n, val(args.datum(2)), caller_name());
