@@ -209,3 +209,24 @@ SELECT order_ref, status FROM order_credit.holds WHERE account = 'acme' ORDER BY
 SELECT kind, amount, order_ref, pending_after FROM order_credit.ledger WHERE account = 'acme' ORDER BY entry_id;
 SELECT pending, available FROM order_credit.credit_status('acme');
 SELECT * FROM order_credit.verify();
+
+-- More than 64 claims of a SKU past expiry and not yet swept: the next
+-- reservation expires them first (the slow path, every bucket locked in
+-- order) instead of reading them all to count their units as available.
+SELECT sku FROM order_credit.set_stock('due-many', 100, 2);
+SELECT count(*) FROM (SELECT order_credit.reserve_stock('due-many', 1, 'dm-' || g, interval '1 millisecond')
+                        FROM generate_series(1, 65) g) x;
+SELECT sku FROM order_credit.set_stock('due-few', 100, 2);
+SELECT count(*) FROM (SELECT order_credit.reserve_stock('due-few', 1, 'df-' || g, interval '1 millisecond')
+                        FROM generate_series(1, 64) g) x;
+SELECT pg_sleep(0.01);
+SELECT sku, count(*) AS due_claims FROM order_credit.reservation_claims
+ WHERE sku IN ('due-many', 'due-few') AND expires_at <= now() GROUP BY sku ORDER BY sku;
+SELECT quantity, status, available FROM order_credit.reserve_stock('due-many', 1, 'dm-new');
+SELECT quantity, status, available FROM order_credit.reserve_stock('due-few', 1, 'df-new');
+-- due-many: only the new claim is left; due-few (64 due): left to expire_due
+SELECT sku, count(*) AS claims, sum(quantity) AS units FROM order_credit.reservation_claims
+ WHERE sku IN ('due-many', 'due-few') GROUP BY sku ORDER BY sku;
+SELECT sku, on_hand, reserved, available FROM order_credit.stock_status('due-many')
+UNION ALL SELECT sku, on_hand, reserved, available FROM order_credit.stock_status('due-few');
+SELECT * FROM order_credit.verify();

@@ -76,6 +76,7 @@ enum class LockSpace : uint16 {
     BucketGate = 0x4F47,   // queue of buyers for one bucket of a striped item
     StockLevel = 0x4F48,   // one item's bucket layout (re-stripe vs commit and release)
     StockOnHand = 0x4F49,  // one item's on_hand changes, one at a time (stock_audit's chain)
+    DueSweep = 0x4F4A,     // the buyer that expires an item's due claims (only tried, never waited)
 };
 
 // 64-bit key of a text in a space (the spaces: docs/DEVELOPING.md).
