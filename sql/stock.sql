@@ -229,4 +229,13 @@ SELECT sku, count(*) AS claims, sum(quantity) AS units FROM order_credit.reserva
  WHERE sku IN ('due-many', 'due-few') GROUP BY sku ORDER BY sku;
 SELECT sku, on_hand, reserved, available FROM order_credit.stock_status('due-many')
 UNION ALL SELECT sku, on_hand, reserved, available FROM order_credit.stock_status('due-few');
+-- the same through the SQL path (no direct table access)
+SET order_credit.direct_access = off;
+SELECT sku FROM order_credit.set_stock('due-sql', 100, 2);
+SELECT count(*) FROM (SELECT order_credit.reserve_stock('due-sql', 1, 'ds-' || g, interval '1 millisecond')
+                        FROM generate_series(1, 65) g) x;
+SELECT pg_sleep(0.01);
+SELECT quantity, status, available FROM order_credit.reserve_stock('due-sql', 1, 'ds-new');
+SELECT count(*) AS claims, sum(quantity) AS units FROM order_credit.reservation_claims WHERE sku = 'due-sql';
+RESET order_credit.direct_access;
 SELECT * FROM order_credit.verify();

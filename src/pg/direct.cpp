@@ -453,9 +453,6 @@ bool being_updated(TupleTableSlot *slot, Snapshot snap) {
 
 enum class Step { Unusable, NotPlaced, Go };
 
-// See open_write.
-constexpr int kDueLimit = 64;
-
 // The SKU's DueSweep lock (transaction-scoped), without waiting.
 bool try_due_sweep(Datum sku) {
     text *t = DatumGetTextPP(sku);

@@ -36,6 +36,12 @@ namespace oc::pg::direct {
 extern bool guc_enabled;  // order_credit.direct_access
 
 // What a reservation starts from. `usable` false: use the SQL path.
+// More due claims of a SKU than this (claims past expiry that no one has
+// swept): a reservation of it expires them first, through the slow path
+// (direct.cpp, open_write; stock.cpp, reserve_one), one buyer per SKU at a
+// time (LockSpace::DueSweep, only tried).
+constexpr int kDueLimit = 64;
+
 struct Probe {
     bool usable = false;
     bool item = false;    // the SKU exists

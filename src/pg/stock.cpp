@@ -96,11 +96,14 @@ Statement S_expire_sku_due(
 // and this order_ref's reservation of the SKU, if any (a replay).
 Statement S_res_probe(
     "SELECT i.buckets, r.quantity, r.status, coalesce(r.expires_at <= statement_timestamp(), false), "
-    "       r.expires_in IS NOT DISTINCT FROM $3, r.reservation_id IS NOT NULL "
+    "       r.expires_in IS NOT DISTINCT FROM $3, r.reservation_id IS NOT NULL, "
+    "       (SELECT count(*) FROM (SELECT FROM order_credit.reservation_claims x "
+    "                               WHERE x.sku = $2 AND x.expires_at <= statement_timestamp() "
+    "                               LIMIT $4 + 1) d) > $4 "
     "  FROM order_credit.items i "
     "  LEFT JOIN order_credit.reservations r ON r.order_ref = $1 AND r.sku = i.sku "
     " WHERE i.sku = $2",
-    {TEXTOID, TEXTOID, INTERVALOID});
+    {TEXTOID, TEXTOID, INTERVALOID, INT4OID});
 
 // Units of the SKU still counted in reserved for reservations already past
 // their expiry (claims not swept yet): they count as available for every
@@ -538,7 +541,8 @@ ResRow reserve_one(Datum order_ref_d, const std::string &order_ref, const Reserv
         if (d == Direct::Placed) return row;
         if (d == Direct::TooFew) return reserve_slow(order_ref_d, it, ttl);
     }
-    Rows probe = exec(S_res_probe, {val(order_ref_d), val(it.sku_d), ttl.arg()});
+    Rows probe = exec(S_res_probe, {val(order_ref_d), val(it.sku_d), ttl.arg(),
+                                    val(Int32GetDatum(direct::kDueLimit))});
     if (probe.empty()) item_not_found(it.sku);
     if (probe.boolean(0, 6)) {
         core::Reservation r{order_ref, it.sku, probe.int8(0, 2),
@@ -546,6 +550,10 @@ ResRow reserve_one(Datum order_ref_d, const std::string &order_ref, const Reserv
         core::check_reserve_replay(r, it.quantity, probe.boolean(0, 5));
         return res_row(exec(S_res_result_one, {val(order_ref_d), val(it.sku_d)}));
     }
+    // Too many due claims of the SKU: expire them first, as the direct path
+    // does (direct::kDueLimit).
+    if (probe.boolean(0, 7) && lock_handle(LockSpace::DueSweep, it.sku, false))
+        return reserve_slow(order_ref_d, it, ttl);
     int32 buckets = static_cast<int32>(probe.int8(0, 1));
     Datum q_d = Int64GetDatum(it.quantity);
     if (buckets == 1) {
