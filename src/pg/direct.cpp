@@ -423,6 +423,8 @@ struct Write {
     int32 chosen;         // the bucket reserved from
     int64 free_after;     // on_hand - reserved of that bucket after the update
     int64 snapshot_free;  // striped: free units of all buckets in the first snapshot
+    int64 due_units;      // units of the SKU's due claims under w->snap, when due_known
+    bool due_known;       // due_claims counted them all and w->snap has not changed since
 };
 
 // Before open_write has made the slots, the executor state and the
@@ -464,6 +466,8 @@ bool try_due_sweep(Datum sku) {
 }
 
 // The SKU's claims past expiry (under w->snap), counted up to `limit`.
+// When there are fewer, their units go to w->due_units (due_known), so
+// that insert_claim need not read them again.
 int due_claims(Write *w, int limit) {
     ScanKeyData k[2];
     key(&k[0], w->claims_pkey, 1, BTEqualStrategyNumber, F_TEXTEQ, w->sku);
@@ -472,9 +476,18 @@ int due_claims(Write *w, int limit) {
     IndexScanDesc scan = index_beginscan(w->claims, w->claims_pkey, w->snap, 2, 0);
     index_rescan(scan, k, 2, nullptr, 0);
     int n = 0;
-    while (n < limit && index_getnext_slot(scan, ForwardScanDirection, w->claim)) ++n;
+    int64 units = 0;
+    bool overflow = false;
+    while (n < limit && index_getnext_slot(scan, ForwardScanDirection, w->claim)) {
+        ++n;
+        bool isnull = false;
+        Datum q = slot_getattr(w->claim, w->c[C_QUANTITY], &isnull);
+        if (!isnull && pg_add_s64_overflow(units, DatumGetInt64(q), &units)) overflow = true;
+    }
     index_endscan(scan);
     ExecClearTuple(w->claim);
+    w->due_units = units;
+    w->due_known = n < limit && !overflow;
     return n;
 }
 
@@ -604,6 +617,7 @@ bool fetch_bucket(Write *w, int i) {
 Step prepare(Write *w, int i, bool fresh) {
     if (fresh) {
         UnregisterSnapshot(w->snap);
+        w->due_known = false;  // insert_claim reads the due claims again
         w->snap = RegisterSnapshot(GetLatestSnapshot());
         w->estate->es_snapshot = w->snap;
     }
@@ -718,6 +732,18 @@ void insert_reservation(Write *w) {
 // already past expiry (they count as available for every reader).
 int64 insert_claim(Write *w) {
     insert_row(w->claims, w->claims_rri, w->claim, w->estate);
+    // As the SQL path computes it: one bucket, its free units after the
+    // update; striped, the snapshot's free units of all buckets minus this
+    // reservation; then the units of the due claims.
+    int64 available = w->nbuckets != 1 ? w->snapshot_free - w->quantity : w->free_after;
+    if (w->due_known) {
+        // open_write's sum under the same snapshot (which, like the scan
+        // below, does not see the claim just inserted)
+        if (pg_add_s64_overflow(available, w->due_units, &available))
+            ereport(ERROR,
+                    (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE), errmsg("bigint out of range")));
+        return available;
+    }
     ScanKeyData k[2];
     key(&k[0], w->claims_pkey, 1, BTEqualStrategyNumber, F_TEXTEQ, w->sku);
     key(&k[1], w->claims_pkey, 2, BTLessEqualStrategyNumber, F_TIMESTAMPTZ_LE,
@@ -725,10 +751,6 @@ int64 insert_claim(Write *w) {
     TupleTableSlot *s = table_slot_create(w->claims, nullptr);
     IndexScanDesc scan = index_beginscan(w->claims, w->claims_pkey, w->snap, 2, 0);
     index_rescan(scan, k, 2, nullptr, 0);
-    // As the SQL path computes it: one bucket, its free units after the
-    // update; striped, the snapshot's free units of all buckets minus this
-    // reservation.
-    int64 available = w->nbuckets != 1 ? w->snapshot_free - w->quantity : w->free_after;
     while (index_getnext_slot(scan, ForwardScanDirection, s)) {
         bool isnull = false;
         Datum q = slot_getattr(s, w->c[C_QUANTITY], &isnull);
