@@ -132,27 +132,26 @@ void advisory_tag(LOCKTAG *tag, LockSpace space, uint64 key) {
                          static_cast<uint32>(key), static_cast<uint16>(space));
 }
 
-bool lock_handle(LockSpace space, const std::string &key, bool wait) {
+namespace {
+bool acquire_handle(LockSpace space, const std::string &key, bool wait, LOCKMODE mode) {
     uint64 k = lock_key(space, key);
     auto start = std::chrono::steady_clock::now();
-    bool got = pg_call([k, space, wait]() -> bool {
+    bool got = pg_call([k, space, wait, mode]() -> bool {
         LOCKTAG tag;
         advisory_tag(&tag, space, k);
-        return LockAcquire(&tag, ExclusiveLock, false, !wait) != LOCKACQUIRE_NOT_AVAIL;
+        return LockAcquire(&tag, mode, false, !wait) != LOCKACQUIRE_NOT_AVAIL;
     });
     stats::add_lock_wait_us(static_cast<int64_t>(ms_since(start) * 1000.0));
     return got;
 }
+}  // namespace
 
-void lock_key_mode(LockSpace space, const std::string &key, int mode) {
-    uint64 k = lock_key(space, key);
-    auto start = std::chrono::steady_clock::now();
-    pg_call([k, space, mode] {
-        LOCKTAG tag;
-        advisory_tag(&tag, space, k);
-        (void)LockAcquire(&tag, static_cast<LOCKMODE>(mode), false, false);
-    });
-    stats::add_lock_wait_us(static_cast<int64_t>(ms_since(start) * 1000.0));
+bool lock_handle(LockSpace space, const std::string &key, bool wait) {
+    return acquire_handle(space, key, wait, ExclusiveLock);
+}
+
+void lock_handle_mode(LockSpace space, const std::string &key, int mode) {
+    (void)acquire_handle(space, key, true, static_cast<LOCKMODE>(mode));
 }
 
 Datum caller_name() {

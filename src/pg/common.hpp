@@ -89,10 +89,9 @@ void advisory_tag(LOCKTAG *tag, LockSpace space, uint64 key);
 // waiting at most PostgreSQL's lock_timeout (55P03). Returns false only when
 // `wait` is false and the lock is held elsewhere.
 bool lock_handle(LockSpace space, const std::string &key, bool wait = true);
-// Takes the transaction-scoped lock of `key` in `space` in `mode` (a
-// PostgreSQL lock mode: ShareUpdateExclusiveLock conflicts with itself,
-// RowExclusiveLock does not, ...), waiting at most lock_timeout.
-void lock_key_mode(LockSpace space, const std::string &key, int mode);
+// The same in another PostgreSQL lock `mode` (RowExclusiveLock does not
+// conflict with itself, ...), always waiting.
+void lock_handle_mode(LockSpace space, const std::string &key, int mode);
 
 // Name of the role the caller acts as (SET ROLE / session user), unaffected
 // by SECURITY DEFINER: what the ledger records as created_by.

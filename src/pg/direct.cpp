@@ -455,13 +455,16 @@ bool being_updated(TupleTableSlot *slot, Snapshot snap) {
 
 enum class Step { Unusable, NotPlaced, Go };
 
+// The key of a SKU (a text Datum) in `space`, as lock_handle computes it.
+uint64 sku_key(LockSpace space, Datum sku) {
+    text *t = DatumGetTextPP(sku);
+    return lock_key(space, VARDATA_ANY(t), static_cast<int>(VARSIZE_ANY_EXHDR(t)));
+}
+
 // The SKU's DueSweep lock (transaction-scoped), without waiting.
 bool try_due_sweep(Datum sku) {
-    text *t = DatumGetTextPP(sku);
     LOCKTAG tag;
-    advisory_tag(
-        &tag, LockSpace::DueSweep,
-        lock_key(LockSpace::DueSweep, VARDATA_ANY(t), static_cast<int>(VARSIZE_ANY_EXHDR(t))));
+    advisory_tag(&tag, LockSpace::DueSweep, sku_key(LockSpace::DueSweep, sku));
     return LockAcquire(&tag, ExclusiveLock, false, true) != LOCKACQUIRE_NOT_AVAIL;
 }
 
@@ -736,30 +739,13 @@ int64 insert_claim(Write *w) {
     // update; striped, the snapshot's free units of all buckets minus this
     // reservation; then the units of the due claims.
     int64 available = w->nbuckets != 1 ? w->snapshot_free - w->quantity : w->free_after;
-    if (w->due_known) {
-        // open_write's sum under the same snapshot (which, like the scan
-        // below, does not see the claim just inserted)
-        if (pg_add_s64_overflow(available, w->due_units, &available))
-            ereport(ERROR,
-                    (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE), errmsg("bigint out of range")));
-        return available;
-    }
-    ScanKeyData k[2];
-    key(&k[0], w->claims_pkey, 1, BTEqualStrategyNumber, F_TEXTEQ, w->sku);
-    key(&k[1], w->claims_pkey, 2, BTLessEqualStrategyNumber, F_TIMESTAMPTZ_LE,
-        TimestampTzGetDatum(w->now));
-    TupleTableSlot *s = table_slot_create(w->claims, nullptr);
-    IndexScanDesc scan = index_beginscan(w->claims, w->claims_pkey, w->snap, 2, 0);
-    index_rescan(scan, k, 2, nullptr, 0);
-    while (index_getnext_slot(scan, ForwardScanDirection, s)) {
-        bool isnull = false;
-        Datum q = slot_getattr(s, w->c[C_QUANTITY], &isnull);
-        if (!isnull && pg_add_s64_overflow(available, DatumGetInt64(q), &available))
-            ereport(ERROR,
-                    (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE), errmsg("bigint out of range")));
-    }
-    index_endscan(scan);
-    ExecDropSingleTupleTableSlot(s);
+    // open_write's sum under the same snapshot (which, like a new scan, does
+    // not see the claim just inserted); after a renewed snapshot, read them
+    // again, all of them
+    if (!w->due_known) (void)due_claims(w, INT_MAX);
+    if (!w->due_known || pg_add_s64_overflow(available, w->due_units, &available))
+        ereport(ERROR,
+                (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE), errmsg("bigint out of range")));
     return available;
 }
 
@@ -819,11 +805,7 @@ bool gate(uint64 sku_key, int32 bucket, GateOp op) {
 // that takes no gate. No row lock is ever taken that is not used; a gate
 // that is not used is given back at once.
 bool place_striped(Write *w) {
-    uint64 key = pg_call([w] {
-        text *t = DatumGetTextPP(w->sku);
-        return lock_key(LockSpace::BucketGate, VARDATA_ANY(t),
-                        static_cast<int>(VARSIZE_ANY_EXHDR(t)));
-    });
+    uint64 key = pg_call([w] { return sku_key(LockSpace::BucketGate, w->sku); });
     for (int i = 0; i < w->ncand && !w->cand[i].busy; ++i) {
         int32 b = w->cand[i].bucket;
         if (!pg_call([key, b] { return gate(key, b, GateOp::Try); })) continue;

@@ -766,13 +766,13 @@ std::vector<LockedReservation> lock_order(Datum order_ref_d, const std::string &
     if (skus.empty()) reservation_not_found(order_ref);
     bool all = IsolationUsesXactSnapshot();
     for (const auto &sku : skus) {
-        lock_key_mode(LockSpace::StockLevel, sku, RowExclusiveLock);
+        lock_handle_mode(LockSpace::StockLevel, sku, RowExclusiveLock);
         Datum sku_d = text_datum(sku);
         if (all)
             (void)exec(S_lock_buckets, {val(sku_d)});
         else
             (void)exec(S_lock_order_parts, {val(order_ref_d), val(sku_d)});
-        if (on_hand_mode != NoLock) lock_key_mode(LockSpace::StockOnHand, sku, on_hand_mode);
+        if (on_hand_mode != NoLock) lock_handle_mode(LockSpace::StockOnHand, sku, on_hand_mode);
     }
     Rows r = exec(S_order_lock, {val(order_ref_d)});
     std::vector<LockedReservation> out;
@@ -885,11 +885,11 @@ Datum set_stock(FunctionCallInfo fcinfo) {
         bool created = !exec(S_item_create, {val(sku_d), val(Int32GetDatum(n))}).empty();
         Rows item = exec(S_item_lock, {val(sku_d)});
         if (item.empty()) throw Error(Code::Internal, "order_credit: item vanished");
-        lock_key_mode(LockSpace::StockLevel, sku, ExclusiveLock);  // see lock_order
+        lock_handle_mode(LockSpace::StockLevel, sku, ExclusiveLock);  // see lock_order
         int old_n = created ? 0 : static_cast<int>(item.int8(0, 1));
         std::vector<core::BucketLevel> levels =
             created ? std::vector<core::BucketLevel>{} : lock_all_buckets(sku_d, sku);
-        lock_key_mode(LockSpace::StockOnHand, sku, ExclusiveLock);  // see lock_order
+        lock_handle(LockSpace::StockOnHand, sku);  // see lock_order
         core::StockLevel before = core::total(levels);
         if (created || old_n != n || before.on_hand != on_hand) {
             std::vector<core::BucketLevel> layout = core::plan_layout(sku, levels, n, on_hand);
@@ -922,7 +922,7 @@ Datum adjust_stock(FunctionCallInfo fcinfo) {
         if (item.empty()) item_not_found(sku);
         int n = static_cast<int>(item.int8(0, 1));
         std::vector<core::BucketLevel> levels = lock_all_buckets(sku_d, sku);
-        lock_key_mode(LockSpace::StockOnHand, sku, ExclusiveLock);  // see lock_order
+        lock_handle(LockSpace::StockOnHand, sku);  // see lock_order
         int64_t next = core::check_adjust(sku, core::total(levels), delta);
         apply_layout(sku_d, n, core::plan_layout(sku, levels, n, next));
         audit(sku_d, "adjust", delta, next, n, val(args.datum(2)), caller_name());
