@@ -122,8 +122,8 @@ Result idempotency_keys(const RowView &r) {
                     [&] { return integer_between(t, r, "response_code", 100, 599); },
                     [&] { return chars_between(t, r, "recovery_point", 1, 1000); },
                     [&]() -> Result {
-                        // (state = 'completed') = (response IS NOT NULL AND response_code IS NOT
-                        // NULL)
+                        // (state = 'completed') =
+                        //     (response IS NOT NULL AND response_code IS NOT NULL)
                         if (r.is_null("state")) return std::nullopt;
                         bool completed = r.text("state") == "completed";
                         bool answered = !r.is_null("response") && !r.is_null("response_code");
