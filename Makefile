@@ -10,11 +10,16 @@
 EXTENSION  = order_credit
 MODULE_big = order_credit
 
-# Install script: concatenated from src/sql/NN_*.sql in file-name order so that
-# each area (credit, stock, ...) owns its own file.
+# The install script of the current version (default_version in the control
+# file) is concatenated from src/sql/NN_*.sql in file-name order, so that each
+# area (credit, stock, ...) owns its own file. Released versions are frozen
+# in sql/: their install scripts (order_credit--A.sql, as shipped) and one
+# upgrade script per step (order_credit--A--B.sql). docs/DEVELOPING.md,
+# "Releases", says how a version is cut.
+EXTVERSION = $(shell sed -n "s/^default_version = '\\(.*\\)'/\\1/p" $(EXTENSION).control)
 SQL_PARTS  = $(sort $(wildcard src/sql/[0-9]*.sql))
-DATA_built = order_credit--1.0.sql
-DATA       = $(filter-out $(DATA_built),$(wildcard sql/order_credit--*--*.sql))
+DATA_built = $(EXTENSION)--$(EXTVERSION).sql
+DATA       = $(wildcard sql/$(EXTENSION)--*.sql)
 
 CORE_SRCS  = $(sort $(wildcard src/core/*.cpp))
 PG_SRCS    = $(sort $(wildcard src/pg/*.cpp))
@@ -45,8 +50,8 @@ include $(PGXS)
 # The LLVM bitcode rule does not see PG_CXXFLAGS; without this, C++17 fails there.
 COMPILE.cxx.bc += $(PG_CXXFLAGS)
 
-$(DATA_built): $(SQL_PARTS)
-	cat $^ > $@
+$(DATA_built): $(SQL_PARTS) $(EXTENSION).control
+	cat $(SQL_PARTS) > $@
 
 # Rebuild when a header changes (the core is header-heavy), and when the
 # compiler flags change (e.g. switching ASSERTS=1 on or off).

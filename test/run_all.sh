@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test suite of order_credit against a throwaway cluster:
 #   format (clang-format-14 against .clang-format) -> unit (GoogleTest, pure core) -> pg_regress -> isolation specs -> pgTAP
-#   -> stress scenarios -> crash check (no backend may die by a signal).
+#   -> stress scenarios -> operations (backups, upgrades, replicas, logical
+#   decoding; each on clusters of its own) -> crash check (no backend may die
+#   by a signal).
 # Installs missing packages first, builds with -Werror, installs the
 # extension into the local PostgreSQL 15.
 #
@@ -13,7 +15,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
-SUITES=${OC_SUITES:-"format unit regress isolation pgtap stress"}
+SUITES=${OC_SUITES:-"format unit regress isolation pgtap stress ops"}
 PORT=${OC_TEST_PORT:-55499}
 
 exec 9>/tmp/order_credit.lock
@@ -93,6 +95,16 @@ if [[ " $SUITES " == *" stress "* ]]; then
     for s in test/stress/*.sh; do
         [ -e "$s" ] || continue
         name=stress:$(basename "$s" .sh)
+        echo "=== $name"
+        bash "$s"
+        record "$name" $?
+    done
+fi
+
+if [[ " $SUITES " == *" ops "* ]]; then
+    for s in test/ops/*.sh; do
+        [ -e "$s" ] || continue
+        name=ops:$(basename "$s" .sh)
         echo "=== $name"
         bash "$s"
         record "$name" $?
