@@ -24,6 +24,10 @@ ops_workload $SRC || oc_die "workload failed"
 # A hold live at dump time, due 2 s later.
 oc_psql -d $SRC -c "SELECT order_credit.reserve_credit('wl-a9', 900, 'bk-soon', '2 seconds')" >/dev/null ||
     oc_die "reserve bk-soon"
+# An application role with its grants (pg_dump carries grants on the
+# extension's objects as changes from the install script's).
+oc_psql -d postgres -c "DO \$\$BEGIN CREATE ROLE oc_bk_app; EXCEPTION WHEN duplicate_object THEN NULL; END\$\$" &&
+    oc_psql -d $SRC -c "SELECT order_credit.grant_app('oc_bk_app')" >/dev/null || oc_die "grant_app"
 oc_check "verify() on the original" "" "$(oc_value $SRC "SELECT * FROM order_credit.verify()")"
 
 pg_dump -d $SRC -f "$OC_TMP/plain.sql" || oc_die "pg_dump plain"
@@ -45,9 +49,11 @@ restored_db() { # NAME WITH_EXTENSION
     return 0
 }
 
-check_restored() { # DB
+check_restored() { # DB [whole]
     local db=$1
     oc_log "--- $db"
+    [ "${2:-}" = whole ] && oc_check "$db: the app role's grant came back" "t" \
+        "$(oc_value "$db" "SELECT has_function_privilege('oc_bk_app', 'order_credit.reserve_credit(text,numeric,text,interval)', 'EXECUTE')")"
     ops_compare_tables $SRC "$db"
     oc_check "$db: sequences" "$seqs" "$(ops_sequences "$db")"
     oc_check "$db: verify()" "" "$(oc_value "$db" "SELECT * FROM order_credit.verify()")"
@@ -81,9 +87,9 @@ check_restored() { # DB
 }
 
 restored_db oc_bk_plain no && oc_psql -d oc_bk_plain -f "$OC_TMP/plain.sql" >/dev/null || oc_die "restore plain"
-check_restored oc_bk_plain
+check_restored oc_bk_plain whole
 restored_db oc_bk_custom no && pg_restore --exit-on-error -d oc_bk_custom "$OC_TMP/custom.dump" || oc_die "restore custom"
-check_restored oc_bk_custom
+check_restored oc_bk_custom whole
 restored_db oc_bk_data_plain yes && oc_psql -d oc_bk_data_plain -f "$OC_TMP/data.sql" >/dev/null || oc_die "restore data-only plain"
 check_restored oc_bk_data_plain
 restored_db oc_bk_data_custom yes && pg_restore --exit-on-error --data-only -d oc_bk_data_custom "$OC_TMP/data.dump" ||
@@ -110,5 +116,6 @@ oc_check "pg_dump -n order_credit holds no CREATE EXTENSION" "0" "$(grep -c 'CRE
 for db in $SRC oc_bk_plain oc_bk_custom oc_bk_data_plain oc_bk_data_custom; do
     oc_psql -d postgres -c "DROP DATABASE $db" >/dev/null
 done
+oc_psql -d postgres -c "DROP ROLE oc_bk_app" >/dev/null
 [ $OC_FAILURES -eq 0 ] || { oc_log "$OC_FAILURES failure(s)"; exit 1; }
 oc_log "passed"
