@@ -2,8 +2,10 @@
 # Runs every test suite of order_credit against a throwaway cluster:
 #   format (clang-format-14 against .clang-format) -> unit (GoogleTest, pure core) -> pg_regress -> isolation specs -> pgTAP
 #   -> stress scenarios -> operations (backups, upgrades, replicas, logical
-#   decoding; each on clusters of its own) -> crash check (no backend may die
-#   by a signal).
+#   decoding; each on clusters of its own) -> differential (direct and SQL
+#   paths, isolation levels) -> fuzz (every function's arguments from the
+#   catalog) -> torture (short mode) -> crash check (no backend may die by a
+#   signal).
 # Installs missing packages first, builds with -Werror, installs the
 # extension into the local PostgreSQL 15.
 #
@@ -15,7 +17,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
-SUITES=${OC_SUITES:-"format unit regress isolation pgtap stress ops"}
+SUITES=${OC_SUITES:-"format unit regress isolation pgtap stress ops differential fuzz torture"}
 PORT=${OC_TEST_PORT:-55499}
 
 exec 9>/tmp/order_credit.lock
@@ -91,25 +93,18 @@ if [[ " $SUITES " == *" pgtap "* ]]; then
     record pgtap $?
 fi
 
-if [[ " $SUITES " == *" stress "* ]]; then
-    for s in test/stress/*.sh; do
+# Script suites: every test/<suite>/*.sh, each recorded as <suite>:<name>.
+# The ops scenarios start databases or clusters of their own.
+for suite in stress ops differential fuzz torture; do
+    [[ " $SUITES " == *" $suite "* ]] || continue
+    for s in test/$suite/*.sh; do
         [ -e "$s" ] || continue
-        name=stress:$(basename "$s" .sh)
+        name=$suite:$(basename "$s" .sh)
         echo "=== $name"
         bash "$s"
         record "$name" $?
     done
-fi
-
-if [[ " $SUITES " == *" ops "* ]]; then
-    for s in test/ops/*.sh; do
-        [ -e "$s" ] || continue
-        name=ops:$(basename "$s" .sh)
-        echo "=== $name"
-        bash "$s"
-        record "$name" $?
-    done
-fi
+done
 
 echo "=== crash check (server log)"
 if grep -E "terminated by signal|PANIC|TRAP:" "$DIR/server.log"; then
