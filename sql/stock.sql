@@ -239,3 +239,17 @@ SELECT quantity, status, available FROM order_credit.reserve_stock('due-sql', 1,
 SELECT count(*) AS claims, sum(quantity) AS units FROM order_credit.reservation_claims WHERE sku = 'due-sql';
 RESET order_credit.direct_access;
 SELECT * FROM order_credit.verify();
+-- adjust_stock needs a reason: NULL is 22004, an empty or blank one 22023;
+-- nothing changes
+SELECT sku FROM order_credit.set_stock('why', 10);
+SELECT order_credit.adjust_stock('why', 5, NULL);
+SELECT order_credit.adjust_stock('why', 5, '');
+SELECT order_credit.adjust_stock('why', 5, E' \t\n');
+SELECT on_hand, (SELECT count(*) FROM order_credit.stock_audit WHERE sku = 'why') AS audit_rows
+  FROM order_credit.stock_status('why');
+-- reserve_stock(jsonb) refuses a key it does not know, as place_order does
+-- (the smallest unknown key is named); nothing is reserved
+SELECT * FROM order_credit.reserve_stock('[{"sku":"why","quantity":1,"x":1}]', 'why-1');
+SELECT * FROM order_credit.reserve_stock('[{"sku":"why","quantity":1},{"quantity":1,"sku":"why2","zz":0,"b":{}}]', 'why-1');
+SELECT * FROM order_credit.place_order('why-2', '[{"sku":"why","quantity":1,"unit_price":1,"x":1}]');
+SELECT reserved FROM order_credit.stock_status('why');

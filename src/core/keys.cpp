@@ -24,4 +24,11 @@ void require_reason_length(std::string_view what, size_t chars) {
     }
 }
 
+void require_reason(std::string_view what, std::string_view text, size_t chars) {
+    if (text.find_first_not_of(" \t\r\n") == std::string_view::npos)
+        throw Error(Code::InvalidParameter, fmt::format("{} must not be empty", what), {},
+                    fmt::format("Say why, in at most {} characters.", kMaxReasonChars));
+    require_reason_length(what, chars);
+}
+
 }  // namespace oc::core

@@ -16,4 +16,8 @@ void require_key_length(std::string_view what, size_t chars);
 constexpr size_t kMaxReasonChars = 1000;
 void require_reason_length(std::string_view what, size_t chars);
 
+// A required reason: not blank (only spaces, tabs or line breaks) and at most
+// kMaxReasonChars characters.
+void require_reason(std::string_view what, std::string_view text, size_t chars);
+
 }  // namespace oc::core

@@ -73,6 +73,9 @@ std::vector<Item> validate_items(bool is_array, const std::vector<RawItem> &raw)
         const RawItem &r = raw[i];
         if (!r.is_object)
             bad("invalid items document", fmt::format("items[{}] must be an object", i), shape);
+        if (!r.unknown_key.empty())
+            bad("invalid items document",
+                fmt::format("items[{}].{} is not a known field", i, r.unknown_key), shape);
         if (r.sku_kind != JsonKind::String || r.sku_chars == 0 || r.sku_chars > kMaxKeyChars)
             bad("invalid items document",
                 fmt::format("items[{}].sku must be a string of 1 to {} characters", i,

@@ -31,7 +31,8 @@ struct RawItem {
     std::string sku;       // when sku_kind == String
     size_t sku_chars = 0;  // length in characters
     JsonKind quantity_kind = JsonKind::Missing;
-    std::string quantity;  // numeric text when quantity_kind == Number
+    std::string quantity;     // numeric text when quantity_kind == Number
+    std::string unknown_key;  // a key besides sku and quantity (empty: none)
 };
 
 struct Item {

@@ -41,15 +41,29 @@ std::string Args::key(int i, const char *what) const {
     return std::string(s);
 }
 
-std::optional<std::string> Args::opt_text(int i, const char *what) const {
-    if (is_null(i)) return std::nullopt;
-    Datum d = datum(i);
-    int chars = 0;
-    char *s = pg_call([d, &chars]() -> char * {
+namespace {
+// A text Datum as a palloc'd C string, with its length in characters.
+char *text_chars(Datum d, int *chars) {
+    return pg_call([d, chars]() -> char * {
         text *t = DatumGetTextPP(d);
-        chars = pg_mbstrlen_with_len(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+        *chars = pg_mbstrlen_with_len(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
         return text_to_cstring(t);
     });
+}
+}  // namespace
+
+std::string Args::reason(int i, const char *what) const {
+    if (is_null(i)) throw Error(Code::NullValue, fmt::format("{} must not be NULL", what));
+    int chars = 0;
+    char *s = text_chars(datum(i), &chars);
+    core::require_reason(what, s, static_cast<size_t>(chars));
+    return std::string(s);
+}
+
+std::optional<std::string> Args::opt_text(int i, const char *what) const {
+    if (is_null(i)) return std::nullopt;
+    int chars = 0;
+    char *s = text_chars(datum(i), &chars);
     core::require_reason_length(what, static_cast<size_t>(chars));
     return std::string(s);
 }

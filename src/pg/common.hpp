@@ -34,6 +34,8 @@ class Args {
     std::string key(int i, const char *what) const;
     // Optional free text (reason); nullopt when NULL.
     std::optional<std::string> opt_text(int i, const char *what) const;
+    // Required free text (a reason that must be given): not NULL, not blank.
+    std::string reason(int i, const char *what) const;
     // A strictly positive amount with at most 4 decimals.
     core::Money amount(int i, const char *what) const;
     std::optional<core::Money> opt_amount(int i, const char *what) const;

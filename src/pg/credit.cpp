@@ -411,8 +411,10 @@ Datum try_reserve_credit(FunctionCallInfo fcinfo) {
 
 // ---------------------------------------------------------------- capture / release
 
-// Reads the hold's account without a lock, then locks account -> hold in the
-// extension's canonical order, and returns the hold as locked.
+// Waits for any transaction still working on the order_ref (a hold being
+// placed is found once it commits, none if it rolls back), reads the hold's
+// account without a row lock, then locks account -> hold in the extension's
+// canonical order, and returns the hold as locked.
 struct LockedHold {
     std::string account;
     Datum account_d;
@@ -421,6 +423,7 @@ struct LockedHold {
 };
 
 LockedHold lock_hold(Datum order_ref_d, const std::string &order_ref) {
+    lock_handle(LockSpace::OrderRef, order_ref);
     Rows peek = exec(S_hold_get, {val(order_ref_d), null_arg()});
     if (peek.empty()) hold_not_found(order_ref);
     std::string account = peek.text(0, 1);

@@ -662,7 +662,31 @@ Datum try_reserve_stock(FunctionCallInfo fcinfo) {
 struct RawElem {
     bool is_object;
     JsonField sku, quantity;
+    const char *unknown;  // the smallest key (byte order) besides sku and quantity, or null
+    int unknown_len;
 };
+
+// The smallest key of object `c` other than sku and quantity (keys are
+// compared as bytes), or null. Call only inside pg_call.
+void smallest_unknown_key(JsonbContainer *c, RawElem *e) {
+    JsonbIterator *it = JsonbIteratorInit(c);
+    JsonbValue v;
+    JsonbIteratorToken tok;
+    bool skip_nested = true;
+    while ((tok = JsonbIteratorNext(&it, &v, skip_nested)) != WJB_DONE) {
+        if (tok != WJB_KEY) continue;
+        const char *k = v.val.string.val;
+        int len = v.val.string.len;
+        if ((len == 3 && memcmp(k, "sku", 3) == 0) || (len == 8 && memcmp(k, "quantity", 8) == 0))
+            continue;
+        if (e->unknown != nullptr) {
+            int cmp = memcmp(k, e->unknown, static_cast<size_t>(std::min(len, e->unknown_len)));
+            if (cmp > 0 || (cmp == 0 && len >= e->unknown_len)) continue;
+        }
+        e->unknown = k;
+        e->unknown_len = len;
+    }
+}
 
 core::JsonKind json_kind(const JsonField &f) {
     switch (f.kind) {
@@ -694,10 +718,14 @@ std::vector<core::Item> read_items(Datum d) {
             JsonbContainer *c = v->val.binary.data;
             e.sku = read_json_field(c, "sku", 3);
             e.quantity = read_json_field(c, "quantity", 8);
+            int known = (e.sku.kind != kAbsent) + (e.quantity.kind != kAbsent);
+            if (known < static_cast<int>(JsonContainerSize(c))) smallest_unknown_key(c, &e);
             return e;
         });
         core::RawItem r;
         r.is_object = e.is_object;
+        if (e.unknown != nullptr)
+            r.unknown_key.assign(e.unknown, static_cast<size_t>(e.unknown_len));
         r.sku_kind = json_kind(e.sku);
         if (e.sku.kind == kString) r.sku.assign(e.sku.str, static_cast<size_t>(e.sku.len));
         r.sku_chars = static_cast<size_t>(e.sku.chars);
@@ -914,8 +942,7 @@ Datum adjust_stock(FunctionCallInfo fcinfo) {
         std::string sku = args.key(0, "sku");
         int64_t delta = arg_int8(args, 1, "delta");
         core::require_delta(delta, "delta");
-        if (args.is_null(2)) throw Error(Code::NullValue, "reason must not be NULL");
-        std::optional<std::string> reason = args.opt_text(2, "reason");
+        std::string reason = args.reason(2, "reason");
         Datum sku_d = args.datum(0);
         LockTimeoutScope timeout;
         Rows item = exec(S_item_lock, {val(sku_d)});

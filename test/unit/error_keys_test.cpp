@@ -112,4 +112,16 @@ TEST(ReasonLength, UpTo1000) {
     EXPECT_EQ(e.detail(), "length=1001, maximum=1000");
 }
 
+TEST(RequiredReason, NotBlankAndUpTo1000) {
+    EXPECT_NO_THROW(oc::core::require_reason("reason", "x", 1));
+    EXPECT_NO_THROW(oc::core::require_reason("reason", " stocktake ", 11));
+    for (const char *blank : {"", " ", "\t\n", "\r\n  "}) {
+        Error e = expect_error([blank] { oc::core::require_reason("reason", blank, 0); });
+        EXPECT_EQ(e.code(), Code::InvalidParameter);
+        EXPECT_EQ(e.message(), "reason must not be empty");
+    }
+    Error e = expect_error([] { oc::core::require_reason("reason", "x", 1001); });
+    EXPECT_EQ(e.detail(), "length=1001, maximum=1000");
+}
+
 }  // namespace

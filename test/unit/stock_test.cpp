@@ -92,6 +92,12 @@ TEST(StockItems, ErrorsNameThePath) {
     str_qty.quantity_kind = JsonKind::String;
     EXPECT_NE(detail_of([&] { validate_items(true, {str_qty}); }).find("items[0].quantity"),
               std::string::npos);
+    RawItem extra = item("a", "1");
+    extra.unknown_key = "x";
+    EXPECT_EQ(detail_of([&] {
+                  validate_items(true, {item("b", "1"), extra});
+              }),
+              "items[1].x is not a known field");
     EXPECT_EQ(detail_of([&] {
                   validate_items(true, {item("a", "1"), item("a", "2")});
               }),

@@ -7,7 +7,8 @@ source test/stress/lib/common.sh
 ops_workload() {
     local db=$1 secs=${2:-3}
     oc_psql -d "$db" -f test/ops/lib/mixed_workload.sql >/dev/null || return 1
-    oc_psql -d "$db" -c "SELECT order_credit.set_stock('wl-pb', 1000000, 4)" >/dev/null || return 1
+    oc_psql -d "$db" -c "SELECT order_credit.set_stock('wl-pb', 1000000, 4)" \
+        -c "SELECT order_credit.set_stock('wl-pb8', 1000000, 8)" >/dev/null || return 1
     pgbench -n -c 8 -j 2 -T "$secs" -f test/ops/lib/concurrent.pgbench "$db" >"${OC_TMP:-/tmp}/pgbench_$db.log" 2>&1 ||
         { cat "${OC_TMP:-/tmp}/pgbench_$db.log"; return 1; }
 }
