@@ -260,3 +260,26 @@ SELECT count(*) AS uncommented FROM pg_proc p
  WHERE p.pronamespace = 'order_credit'::regnamespace
    AND p.proname ~ '^(idempotency_|lock$|try_lock$|acquire_lease|renew_lease|release_lease|check_fence|process_once|_purge_coordination)'
    AND obj_description(p.oid, 'pg_proc') IS NULL;
+
+-- ================================================================ named lock bound
+-- A transaction holds at most order_credit.max_named_locks named locks: one
+-- more raises OC012 (lock() and try_lock() alike) before the server's lock
+-- table is at risk; a key taken again does not count twice; the count starts
+-- again with the next transaction.
+SET order_credit.max_named_locks = 3;
+BEGIN;
+SELECT count(*) FROM (SELECT order_credit.lock('nl-' || g) FROM generate_series(1, 3) g) x;
+SELECT order_credit.lock('nl-2') AS again, order_credit.try_lock('nl-3') AS again_try;
+SELECT pg_temp.err($$SELECT order_credit.try_lock('nl-4')$$);
+SELECT pg_temp.err($$SELECT order_credit.lock('nl-4')$$);
+SELECT count(*) AS held FROM pg_locks WHERE locktype = 'advisory' AND objsubid = x'4F43'::int AND pid = pg_backend_pid();
+ROLLBACK;
+BEGIN;
+SELECT count(*) FROM (SELECT order_credit.try_lock('nl-' || g) FROM generate_series(4, 6) g) x;
+SELECT pg_temp.err($$SELECT order_credit.lock('nl-7')$$);
+COMMIT;
+SELECT order_credit.try_lock('nl-7') AS next_transaction;
+-- an application role cannot raise it
+SHOW order_credit.max_named_locks;
+RESET order_credit.max_named_locks;
+SELECT setting, context FROM pg_settings WHERE name = 'order_credit.max_named_locks';

@@ -26,6 +26,8 @@ std::string_view sqlstate(Code code) noexcept {
             return "OC010";
         case Code::StaleFence:
             return "OC011";
+        case Code::LockLimit:
+            return "OC012";
         case Code::LockTimeout:
             return "55P03";
         case Code::InvalidParameter:
@@ -62,6 +64,8 @@ std::string_view code_name(Code code) noexcept {
             return "in_progress";
         case Code::StaleFence:
             return "stale_fence";
+        case Code::LockLimit:
+            return "lock_limit_exceeded";
         case Code::LockTimeout:
             return "lock_timeout";
         case Code::InvalidParameter:
@@ -78,6 +82,7 @@ bool is_business_outcome(Code code) noexcept {
     switch (code) {
         case Code::InvalidParameter:
         case Code::NullValue:
+        case Code::LockLimit:
         case Code::Internal:
             return false;
         default:

@@ -25,6 +25,7 @@ enum class Code {
     IdempotencyMismatch,  // OC009
     InProgress,           // OC010
     StaleFence,           // OC011
+    LockLimit,            // OC012
     LockTimeout,          // 55P03
     InvalidParameter,     // 22023
     NullValue,            // 22004

@@ -146,6 +146,15 @@ void advisory_tag(LOCKTAG *tag, LockSpace space, uint64 key) {
                          static_cast<uint32>(key), static_cast<uint16>(space));
 }
 
+bool handle_held(LockSpace space, const std::string &key) {
+    uint64 k = lock_key(space, key);
+    return pg_call([k, space]() -> bool {
+        LOCKTAG tag;
+        advisory_tag(&tag, space, k);
+        return LockHeldByMe(&tag, ExclusiveLock);
+    });
+}
+
 namespace {
 bool acquire_handle(LockSpace space, const std::string &key, bool wait, LOCKMODE mode) {
     uint64 k = lock_key(space, key);

@@ -21,6 +21,11 @@ extern char *guc_database;         // order_credit.database
 extern int guc_idempotency_ttl_s;  // order_credit.idempotency_ttl
 extern int guc_event_retention_s;  // order_credit.event_retention
 extern int guc_expire_max_rate;    // order_credit.expire_max_rate (rows/s, 0: unpaced)
+extern int guc_max_named_locks;    // order_credit.max_named_locks (per transaction)
+
+// Resets the per-transaction count of named locks when a transaction ends
+// (registered once, from _PG_init).
+void register_named_lock_count();
 
 // Argument access. Every accessor raises 22004 for a NULL where a value is
 // required and 22023 for a value the contract refuses; `what` names the
@@ -91,6 +96,8 @@ void advisory_tag(LOCKTAG *tag, LockSpace space, uint64 key);
 // waiting at most PostgreSQL's lock_timeout (55P03). Returns false only when
 // `wait` is false and the lock is held elsewhere.
 bool lock_handle(LockSpace space, const std::string &key, bool wait = true);
+// True when this transaction already holds `key` in `space` exclusively.
+bool handle_held(LockSpace space, const std::string &key);
 // The same in another PostgreSQL lock `mode` (RowExclusiveLock does not
 // conflict with itself, ...), always waiting.
 void lock_handle_mode(LockSpace space, const std::string &key, int mode);

@@ -327,6 +327,34 @@ Datum idempotency_complete(FunctionCallInfo fcinfo) {
 
 // ---------------------------------------------------------------- named locks
 
+// Named locks taken in the current transaction (a key taken again is not
+// counted twice; one taken in a savepoint rolled back since still counts).
+// Bounded by order_credit.max_named_locks so that one caller cannot fill the
+// server's shared lock table; reset when the transaction ends.
+int named_locks_taken = 0;
+
+void named_locks_xact_end(XactEvent event, void *) {
+    if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
+        event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT ||
+        event == XACT_EVENT_PREPARE)
+        named_locks_taken = 0;
+}
+
+// Takes the named lock `key` (waiting or not); raises OC012 instead when it
+// would be one more than order_credit.max_named_locks.
+bool take_named_lock(const std::string &key, bool wait) {
+    bool held = handle_held(LockSpace::NamedLock, key);
+    if (!held && named_locks_taken >= guc_max_named_locks)
+        throw Error(
+            Code::LockLimit, "too many named locks in one transaction",
+            fmt::format("held={}, limit={}, key={}", named_locks_taken, guc_max_named_locks, key),
+            "Lock fewer keys per transaction, or ask an administrator to raise "
+            "order_credit.max_named_locks.");
+    bool got = lock_handle(LockSpace::NamedLock, key, wait);
+    if (got && !held) ++named_locks_taken;
+    return got;
+}
+
 Datum lock(FunctionCallInfo fcinfo) {
     Args args(fcinfo);
     std::string key = args.key(0, "key");
@@ -338,7 +366,7 @@ Datum lock(FunctionCallInfo fcinfo) {
         ms = core::lock_timeout_ms(iv.time, iv.day, iv.month);
     }
     LockTimeoutScope timeout(ms);
-    lock_handle(LockSpace::NamedLock, key, /*wait=*/true);
+    take_named_lock(key, /*wait=*/true);
     timeout.end();
     PG_RETURN_VOID();
 }
@@ -346,7 +374,7 @@ Datum lock(FunctionCallInfo fcinfo) {
 Datum try_lock(FunctionCallInfo fcinfo) {
     Args args(fcinfo);
     std::string key = args.key(0, "key");
-    bool ok = lock_handle(LockSpace::NamedLock, key, /*wait=*/false);
+    bool ok = take_named_lock(key, /*wait=*/false);
     PG_RETURN_BOOL(ok);
 }
 
@@ -454,6 +482,10 @@ Datum purge_coordination(FunctionCallInfo fcinfo) {
 }
 
 }  // namespace
+
+void register_named_lock_count() {
+    RegisterXactCallback(named_locks_xact_end, nullptr);
+}
 
 // expire_due step: deletes keys older than order_credit.idempotency_ttl, then
 // events older than order_credit.event_retention, at most `budget` rows.

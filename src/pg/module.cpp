@@ -21,6 +21,7 @@ void register_sweepers();
 int guc_idempotency_ttl_s = 86400;
 int guc_event_retention_s = 604800;
 int guc_expire_max_rate = 75000;
+int guc_max_named_locks = 64;
 }  // namespace oc::pg
 
 using namespace oc::pg;
@@ -118,7 +119,15 @@ void _PG_init(void) {
                             "Keep it longer than the retry window of every event provider.",
                             &guc_event_retention_s, 604800, 1, INT_MAX, PGC_SUSET, GUC_UNIT_S,
                             nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("order_credit.max_named_locks",
+                            "Most named locks (lock(), try_lock()) one transaction may hold.",
+                            "One more raises OC012. The default is PostgreSQL's own "
+                            "max_locks_per_transaction default, the share of the shared lock "
+                            "table each transaction is sized for.",
+                            &guc_max_named_locks, 64, 1, 1000000, PGC_SUSET, 0, nullptr, nullptr,
+                            nullptr);
     MarkGUCPrefixReserved("order_credit");
+    register_named_lock_count();
 
     if (!process_shared_preload_libraries_in_progress) return;
     prev_shmem_request_hook = shmem_request_hook;

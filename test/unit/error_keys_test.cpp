@@ -24,7 +24,8 @@ struct CodeRow {
 };
 
 // The contract's table (API.md section 0), written out independently of the
-// implementation. Internal is ours: XX000, never a business outcome.
+// implementation. Internal is ours: XX000, never a business outcome; so is
+// OC012 (too many named locks in one transaction), which try_lock raises too.
 const std::vector<CodeRow> kCodes = {
     {Code::InsufficientCredit, "OC001", "insufficient_credit", true},
     {Code::AccountBlocked, "OC002", "account_blocked", true},
@@ -37,6 +38,7 @@ const std::vector<CodeRow> kCodes = {
     {Code::IdempotencyMismatch, "OC009", "idempotency_mismatch", true},
     {Code::InProgress, "OC010", "in_progress", true},
     {Code::StaleFence, "OC011", "stale_fence", true},
+    {Code::LockLimit, "OC012", "lock_limit_exceeded", false},
     {Code::LockTimeout, "55P03", "lock_timeout", true},
     {Code::InvalidParameter, "22023", "invalid_parameter_value", false},
     {Code::NullValue, "22004", "null_value_not_allowed", false},
