@@ -279,7 +279,6 @@ SELECT count(*) FROM (SELECT order_credit.try_lock('nl-' || g) FROM generate_ser
 SELECT pg_temp.err($$SELECT order_credit.lock('nl-7')$$);
 COMMIT;
 SELECT order_credit.try_lock('nl-7') AS next_transaction;
--- an application role cannot raise it
-SHOW order_credit.max_named_locks;
 RESET order_credit.max_named_locks;
+-- only a superuser may set it: an application role cannot raise its own bound
 SELECT setting, context FROM pg_settings WHERE name = 'order_credit.max_named_locks';
