@@ -147,42 +147,46 @@ SHOW lock_timeout;
 RESET lock_timeout;
 
 -- ================================================================ leases
-SELECT order_credit.acquire_lease('job', 'w1', '1 hour') AS w1_token;
+-- Tokens come from one sequence: shown here relative to the first one.
+SELECT order_credit.acquire_lease('job', 'w1', '1 hour') AS t1 \gset
+SELECT :t1 > 0 AS w1_token;
 -- The same owner again: its current token, unchanged.
-SELECT order_credit.acquire_lease('job', 'w1', '1 hour') AS w1_again;
+SELECT order_credit.acquire_lease('job', 'w1', '1 hour') = :t1 AS w1_again_same_token;
 -- Another owner while it is live: NULL.
 SELECT order_credit.acquire_lease('job', 'w2', '1 hour') AS w2_token;
 -- Renewing someone else's lease, or with a wrong token: false.
-SELECT order_credit.renew_lease('job', 'w2', 1, '1 hour') AS w2_renews;
-SELECT order_credit.renew_lease('job', 'w1', 2, '1 hour') AS w1_wrong_token;
-SELECT order_credit.renew_lease('job', 'w1', 1, '2 hours') AS w1_renews;
+SELECT order_credit.renew_lease('job', 'w2', :t1, '1 hour') AS w2_renews;
+SELECT order_credit.renew_lease('job', 'w1', :t1 + 1, '1 hour') AS w1_wrong_token;
+SELECT order_credit.renew_lease('job', 'w1', :t1, '2 hours') AS w1_renews;
 SELECT expires_at > statement_timestamp() + interval '119 minutes' AS extended
   FROM order_credit.leases WHERE key = 'job';
-SELECT order_credit.check_fence('job', 1);
+SELECT order_credit.check_fence('job', :t1);
 -- Releasing someone else's lease: false; the holder's: true; again: false.
-SELECT order_credit.release_lease('job', 'w2', 1) AS w2_releases;
-SELECT order_credit.release_lease('job', 'w1', 1) AS w1_releases;
-SELECT order_credit.release_lease('job', 'w1', 1) AS w1_releases_again;
-SELECT order_credit.renew_lease('job', 'w1', 1, '1 hour') AS renew_released;
+SELECT order_credit.release_lease('job', 'w2', :t1) AS w2_releases;
+SELECT order_credit.release_lease('job', 'w1', :t1) AS w1_releases;
+SELECT order_credit.release_lease('job', 'w1', :t1) AS w1_releases_again;
+SELECT order_credit.renew_lease('job', 'w1', :t1, '1 hour') AS renew_released;
 -- Re-acquired after release: a larger token; the old one is stale.
-SELECT order_credit.acquire_lease('job', 'w2', '20 ms') AS w2_token;
-SELECT pg_temp.err($$SELECT order_credit.check_fence('job', 1)$$);
-SELECT order_credit.check_fence('job', 2);
+SELECT order_credit.acquire_lease('job', 'w2', '20 ms') AS t2 \gset
+SELECT :t2 > :t1 AS w2_token_larger;
+SELECT pg_temp.err(format('SELECT order_credit.check_fence(%L, %s)', 'job', :t1)) ~ '^OC011: ' AS old_token_stale;
+SELECT order_credit.check_fence('job', :t2);
 -- Expiry by the database clock: after the lapse anyone may take it, and the
 -- token grows again.
 SELECT pg_sleep(0.1);
-SELECT order_credit.acquire_lease('job', 'w3', '1 hour') AS w3_token;
-SELECT order_credit.renew_lease('job', 'w2', 2, '1 hour') AS stale_renews;
-SELECT order_credit.release_lease('job', 'w2', 2) AS stale_releases;
-SELECT pg_temp.err($$SELECT order_credit.check_fence('job', 2)$$);
-SELECT pg_temp.err($$SELECT order_credit.check_fence('job', 4)$$);
+SELECT order_credit.acquire_lease('job', 'w3', '1 hour') AS t3 \gset
+SELECT :t3 > :t2 AS w3_token_larger;
+SELECT order_credit.renew_lease('job', 'w2', :t2, '1 hour') AS stale_renews;
+SELECT order_credit.release_lease('job', 'w2', :t2) AS stale_releases;
+SELECT pg_temp.err(format('SELECT order_credit.check_fence(%L, %s)', 'job', :t2)) ~ '^OC011: ' AS t2_stale;
+SELECT pg_temp.err(format('SELECT order_credit.check_fence(%L, %s)', 'job', :t3 + 1)) ~ '^OC011: ' AS future_token_stale;
 -- A lapsed lease nobody took since may still be renewed by its holder (its
 -- token is still the newest).
-SELECT order_credit.acquire_lease('solo', 'w1', '20 ms') AS solo_token;
+SELECT order_credit.acquire_lease('solo', 'w1', '20 ms') AS ts \gset
 SELECT pg_sleep(0.1);
-SELECT order_credit.renew_lease('solo', 'w1', 1, '1 hour') AS renew_lapsed;
+SELECT order_credit.renew_lease('solo', 'w1', :ts, '1 hour') AS renew_lapsed;
 SELECT order_credit.acquire_lease('solo', 'w2', '1 hour') AS w2_blocked;
-SELECT key, owner, token FROM order_credit.leases ORDER BY key;
+SELECT key, owner, token = :t3 AS token_t3, token = :ts AS token_ts FROM order_credit.leases ORDER BY key;
 -- Arguments
 SELECT pg_temp.err($$SELECT order_credit.acquire_lease('job2', 'w1', '0 s')$$);
 SELECT pg_temp.err($$SELECT order_credit.acquire_lease('job2', 'w1', '-1 minute')$$);
@@ -282,3 +286,44 @@ SELECT order_credit.try_lock('nl-7') AS next_transaction;
 RESET order_credit.max_named_locks;
 -- only a superuser may set it: an application role cannot raise its own bound
 SELECT setting, context FROM pg_settings WHERE name = 'order_credit.max_named_locks';
+
+-- ================================================================ lease bounds, break, purge
+-- A lease longer than order_credit.max_lease (acquire, renew) or
+-- order_credit.max_idempotency_lease (idempotency_begin) is refused: 22023,
+-- nothing written.
+SELECT pg_temp.err($$SELECT order_credit.acquire_lease('forever', 'w1', '1000 years')$$);
+SELECT pg_temp.err($$SELECT order_credit.acquire_lease('forever', 'w1', '1 day 1 second')$$);
+SELECT order_credit.acquire_lease('forever', 'w1', '1 day') > 0 AS one_day_is_fine;
+SELECT pg_temp.err(format('SELECT order_credit.renew_lease(%L, %L, %s, %L)', 'forever', 'w1',
+       (SELECT token FROM order_credit.leases WHERE key = 'forever'), '2 days'));
+SELECT pg_temp.err($$SELECT * FROM order_credit.idempotency_begin('forever-key', 'fp', '1000 years')$$);
+SELECT count(*) AS forever_keys FROM order_credit.idempotency_keys WHERE key = 'forever-key';
+SET order_credit.max_lease = '2 days';
+SELECT order_credit.renew_lease('forever', 'w1', (SELECT token FROM order_credit.leases WHERE key = 'forever'), '2 days') AS renewed_under_raised_bound;
+RESET order_credit.max_lease;
+SELECT name, setting, unit, context FROM pg_settings
+ WHERE name IN ('order_credit.max_lease', 'order_credit.max_idempotency_lease', 'order_credit.lease_retention')
+ ORDER BY name;
+-- break_lease: an administrator frees a lease whoever holds it; the token
+-- advances, so the holder's token is stale and its renew fails; the next
+-- owner gets a larger token still.
+SELECT token AS tf FROM order_credit.leases WHERE key = 'forever' \gset
+SELECT order_credit.break_lease('forever') AS tb \gset
+SELECT :tb > :tf AS token_advanced;
+SELECT owner, expires_at FROM order_credit.leases WHERE key = 'forever';
+SELECT pg_temp.err(format('SELECT order_credit.check_fence(%L, %s)', 'forever', :tf)) ~ '^OC011: ' AS holder_stale;
+SELECT order_credit.renew_lease('forever', 'w1', :tf, '1 hour') AS holder_renews;
+SELECT order_credit.acquire_lease('forever', 'w2', '1 hour') > :tb AS next_owner_larger;
+SELECT pg_temp.err($$SELECT order_credit.break_lease('no-such-lease')$$);
+SELECT function, tier FROM order_credit.function_access WHERE function = 'order_credit.break_lease(text)'::regprocedure;
+-- Purge: leases released or lapsed more than order_credit.lease_retention
+-- ago are deleted by expire_due; live ones stay; a purged key acquired
+-- again still gets a larger token than it ever had.
+SELECT order_credit.acquire_lease('gone', 'w1', '10 ms') AS tg \gset
+SELECT order_credit.release_lease('forever', 'w2', (SELECT token FROM order_credit.leases WHERE key = 'forever')) AS released;
+SET order_credit.lease_retention = '1 s';
+SELECT pg_sleep(1.1);
+SELECT order_credit.expire_due() >= 2 AS purged_some;
+SELECT key FROM order_credit.leases WHERE key IN ('gone', 'forever', 'job') ORDER BY key;
+RESET order_credit.lease_retention;
+SELECT order_credit.acquire_lease('gone', 'w9', '1 hour') > :tg AS regrown_token_larger;

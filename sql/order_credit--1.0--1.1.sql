@@ -22,3 +22,30 @@ SELECT pg_catalog.pg_extension_config_dump('order_credit.ledger_entry_id_seq', '
 SELECT pg_catalog.pg_extension_config_dump('order_credit.reservations_reservation_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('order_credit.stock_audit_audit_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('order_credit.order_history_entry_id_seq', '');
+
+-- Leases: tokens from one sequence (above every token issued so far), so a
+-- purged lease's key still gets a larger token; break_lease for
+-- administrators; the purge also deletes leases released or lapsed more than
+-- order_credit.lease_retention ago.
+CREATE SEQUENCE order_credit.lease_tokens;
+COMMENT ON SEQUENCE order_credit.lease_tokens IS
+    'Fencing tokens of every lease: each acquire or break draws the next.';
+SELECT pg_catalog.setval('order_credit.lease_tokens', max(token)) FROM order_credit.leases HAVING max(token) IS NOT NULL;
+SELECT pg_catalog.pg_extension_config_dump('order_credit.lease_tokens', '');
+COMMENT ON TABLE order_credit.leases IS
+    'One row per lease key. owner NULL: released. A lease past expires_at may be taken by anyone. Tokens come from the sequence lease_tokens, so they keep growing after the purge deletes a row released or lapsed more than order_credit.lease_retention ago.';
+CREATE FUNCTION order_credit.break_lease(key text)
+    RETURNS bigint
+    LANGUAGE c VOLATILE SECURITY DEFINER
+    AS 'MODULE_PATHNAME', 'oc_break_lease';
+COMMENT ON FUNCTION order_credit.break_lease(text) IS
+    'Administrators: frees lease key whoever holds it and returns its new fencing token, which makes the last holder''s token stale (OC011 at its next check_fence). Waits for transactions that checked the fence to end. OC006 if the key has no lease.';
+
+REVOKE ALL ON SEQUENCE order_credit.lease_tokens FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION order_credit.break_lease(text) FROM PUBLIC;
+INSERT INTO order_credit.function_access (function, tier) VALUES ('order_credit.break_lease(text)', 'admin');
+-- Roles of the admin tier get break_lease by running grant_admin() again
+-- (a grant made here would count as part of the extension and be left out of
+-- pg_dump).
+COMMENT ON FUNCTION order_credit._purge_coordination(int) IS
+    'Deletes at most max_rows rows: idempotency keys created more than order_credit.idempotency_ttl ago (unless their lease is live), then events processed more than order_credit.event_retention ago, then leases released or lapsed more than order_credit.lease_retention ago. Skips rows locked by others. Returns the number deleted. Called by expire_due().';

@@ -83,10 +83,29 @@ void check_fence(std::string_view key, int64_t token, int64_t newest) {
                 "Another owner acquired the lease since; stop and re-acquire it.");
 }
 
+namespace {
+constexpr __int128 kUsPerDay = static_cast<__int128>(86400) * 1000000;
+
+__int128 interval_us(int64_t time_us, int32_t days, int32_t months) {
+    return static_cast<__int128>(time_us) + static_cast<__int128>(days) * kUsPerDay +
+           static_cast<__int128>(months) * 30 * kUsPerDay;
+}
+}  // namespace
+
+void require_lease_length(std::string_view what, int64_t time_us, int32_t days, int32_t months,
+                          int64_t max_seconds, std::string_view setting) {
+    __int128 us = interval_us(time_us, days, months);
+    if (us <= static_cast<__int128>(max_seconds) * 1000000) return;
+    throw Error(Code::InvalidParameter, fmt::format("{} is longer than {} allows", what, setting),
+                fmt::format("{}_seconds={}, maximum_seconds={}", what,
+                            static_cast<int64_t>((us + 999999) / 1000000), max_seconds),
+                fmt::format("Renew a shorter {} as the work goes on; an administrator can raise "
+                            "{}.",
+                            what, setting));
+}
+
 int lock_timeout_ms(int64_t time_us, int32_t days, int32_t months) noexcept {
-    constexpr __int128 kUsPerDay = static_cast<__int128>(86400) * 1000000;
-    __int128 us = static_cast<__int128>(time_us) + static_cast<__int128>(days) * kUsPerDay +
-                  static_cast<__int128>(months) * 30 * kUsPerDay;
+    __int128 us = interval_us(time_us, days, months);
     if (us <= 0) return 1;
     __int128 ms = (us + 999) / 1000;
     if (ms > INT_MAX) return INT_MAX;

@@ -59,4 +59,10 @@ void check_fence(std::string_view key, int64_t token, int64_t newest);
 // at most INT32_MAX. The interval must be positive (checked by the caller).
 int lock_timeout_ms(int64_t time_us, int32_t days, int32_t months) noexcept;
 
+// A lease (acquire_lease / renew_lease ttl, idempotency_begin lease) may be
+// granted for at most `max_seconds` (the GUC named `setting`): 22023 beyond
+// it, so no key can be held for ever. Same interval arithmetic as above.
+void require_lease_length(std::string_view what, int64_t time_us, int32_t days, int32_t months,
+                          int64_t max_seconds, std::string_view setting);
+
 }  // namespace oc::core

@@ -11,17 +11,20 @@
 namespace oc::pg {
 
 // GUC storage (defined in module.cpp).
-extern int guc_lock_timeout_ms;    // order_credit.lock_timeout
-extern int guc_default_ttl_s;      // order_credit.default_ttl
-extern int guc_sweep_interval_ms;  // order_credit.sweep_interval
-extern int guc_sweep_batch;        // order_credit.sweep_batch
-extern int guc_sweep_chunk;        // order_credit.sweep_chunk
-extern int guc_sweep_nice;         // order_credit.sweep_nice
-extern char *guc_database;         // order_credit.database
-extern int guc_idempotency_ttl_s;  // order_credit.idempotency_ttl
-extern int guc_event_retention_s;  // order_credit.event_retention
-extern int guc_expire_max_rate;    // order_credit.expire_max_rate (rows/s, 0: unpaced)
-extern int guc_max_named_locks;    // order_credit.max_named_locks (per transaction)
+extern int guc_lock_timeout_ms;          // order_credit.lock_timeout
+extern int guc_default_ttl_s;            // order_credit.default_ttl
+extern int guc_sweep_interval_ms;        // order_credit.sweep_interval
+extern int guc_sweep_batch;              // order_credit.sweep_batch
+extern int guc_sweep_chunk;              // order_credit.sweep_chunk
+extern int guc_sweep_nice;               // order_credit.sweep_nice
+extern char *guc_database;               // order_credit.database
+extern int guc_idempotency_ttl_s;        // order_credit.idempotency_ttl
+extern int guc_event_retention_s;        // order_credit.event_retention
+extern int guc_expire_max_rate;          // order_credit.expire_max_rate (rows/s, 0: unpaced)
+extern int guc_max_named_locks;          // order_credit.max_named_locks (per transaction)
+extern int guc_max_lease_s;              // order_credit.max_lease
+extern int guc_max_idempotency_lease_s;  // order_credit.max_idempotency_lease
+extern int guc_lease_retention_s;        // order_credit.lease_retention
 
 // Resets the per-transaction count of named locks when a transaction ends
 // (registered once, from _PG_init).

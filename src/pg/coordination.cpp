@@ -6,6 +6,7 @@
 // Locking order (the extension's canonical order): the key's handle
 // advisory lock (LockSpace::Handle, "idempotency" prefix) -> its row.
 #include <optional>
+#include <utility>
 #include <string>
 
 #include <fmt/format.h>
@@ -75,11 +76,13 @@ Statement S_key_state(
     "  FROM order_credit.idempotency_keys WHERE key = $1",
     {TEXTOID, JSONBOID});
 
+// Tokens come from one sequence, so a key's token still grows after its row
+// was purged and created again.
 Statement S_lease_acquire(
     "INSERT INTO order_credit.leases AS l (key, owner, token, expires_at) "
-    "VALUES ($1, $2, 1, statement_timestamp() + $3) "
+    "VALUES ($1, $2, nextval('order_credit.lease_tokens'), statement_timestamp() + $3) "
     "ON CONFLICT (key) DO UPDATE "
-    "   SET owner = excluded.owner, token = l.token + 1, expires_at = excluded.expires_at, "
+    "   SET owner = excluded.owner, token = excluded.token, expires_at = excluded.expires_at, "
     "       acquired_at = statement_timestamp(), updated_at = statement_timestamp() "
     " WHERE l.owner IS NULL OR l.expires_at <= statement_timestamp() "
     "RETURNING token",
@@ -103,6 +106,15 @@ Statement S_lease_release(
     " WHERE key = $1 AND owner = $2 AND token = $3 RETURNING 1",
     {TEXTOID, TEXTOID, INT8OID});
 
+// An administrator frees the lease whoever holds it; the new token makes the
+// last holder's token stale (OC011 at its next check_fence).
+Statement S_lease_break(
+    "UPDATE order_credit.leases "
+    "   SET owner = NULL, expires_at = NULL, token = nextval('order_credit.lease_tokens'), "
+    "       updated_at = statement_timestamp() "
+    " WHERE key = $1 RETURNING token",
+    {TEXTOID});
+
 Statement S_fence("SELECT token FROM order_credit.leases WHERE key = $1 FOR SHARE", {TEXTOID});
 
 Statement S_event(
@@ -117,6 +129,18 @@ Statement S_purge_keys(
     "         WHERE created_at < statement_timestamp() - $1 "
     "           AND (lease_expires_at IS NULL OR lease_expires_at <= statement_timestamp()) "
     "         ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED) "
+    "    RETURNING 1) "
+    "SELECT count(*) FROM d",
+    {INTERVALOID, INT4OID}, Statement::kBatch);
+
+// Leases released or lapsed more than order_credit.lease_retention ago (a
+// lapsed lease may still be renewed by its owner until then).
+Statement S_purge_leases(
+    "WITH d AS ("
+    "    DELETE FROM order_credit.leases WHERE key IN ("
+    "        SELECT key FROM order_credit.leases "
+    "         WHERE coalesce(expires_at, updated_at) < statement_timestamp() - $1 "
+    "         ORDER BY coalesce(expires_at, updated_at) LIMIT $2 FOR UPDATE SKIP LOCKED) "
     "    RETURNING 1) "
     "SELECT count(*) FROM d",
     {INTERVALOID, INT4OID}, Statement::kBatch);
@@ -164,10 +188,18 @@ std::string coordination_text(const Args &args, int i, const char *what) {
     return std::string(s);
 }
 
-// A required, strictly positive interval.
-Datum positive_interval(const Args &args, int i, const char *what) {
-    if (args.is_null(i)) throw Error(Code::NullValue, fmt::format("{} must not be NULL", what));
-    return *args.opt_positive_interval(i, what);
+// A lease length: a strictly positive interval of at most `max_s` seconds
+// (the GUC `setting`); nullopt when NULL and `optional`.
+std::optional<Datum> lease_length(const Args &args, int i, const char *what, bool optional,
+                                  int max_s, const char *setting) {
+    if (args.is_null(i)) {
+        if (optional) return std::nullopt;
+        throw Error(Code::NullValue, fmt::format("{} must not be NULL", what));
+    }
+    Datum d = *args.opt_positive_interval(i, what);
+    Interval iv = pg_call([d]() -> Interval { return *DatumGetIntervalP(d); });
+    core::require_lease_length(what, iv.time, iv.day, iv.month, max_s, setting);
+    return d;
 }
 
 int64_t token_arg(const Args &args, int i) {
@@ -209,7 +241,9 @@ Datum idempotency_begin(FunctionCallInfo fcinfo) {
         Args args(call.fcinfo);
         std::string key = args.key(0, "key");
         std::string fingerprint = coordination_text(args, 1, "fingerprint");
-        std::optional<Datum> lease = args.opt_positive_interval(2, "lease");
+        std::optional<Datum> lease =
+            lease_length(args, 2, "lease", true, guc_max_idempotency_lease_s,
+                         "order_credit.max_idempotency_lease");
         if (args.is_null(3)) throw Error(Code::NullValue, "wait must not be NULL");
         bool wait = pg_call([&args]() -> bool { return DatumGetBool(args.datum(3)); });
         Datum key_d = args.datum(0), fp_d = args.datum(1);
@@ -386,7 +420,7 @@ Datum acquire_lease(FunctionCallInfo fcinfo) {
         Args args(fcinfo);
         args.key(0, "key");
         args.key(1, "owner");
-        Datum ttl = positive_interval(args, 2, "ttl");
+        Datum ttl = *lease_length(args, 2, "ttl", false, guc_max_lease_s, "order_credit.max_lease");
         Datum key_d = args.datum(0), owner_d = args.datum(1);
         LockTimeoutScope timeout;
         Rows r = exec(S_lease_acquire, {val(key_d), val(owner_d), val(ttl)});
@@ -409,7 +443,7 @@ Datum renew_lease(FunctionCallInfo fcinfo) {
         args.key(0, "key");
         args.key(1, "owner");
         int64_t token = token_arg(args, 2);
-        Datum ttl = positive_interval(args, 3, "ttl");
+        Datum ttl = *lease_length(args, 3, "ttl", false, guc_max_lease_s, "order_credit.max_lease");
         LockTimeoutScope timeout;
         Rows r = exec(S_lease_renew, {val(args.datum(0)), val(args.datum(1)),
                                       val(Int64GetDatum(token)), val(ttl)});
@@ -431,6 +465,22 @@ Datum release_lease(FunctionCallInfo fcinfo) {
         bool ok = !r.empty();
         timeout.end();
         return BoolGetDatum(ok);
+    });
+}
+
+Datum break_lease(FunctionCallInfo fcinfo) {
+    return with_spi(fcinfo, [](const Call &call) {
+        Args args(call.fcinfo);
+        std::string key = args.key(0, "key");
+        LockTimeoutScope timeout;
+        Rows r = exec(S_lease_break, {val(args.datum(0))});
+        if (r.empty())
+            throw Error(Code::ReferenceNotFound, fmt::format("no lease \"{}\"", key),
+                        fmt::format("key={}", key),
+                        "Leases are created by order_credit.acquire_lease().");
+        int64_t token = r.int8(0, 1);
+        timeout.end();
+        return Int64GetDatum(token);
     });
 }
 
@@ -499,12 +549,14 @@ int64_t purge_coordination_step(int64_t budget, Datum user) {
             return IntervalPGetDatum(iv);
         });
     };
-    Datum key_ttl = seconds(guc_idempotency_ttl_s);
-    Datum event_ttl = seconds(guc_event_retention_s);
-    int64_t deleted = exec(S_purge_keys, {val(key_ttl), val(Int32GetDatum(max_rows))}).int8(0, 1);
-    if (deleted < max_rows) {
+    int64_t deleted = 0;
+    const std::pair<Statement *, int> purges[] = {{&S_purge_keys, guc_idempotency_ttl_s},
+                                                  {&S_purge_events, guc_event_retention_s},
+                                                  {&S_purge_leases, guc_lease_retention_s}};
+    for (const auto &[purge, keep_s] : purges) {
+        if (deleted >= max_rows) break;
         int rest = max_rows - static_cast<int>(deleted);
-        deleted += exec(S_purge_events, {val(event_ttl), val(Int32GetDatum(rest))}).int8(0, 1);
+        deleted += exec(*purge, {val(seconds(keep_s)), val(Int32GetDatum(rest))}).int8(0, 1);
     }
     return deleted;
 }
@@ -530,6 +582,9 @@ OC_FUNCTION(oc_try_lock) {
 }
 OC_FUNCTION(oc_acquire_lease) {
     return guard(fcinfo, "acquire_lease", acquire_lease);
+}
+OC_FUNCTION(oc_break_lease) {
+    return guard(fcinfo, "break_lease", break_lease);
 }
 OC_FUNCTION(oc_renew_lease) {
     return guard(fcinfo, "renew_lease", renew_lease);

@@ -22,6 +22,9 @@ int guc_idempotency_ttl_s = 86400;
 int guc_event_retention_s = 604800;
 int guc_expire_max_rate = 75000;
 int guc_max_named_locks = 64;
+int guc_max_lease_s = 86400;
+int guc_max_idempotency_lease_s = 86400;
+int guc_lease_retention_s = 86400;
 }  // namespace oc::pg
 
 using namespace oc::pg;
@@ -126,6 +129,23 @@ void _PG_init(void) {
                             "table each transaction is sized for.",
                             &guc_max_named_locks, 64, 1, 1000000, PGC_SUSET, 0, nullptr, nullptr,
                             nullptr);
+    DefineCustomIntVariable(
+        "order_credit.max_lease", "Longest ttl acquire_lease() and renew_lease() grant.",
+        "A longer one raises 22023: a lease is renewed as the work goes on, "
+        "never taken for ever.",
+        &guc_max_lease_s, 86400, 1, INT_MAX, PGC_SUSET, GUC_UNIT_S, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("order_credit.max_idempotency_lease",
+                            "Longest lease idempotency_begin() grants a key.",
+                            "A longer one raises 22023; idempotency_checkpoint() renews it.",
+                            &guc_max_idempotency_lease_s, 86400, 1, INT_MAX, PGC_SUSET, GUC_UNIT_S,
+                            nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("order_credit.lease_retention",
+                            "How long a released or lapsed lease is kept before the purge may "
+                            "delete it.",
+                            "Until then its owner may still renew a lapsed lease. Tokens keep "
+                            "growing after a purge (one sequence).",
+                            &guc_lease_retention_s, 86400, 1, INT_MAX, PGC_SUSET, GUC_UNIT_S,
+                            nullptr, nullptr, nullptr);
     MarkGUCPrefixReserved("order_credit");
     register_named_lock_count();
 

@@ -33,7 +33,10 @@ CREATE TABLE order_credit.leases (
     updated_at   timestamptz NOT NULL DEFAULT statement_timestamp()
 );
 COMMENT ON TABLE order_credit.leases IS
-    'One row per lease key, kept forever so that fencing tokens only grow. owner NULL: released. A lease past expires_at may be taken by anyone.';
+    'One row per lease key. owner NULL: released. A lease past expires_at may be taken by anyone. Tokens come from the sequence lease_tokens, so they keep growing after the purge deletes a row released or lapsed more than order_credit.lease_retention ago.';
+CREATE SEQUENCE order_credit.lease_tokens;
+COMMENT ON SEQUENCE order_credit.lease_tokens IS
+    'Fencing tokens of every lease: each acquire or break draws the next.';
 
 CREATE TABLE order_credit.processed_events (
     source        text NOT NULL,
@@ -117,6 +120,13 @@ CREATE FUNCTION order_credit.release_lease(key text, owner text, token bigint)
 COMMENT ON FUNCTION order_credit.release_lease(text, text, bigint) IS
     'Frees the lease when owner holds it with token; false otherwise (already released, or acquired by someone else since). The token is never reused.';
 
+CREATE FUNCTION order_credit.break_lease(key text)
+    RETURNS bigint
+    LANGUAGE c VOLATILE SECURITY DEFINER
+    AS 'MODULE_PATHNAME', 'oc_break_lease';
+COMMENT ON FUNCTION order_credit.break_lease(text) IS
+    'Administrators: frees lease key whoever holds it and returns its new fencing token, which makes the last holder''s token stale (OC011 at its next check_fence). Waits for transactions that checked the fence to end. OC006 if the key has no lease.';
+
 CREATE FUNCTION order_credit.check_fence(key text, token bigint)
     RETURNS void
     LANGUAGE c VOLATILE SECURITY DEFINER
@@ -144,7 +154,7 @@ CREATE FUNCTION order_credit._purge_coordination(max_rows int)
     LANGUAGE c VOLATILE SECURITY DEFINER
     AS 'MODULE_PATHNAME', 'oc_purge_coordination';
 COMMENT ON FUNCTION order_credit._purge_coordination(int) IS
-    'Deletes at most max_rows rows: idempotency keys created more than order_credit.idempotency_ttl ago (unless their lease is live), then events processed more than order_credit.event_retention ago. Skips rows locked by others. Returns the number deleted. Called by expire_due().';
+    'Deletes at most max_rows rows: idempotency keys created more than order_credit.idempotency_ttl ago (unless their lease is live), then events processed more than order_credit.event_retention ago, then leases released or lapsed more than order_credit.lease_retention ago. Skips rows locked by others. Returns the number deleted. Called by expire_due().';
 
 INSERT INTO order_credit.function_access (function, tier) VALUES
     ('order_credit.idempotency_begin(text, text, interval, boolean)', 'app'),
@@ -156,4 +166,5 @@ INSERT INTO order_credit.function_access (function, tier) VALUES
     ('order_credit.renew_lease(text, text, bigint, interval)', 'app'),
     ('order_credit.release_lease(text, text, bigint)', 'app'),
     ('order_credit.check_fence(text, bigint)', 'app'),
-    ('order_credit.process_once(text, text)', 'app');
+    ('order_credit.process_once(text, text)', 'app'),
+    ('order_credit.break_lease(text)', 'admin');

@@ -26,3 +26,4 @@ SELECT pg_catalog.pg_extension_config_dump('order_credit.ledger_entry_id_seq', '
 SELECT pg_catalog.pg_extension_config_dump('order_credit.reservations_reservation_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('order_credit.stock_audit_audit_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('order_credit.order_history_entry_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('order_credit.lease_tokens', '');

@@ -7,6 +7,7 @@
 
 #include "core/coordination.hpp"
 #include "core/error.hpp"
+#include "test_util.hpp"
 
 using namespace oc::core;
 
@@ -145,3 +146,28 @@ TEST(LockTimeout, ClampsToIntMax) {
     EXPECT_EQ(lock_timeout_ms(0, 0, 1), INT_MAX);  // 30 days > INT_MAX ms
     EXPECT_EQ(lock_timeout_ms(INT64_MAX, INT32_MAX, INT32_MAX), INT_MAX);
 }
+
+namespace {
+
+TEST(LeaseLength, UpToTheMaximum) {
+    using oc::core::require_lease_length;
+    constexpr int64_t kDay = 86400;
+    EXPECT_NO_THROW(
+        require_lease_length("ttl", kDay * 1000000, 0, 0, kDay, "order_credit.max_lease"));
+    EXPECT_NO_THROW(require_lease_length("ttl", 0, 1, 0, kDay, "order_credit.max_lease"));
+    EXPECT_EQ(code_of([] { require_lease_length("ttl", 1, 1, 0, kDay, "order_credit.max_lease"); }),
+              Code::InvalidParameter);
+    // 1,000 years (months of 30 days, as PostgreSQL compares intervals)
+    Error e = oc::test::expect_error(
+        [] { require_lease_length("ttl", 0, 0, 12000, kDay, "order_credit.max_lease"); });
+    EXPECT_EQ(e.message(), "ttl is longer than order_credit.max_lease allows");
+    EXPECT_EQ(e.detail(), "ttl_seconds=31104000000, maximum_seconds=86400");
+    // the largest interval PostgreSQL can hold does not overflow
+    EXPECT_EQ(code_of([] {
+                  require_lease_length("lease", INT64_MAX, INT32_MAX, INT32_MAX, kDay,
+                                       "order_credit.max_idempotency_lease");
+              }),
+              Code::InvalidParameter);
+}
+
+}  // namespace

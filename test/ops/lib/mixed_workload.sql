@@ -68,7 +68,8 @@ SELECT * FROM order_credit.idempotency_begin('wl-k-leased', 'fp-2', '1 hour');
 SELECT order_credit.idempotency_checkpoint('wl-k-leased', 'charged');
 SELECT order_credit.acquire_lease('wl-lease-held', 'worker-1', '1 hour');
 SELECT order_credit.acquire_lease('wl-lease-free', 'worker-2', '1 hour');
-SELECT order_credit.release_lease('wl-lease-free', 'worker-2', 1);
+SELECT order_credit.release_lease('wl-lease-free', 'worker-2',
+                                  (SELECT token FROM order_credit.leases WHERE key = 'wl-lease-free'));
 SELECT order_credit.process_once('wl-psp', 'evt-' || i) FROM generate_series(1, 5) i;
 
 -- Let the short expiries pass and sweep them; then leave a hold, a
