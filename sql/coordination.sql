@@ -298,7 +298,7 @@ SELECT pg_temp.err(format('SELECT order_credit.renew_lease(%L, %L, %s, %L)', 'fo
        (SELECT token FROM order_credit.leases WHERE key = 'forever'), '2 days'));
 SELECT pg_temp.err($$SELECT * FROM order_credit.idempotency_begin('forever-key', 'fp', '1000 years')$$);
 SELECT count(*) AS forever_keys FROM order_credit.idempotency_keys WHERE key = 'forever-key';
-SET order_credit.max_lease = '2 days';
+SET order_credit.max_lease = '2d';
 SELECT order_credit.renew_lease('forever', 'w1', (SELECT token FROM order_credit.leases WHERE key = 'forever'), '2 days') AS renewed_under_raised_bound;
 RESET order_credit.max_lease;
 SELECT name, setting, unit, context FROM pg_settings
