@@ -5,6 +5,12 @@
 #include "core/error.hpp"
 #include "pg/guard.hpp"
 
+extern "C" {
+#include "access/xlog.h"
+#include "catalog/pg_proc.h"
+#include "utils/syscache.h"
+}
+
 namespace oc::pg {
 
 namespace {
@@ -47,6 +53,32 @@ void CaughtError::capture_current() noexcept {
     } catch (...) {
         set(ERRCODE_INTERNAL_ERROR, "order_credit internal error", "unknown C++ exception");
     }
+}
+
+void refuse_write_if_read_only(FunctionCallInfo fcinfo) {
+    if (fcinfo->flinfo == nullptr || !OidIsValid(fcinfo->flinfo->fn_oid)) return;
+    Oid fn = fcinfo->flinfo->fn_oid;
+    pg_call([fn] {
+        HeapTuple tuple = SearchSysCache1(PROCOID, ObjectIdGetDatum(fn));
+        if (!HeapTupleIsValid(tuple)) elog(ERROR, "cache lookup failed for function %u", fn);
+        Form_pg_proc proc = reinterpret_cast<Form_pg_proc>(GETSTRUCT(tuple));
+        bool writes = proc->provolatile == PROVOLATILE_VOLATILE && proc->prosecdef;
+        NameData name = proc->proname;
+        ReleaseSysCache(tuple);
+        if (!writes) return;
+        if (RecoveryInProgress())
+            ereport(ERROR,
+                    (errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+                     errmsg("order_credit.%s() cannot run on a standby server", NameStr(name)),
+                     errdetail("The server is in recovery: it replays the primary's changes and "
+                               "accepts no writes of its own."),
+                     errhint("Run it on the primary server.")));
+        ereport(ERROR,
+                (errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+                 errmsg("order_credit.%s() cannot run in a read-only transaction", NameStr(name)),
+                 errhint("Run it in a read-write transaction (BEGIN READ WRITE, or "
+                         "default_transaction_read_only = off).")));
+    });
 }
 
 void raise(const CaughtError &e) {

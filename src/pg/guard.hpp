@@ -104,6 +104,15 @@ inline double ms_since(std::chrono::steady_clock::time_point start) {
         .count();
 }
 
+// Refuses a function that writes with 25006 (ERRCODE_READ_ONLY_SQL_TRANSACTION)
+// on a standby or in a read-only transaction, naming it in the message.
+// "Writes" is read from the function's declaration, the extension's rule
+// (src/sql/00_header.sql): VOLATILE and SECURITY DEFINER. Every other
+// function (status, verify, stats, lock) returns and runs. guard() calls it
+// before the body, only when XactReadOnly is set (a standby forces it on
+// in every transaction), so a read-write call pays one flag test.
+void refuse_write_if_read_only(FunctionCallInfo fcinfo);
+
 // `operation` names the call in order_credit.stats (nullptr: not counted).
 template <typename Body>
 Datum guard(FunctionCallInfo fcinfo, const char *operation, Body &&body) {
@@ -111,6 +120,7 @@ Datum guard(FunctionCallInfo fcinfo, const char *operation, Body &&body) {
     auto start = std::chrono::steady_clock::now();
     stats::begin_call();
     try {
+        if (XactReadOnly) refuse_write_if_read_only(fcinfo);
         Datum result = body(fcinfo);
         stats::end_call(operation, stats::overridden_outcome(stats::kOk), ms_since(start));
         return result;
