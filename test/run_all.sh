@@ -38,7 +38,7 @@ record() { # name status
 # and warnings as errors. (scripts/demo.sh and the benchmarks build without.)
 echo "=== build (WERROR=1 ASSERTS=1)"
 make -s -j2 WERROR=1 ASSERTS=1 >/tmp/oc_build.log 2>&1 || { cat /tmp/oc_build.log; echo "0 passed, 1 failed"; exit 1; }
-make -s install >/dev/null || { echo "install failed"; echo "0 passed, 1 failed"; exit 1; }
+make -s install WERROR=1 ASSERTS=1 >/dev/null || { echo "install failed"; echo "0 passed, 1 failed"; exit 1; }
 
 if [[ " $SUITES " == *" format "* ]]; then
     # The C++ sources as clang-format-14 writes them with the repository's
