@@ -155,6 +155,15 @@ else
     oc_log "not waiting for the subscriber (OC_LOGICAL_NO_WAIT)"
 fi
 
+# Reads on the subscriber answer as on the publisher (and write nothing:
+# the tables are compared after them).
+reads="SELECT md5(string_agg(x, E'\\n' ORDER BY x)) FROM (
+         SELECT order_credit.credit_status(account)::text AS x FROM order_credit.accounts
+         UNION ALL SELECT order_credit.stock_status(sku)::text FROM order_credit.items
+         UNION ALL SELECT order_credit.order_status(order_ref)::text FROM order_credit.orders) r"
+oc_check "credit_status, stock_status, order_status of every row: subscriber as publisher" \
+    "$(PGOPTIONS="-c TimeZone=UTC" pub oc_value $DB "$reads")" "$(PGOPTIONS="-c TimeZone=UTC" sub oc_value $DB "$reads")"
+
 # Every published table, row by row (text of each row, sorted; UTC).
 compare() { # side table
     PGOPTIONS="-c TimeZone=UTC" $1 oc_psql -d $DB -c "COPY (SELECT t::text FROM order_credit.$2 t ORDER BY 1) TO STDOUT" \
