@@ -47,5 +47,21 @@ INSERT INTO order_credit.function_access (function, tier) VALUES ('order_credit.
 -- Roles of the admin tier get break_lease by running grant_admin() again
 -- (a grant made here would count as part of the extension and be left out of
 -- pg_dump).
+-- The lease writers and the purge move to the 1.1 entry points (the 1.0 ones
+-- stay in the library, for databases not updated yet).
+CREATE OR REPLACE FUNCTION order_credit.acquire_lease(key text, owner text, ttl interval)
+    RETURNS bigint
+    LANGUAGE c VOLATILE SECURITY DEFINER
+    AS 'MODULE_PATHNAME', 'oc_acquire_lease_v1_1';
+CREATE OR REPLACE FUNCTION order_credit._purge_coordination(max_rows int)
+    RETURNS bigint
+    LANGUAGE c VOLATILE SECURITY DEFINER
+    AS 'MODULE_PATHNAME', 'oc_purge_coordination_v1_1';
+CREATE OR REPLACE FUNCTION order_credit.expire_due(max_rows int DEFAULT 10000)
+    RETURNS bigint
+    LANGUAGE c VOLATILE SECURITY DEFINER
+    AS 'MODULE_PATHNAME', 'oc_expire_due_v1_1';
+COMMENT ON FUNCTION order_credit.expire_due(int) IS
+    'Marks at most max_rows due credit holds, stock reservations and pending orders expired and gives their credit and units back, then purges idempotency keys, events and leases past their retention; returns how many rows it changed. Never waits for a row lock: rows a live transaction holds are skipped and taken next time. Safe from several sessions at once.';
 COMMENT ON FUNCTION order_credit._purge_coordination(int) IS
     'Deletes at most max_rows rows: idempotency keys created more than order_credit.idempotency_ttl ago (unless their lease is live), then events processed more than order_credit.event_retention ago, then leases released or lapsed more than order_credit.lease_retention ago. Skips rows locked by others. Returns the number deleted. Called by expire_due().';

@@ -88,6 +88,18 @@ Statement S_lease_acquire(
     "RETURNING token",
     {TEXTOID, TEXTOID, INTERVALOID});
 
+// Extension 1.0 (its acquire_lease is bound to oc_acquire_lease): tokens
+// count per key, from 1.
+Statement S_lease_acquire_v1_0(
+    "INSERT INTO order_credit.leases AS l (key, owner, token, expires_at) "
+    "VALUES ($1, $2, 1, statement_timestamp() + $3) "
+    "ON CONFLICT (key) DO UPDATE "
+    "   SET owner = excluded.owner, token = l.token + 1, expires_at = excluded.expires_at, "
+    "       acquired_at = statement_timestamp(), updated_at = statement_timestamp() "
+    " WHERE l.owner IS NULL OR l.expires_at <= statement_timestamp() "
+    "RETURNING token",
+    {TEXTOID, TEXTOID, INTERVALOID});
+
 // The caller's own live lease (ON CONFLICT above left the row locked).
 Statement S_lease_mine(
     "SELECT token FROM order_credit.leases "
@@ -414,8 +426,8 @@ Datum try_lock(FunctionCallInfo fcinfo) {
 
 // ---------------------------------------------------------------- leases
 
-Datum acquire_lease(FunctionCallInfo fcinfo) {
-    return with_spi(fcinfo, [](const Call &call) -> Datum {
+Datum acquire_lease(FunctionCallInfo fcinfo, Statement &acquire) {
+    return with_spi(fcinfo, [&acquire](const Call &call) -> Datum {
         FunctionCallInfo fcinfo = call.fcinfo;
         Args args(fcinfo);
         args.key(0, "key");
@@ -423,7 +435,7 @@ Datum acquire_lease(FunctionCallInfo fcinfo) {
         Datum ttl = *lease_length(args, 2, "ttl", false, guc_max_lease_s, "order_credit.max_lease");
         Datum key_d = args.datum(0), owner_d = args.datum(1);
         LockTimeoutScope timeout;
-        Rows r = exec(S_lease_acquire, {val(key_d), val(owner_d), val(ttl)});
+        Rows r = exec(acquire, {val(key_d), val(owner_d), val(ttl)});
         std::optional<int64_t> token;
         if (!r.empty()) {
             token = r.int8(0, 1);
@@ -519,15 +531,15 @@ Datum process_once(FunctionCallInfo fcinfo) {
 
 // ---------------------------------------------------------------- purge
 
-Datum purge_coordination(FunctionCallInfo fcinfo) {
-    return with_spi(fcinfo, [](const Call &call) {
+Datum purge_coordination(FunctionCallInfo fcinfo, int64_t (*step)(int64_t, Datum)) {
+    return with_spi(fcinfo, [step](const Call &call) {
         Args args(call.fcinfo);
         if (args.is_null(0)) throw Error(Code::NullValue, "max_rows must not be NULL");
         int max_rows = pg_call([&args]() -> int { return DatumGetInt32(args.datum(0)); });
         if (max_rows <= 0)
             throw Error(Code::InvalidParameter, "max_rows must be positive",
                         fmt::format("max_rows={}", max_rows));
-        return Int64GetDatum(purge_coordination_step(max_rows, Datum(0)));
+        return Int64GetDatum(step(max_rows, Datum(0)));
     });
 }
 
@@ -537,10 +549,10 @@ void register_named_lock_count() {
     RegisterXactCallback(named_locks_xact_end, nullptr);
 }
 
-// expire_due step: deletes keys older than order_credit.idempotency_ttl, then
-// events older than order_credit.event_retention, at most `budget` rows.
-int64_t purge_coordination_step(int64_t budget, Datum user) {
-    (void)user;
+namespace {
+// Deletes at most `budget` rows with each purge in turn (statement, how long
+// its rows are kept) while budget is left.
+int64_t purge(int64_t budget, std::initializer_list<std::pair<Statement *, int>> purges) {
     int max_rows = budget > INT32_MAX ? INT32_MAX : static_cast<int>(budget);
     auto seconds = [](int s) -> Datum {
         return pg_call([s]() -> Datum {
@@ -550,15 +562,24 @@ int64_t purge_coordination_step(int64_t budget, Datum user) {
         });
     };
     int64_t deleted = 0;
-    const std::pair<Statement *, int> purges[] = {{&S_purge_keys, guc_idempotency_ttl_s},
-                                                  {&S_purge_events, guc_event_retention_s},
-                                                  {&S_purge_leases, guc_lease_retention_s}};
-    for (const auto &[purge, keep_s] : purges) {
+    for (const auto &[statement, keep_s] : purges) {
         if (deleted >= max_rows) break;
         int rest = max_rows - static_cast<int>(deleted);
-        deleted += exec(*purge, {val(seconds(keep_s)), val(Int32GetDatum(rest))}).int8(0, 1);
+        deleted += exec(*statement, {val(seconds(keep_s)), val(Int32GetDatum(rest))}).int8(0, 1);
     }
     return deleted;
+}
+}  // namespace
+
+int64_t purge_coordination_step(int64_t budget, Datum) {
+    return purge(budget, {{&S_purge_keys, guc_idempotency_ttl_s},
+                          {&S_purge_events, guc_event_retention_s},
+                          {&S_purge_leases, guc_lease_retention_s}});
+}
+
+int64_t purge_coordination_step_v1_0(int64_t budget, Datum) {
+    return purge(
+        budget, {{&S_purge_keys, guc_idempotency_ttl_s}, {&S_purge_events, guc_event_retention_s}});
 }
 
 }  // namespace oc::pg
@@ -581,7 +602,12 @@ OC_FUNCTION(oc_try_lock) {
     return guard(fcinfo, "try_lock", try_lock);
 }
 OC_FUNCTION(oc_acquire_lease) {
-    return guard(fcinfo, "acquire_lease", acquire_lease);
+    return guard(fcinfo, "acquire_lease",
+                 [](FunctionCallInfo f) { return acquire_lease(f, S_lease_acquire_v1_0); });
+}
+OC_FUNCTION(oc_acquire_lease_v1_1) {
+    return guard(fcinfo, "acquire_lease",
+                 [](FunctionCallInfo f) { return acquire_lease(f, S_lease_acquire); });
 }
 OC_FUNCTION(oc_break_lease) {
     return guard(fcinfo, "break_lease", break_lease);
@@ -599,5 +625,11 @@ OC_FUNCTION(oc_process_once) {
     return guard(fcinfo, "process_once", process_once);
 }
 OC_FUNCTION(oc_purge_coordination) {
-    return guard(fcinfo, "_purge_coordination", purge_coordination);
+    return guard(fcinfo, "_purge_coordination", [](FunctionCallInfo f) {
+        return purge_coordination(f, purge_coordination_step_v1_0);
+    });
+}
+OC_FUNCTION(oc_purge_coordination_v1_1) {
+    return guard(fcinfo, "_purge_coordination",
+                 [](FunctionCallInfo f) { return purge_coordination(f, purge_coordination_step); });
 }

@@ -5,6 +5,7 @@
 // canonical order, and a reservation's claim is only deleted once every
 // bucket of its parts is held (see expire_stock_step), so several sweeps and live
 // traffic run side by side; rows skipped now are taken by a later call.
+#include <array>
 #include <string>
 #include <vector>
 
@@ -69,11 +70,20 @@ Statement S_expire_account_batch(
 
 // One step of expire_due, in the order they run.
 using Step = int64_t (*)(int64_t budget, Datum user);
-constexpr Step kSteps[] = {
+using Steps = std::array<Step, 4>;
+constexpr Steps kSteps = {
     expire_credit_step,
     expire_stock_step,
     expire_orders_step,
     purge_coordination_step,
+};
+// What extension 1.0's expire_due (bound to oc_expire_due) runs: its schema
+// has no lease token sequence, so its leases are never purged.
+constexpr Steps kSteps_v1_0 = {
+    expire_credit_step,
+    expire_stock_step,
+    expire_orders_step,
+    purge_coordination_step_v1_0,
 };
 
 // This session's pacing of expire_due (order_credit.expire_max_rate), and
@@ -102,8 +112,8 @@ void pace_call(TimestampTz now) {
     }
 }
 
-Datum expire_due(FunctionCallInfo fcinfo) {
-    return with_spi(fcinfo, [](const Call &call) {
+Datum expire_due(FunctionCallInfo fcinfo, const Steps &steps) {
+    return with_spi(fcinfo, [&steps](const Call &call) {
         Args args(call.fcinfo);
         if (args.is_null(0)) throw Error(Code::NullValue, "max_rows must not be NULL");
         int32 max_rows = DatumGetInt32(args.datum(0));
@@ -116,7 +126,7 @@ Datum expire_due(FunctionCallInfo fcinfo) {
         LockTimeoutScope timeout;
         Datum user = caller_name();
         int64_t done = 0;
-        for (Step step : kSteps) {
+        for (Step step : steps) {
             if (done >= max_rows) break;
             done += step(max_rows - done, user);
         }
@@ -150,5 +160,9 @@ int64_t expire_credit_step(int64_t budget, Datum user) {
 using namespace oc::pg;
 
 OC_FUNCTION(oc_expire_due) {
-    return guard(fcinfo, "expire_due", expire_due);
+    return guard(fcinfo, "expire_due",
+                 [](FunctionCallInfo f) { return expire_due(f, kSteps_v1_0); });
+}
+OC_FUNCTION(oc_expire_due_v1_1) {
+    return guard(fcinfo, "expire_due", [](FunctionCallInfo f) { return expire_due(f, kSteps); });
 }

@@ -18,8 +18,12 @@ int64_t expire_credit_step(int64_t budget, Datum user);
 int64_t expire_stock_step(int64_t budget, Datum user);
 // Pending orders past expires_at -> expired, with a history entry.
 int64_t expire_orders_step(int64_t budget, Datum user);
-// Idempotency keys past order_credit.idempotency_ttl and processed events
-// past order_credit.event_retention are deleted.
+// Idempotency keys past order_credit.idempotency_ttl, processed events past
+// order_credit.event_retention and leases released or lapsed more than
+// order_credit.lease_retention ago are deleted.
 int64_t purge_coordination_step(int64_t budget, Datum user);
+// The same without leases: what the 1.0 schema's entry points do (its lease
+// tokens count per key, so a purged lease would start again at 1).
+int64_t purge_coordination_step_v1_0(int64_t budget, Datum user);
 
 }  // namespace oc::pg

@@ -102,7 +102,7 @@ COMMENT ON FUNCTION order_credit.try_lock(text) IS
 CREATE FUNCTION order_credit.acquire_lease(key text, owner text, ttl interval)
     RETURNS bigint
     LANGUAGE c VOLATILE SECURITY DEFINER
-    AS 'MODULE_PATHNAME', 'oc_acquire_lease';
+    AS 'MODULE_PATHNAME', 'oc_acquire_lease_v1_1';
 COMMENT ON FUNCTION order_credit.acquire_lease(text, text, interval) IS
     'Acquires the lease key for owner until the database clock passes now + ttl and returns its fencing token (larger than every token issued before for key); NULL while another owner holds a live lease. The same owner acquiring its live lease again gets its current token, unchanged.';
 
@@ -152,7 +152,7 @@ COMMENT ON FUNCTION order_credit.process_once(text, text) IS
 CREATE FUNCTION order_credit._purge_coordination(max_rows int)
     RETURNS bigint
     LANGUAGE c VOLATILE SECURITY DEFINER
-    AS 'MODULE_PATHNAME', 'oc_purge_coordination';
+    AS 'MODULE_PATHNAME', 'oc_purge_coordination_v1_1';
 COMMENT ON FUNCTION order_credit._purge_coordination(int) IS
     'Deletes at most max_rows rows: idempotency keys created more than order_credit.idempotency_ttl ago (unless their lease is live), then events processed more than order_credit.event_retention ago, then leases released or lapsed more than order_credit.lease_retention ago. Skips rows locked by others. Returns the number deleted. Called by expire_due().';
 
