@@ -164,10 +164,10 @@ std::string coordination_text(const Args &args, int i, const char *what) {
     return std::string(s);
 }
 
-// A required, strictly positive interval.
+// A required expiry interval (strictly positive, now + it a timestamp).
 Datum positive_interval(const Args &args, int i, const char *what) {
     if (args.is_null(i)) throw Error(Code::NullValue, fmt::format("{} must not be NULL", what));
-    return *args.opt_positive_interval(i, what);
+    return *args.opt_expiry_interval(i, what);
 }
 
 int64_t token_arg(const Args &args, int i) {
@@ -209,7 +209,7 @@ Datum idempotency_begin(FunctionCallInfo fcinfo) {
         Args args(call.fcinfo);
         std::string key = args.key(0, "key");
         std::string fingerprint = coordination_text(args, 1, "fingerprint");
-        std::optional<Datum> lease = args.opt_positive_interval(2, "lease");
+        std::optional<Datum> lease = args.opt_expiry_interval(2, "lease");
         if (args.is_null(3)) throw Error(Code::NullValue, "wait must not be NULL");
         bool wait = pg_call([&args]() -> bool { return DatumGetBool(args.datum(3)); });
         Datum key_d = args.datum(0), fp_d = args.datum(1);
