@@ -1,5 +1,6 @@
 -- Inputs the catalog fuzzer (test/fuzz/catalog_fuzz.sh) found answered with
--- a SQLSTATE outside the contract. Each is refused with 22023 now.
+-- a SQLSTATE outside the contract. Each is refused with 22023 (22004 for
+-- NULL) now.
 \set VERBOSITY default
 SELECT credit_limit FROM order_credit.create_account('fz', 100);
 SELECT order_credit.set_stock('fz-sku', 10) IS NOT NULL AS stocked;
@@ -19,3 +20,9 @@ SELECT status, expires_at > statement_timestamp() + interval '999 years' AS far
   FROM order_credit.reserve_credit('fz', 1, 'o2', '1000 years');
 SELECT order_credit.lock('k', '178000000 years');
 
+-- A regrole holding an OID that is no role: was 42601 (a syntax error in the
+-- GRANT / REVOKE built from it). revoke_access(NULL) likewise.
+SELECT order_credit.grant_app(0::oid::regrole);
+SELECT order_credit.grant_admin(4294967295::oid::regrole);
+SELECT order_credit.revoke_access(0::oid::regrole);
+SELECT order_credit.revoke_access(NULL);
