@@ -78,6 +78,9 @@ while :; do
     run_calls $last
     rc=$?
     [ $rc -eq 0 ] && break
+    # After a crash the postmaster restarts every backend (crash recovery):
+    # wait until it accepts connections again.
+    for _ in $(seq 1 60); do oc_value $DB "SELECT 1" >/dev/null 2>&1 && break; sleep 1; done
     # The call that was running: the first one after $last without a result.
     cur=$(oc_value $DB "SELECT min(id) FROM fuzz.calls c WHERE id > $last AND sql <> ''
                           AND NOT EXISTS (SELECT 1 FROM fuzz.results r WHERE r.id = c.id)" 2>/dev/null)
@@ -94,9 +97,7 @@ while :; do
     LOST=$((LOST + 1))
     [ -z "$cur" ] && break
     [ $LOST -ge 3 ] && { oc_log "FAIL: giving up after 3 lost connections"; break; }
-    # After a crash the postmaster restarts every backend: wait, then go on
-    # after the call that was running.
-    for _ in $(seq 1 60); do pg_isready -q -d $DB && break; sleep 1; done
+    # Go on after the call that was running.
     oc_value $DB "INSERT INTO fuzz.results VALUES ($cur, 'LOST', NULL, NULL, 'connection lost')
                   ON CONFLICT DO NOTHING; UPDATE fuzz.state SET last_digest = fuzz.digest(), last_id = $cur" >/dev/null
     last=$cur
