@@ -65,3 +65,57 @@ COMMENT ON FUNCTION order_credit.expire_due(int) IS
     'Marks at most max_rows due credit holds, stock reservations and pending orders expired and gives their credit and units back, then purges idempotency keys, events and leases past their retention; returns how many rows it changed. Never waits for a row lock: rows a live transaction holds are skipped and taken next time. Safe from several sessions at once.';
 COMMENT ON FUNCTION order_credit._purge_coordination(int) IS
     'Deletes at most max_rows rows: idempotency keys created more than order_credit.idempotency_ttl ago (unless their lease is live), then events processed more than order_credit.event_retention ago, then leases released or lapsed more than order_credit.lease_retention ago. Skips rows locked by others. Returns the number deleted. Called by expire_due().';
+
+-- grant_app, grant_admin (through grant_app) and revoke_access refuse a
+-- regrole that is no role (22023; revoke_access also NULL, 22004) instead of
+-- failing with a syntax error in the GRANT they build (src/sql/90_access.sql).
+CREATE OR REPLACE FUNCTION order_credit.grant_app(role regrole) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    f regprocedure;
+    v text;
+BEGIN
+    IF role IS NULL THEN
+        RAISE EXCEPTION 'role must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    -- A regrole can hold any OID; one that is no role prints as a number
+    -- (or '-') that GRANT / REVOKE cannot parse.
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.oid = role) THEN
+        RAISE EXCEPTION 'role with OID % does not exist', role::oid USING ERRCODE = '22023';
+    END IF;
+    EXECUTE format('GRANT USAGE ON SCHEMA order_credit TO %s', role);
+    FOR f IN SELECT function FROM order_credit.function_access WHERE tier = 'app' LOOP
+        EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %s', f, role);
+    END LOOP;
+    FOR v IN SELECT c.relname FROM pg_class c
+              WHERE c.relnamespace = 'order_credit'::regnamespace AND c.relkind = 'v'
+                AND c.relname IN ('active_holds', 'active_reservations') LOOP
+        EXECUTE format('GRANT SELECT ON order_credit.%I TO %s', v, role);
+    END LOOP;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION order_credit.revoke_access(role regrole) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    f regprocedure;
+BEGIN
+    IF role IS NULL THEN
+        RAISE EXCEPTION 'role must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    -- A regrole can hold any OID; one that is no role prints as a number
+    -- (or '-') that GRANT / REVOKE cannot parse.
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.oid = role) THEN
+        RAISE EXCEPTION 'role with OID % does not exist', role::oid USING ERRCODE = '22023';
+    END IF;
+    FOR f IN SELECT function FROM order_credit.function_access LOOP
+        EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM %s', f, role);
+    END LOOP;
+    EXECUTE format('REVOKE ALL ON ALL TABLES IN SCHEMA order_credit FROM %s', role);
+    EXECUTE format('REVOKE USAGE ON SCHEMA order_credit FROM %s', role);
+END
+$$;

@@ -108,6 +108,32 @@ std::optional<Datum> Args::opt_positive_interval(int i, const char *what) const 
     return d;
 }
 
+std::optional<Datum> Args::opt_expiry_interval(int i, const char *what) const {
+    std::optional<Datum> d = opt_positive_interval(i, what);
+    if (!d) return d;
+    Datum iv = *d;
+    // timestamptz_pl_interval has no side effect: its out-of-range error can
+    // be caught and replaced without a subtransaction.
+    bool fits = true;
+    try {
+        pg_call([iv] {
+            (void)DirectFunctionCall2(timestamptz_pl_interval,
+                                      TimestampTzGetDatum(GetCurrentStatementStartTimestamp()), iv);
+        });
+    } catch (const PgError &e) {
+        if (e.sqlerrcode() != ERRCODE_DATETIME_VALUE_OUT_OF_RANGE) throw;
+        fits = false;
+    }
+    if (!fits) {
+        char *s = pg_call(
+            [iv]() -> char * { return DatumGetCString(DirectFunctionCall1(interval_out, iv)); });
+        throw Error(Code::InvalidParameter, fmt::format("{} is too large", what),
+                    fmt::format("{}={}: now + {} is past the last timestamp", what, s, what),
+                    "Pass NULL for no expiry.");
+    }
+    return d;
+}
+
 LockTimeoutScope::LockTimeoutScope() : LockTimeoutScope(guc_lock_timeout_ms) {}
 
 // PostgreSQL's lock_timeout GUC stores its value in LockTimeout, has no assign

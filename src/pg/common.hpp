@@ -51,6 +51,10 @@ class Args {
     core::Money non_negative(int i, const char *what) const;
     // A strictly positive interval; nullopt when NULL (the contract's "never").
     std::optional<Datum> opt_positive_interval(int i, const char *what) const;
+    // An expiry: a strictly positive interval that, added to the statement's
+    // start, still gives a timestamp (else 22023, not the 22008 the addition
+    // would raise later); nullopt when NULL.
+    std::optional<Datum> opt_expiry_interval(int i, const char *what) const;
 
   private:
     void require_not_null(int i, const char *what) const;

@@ -200,15 +200,16 @@ std::string coordination_text(const Args &args, int i, const char *what) {
     return std::string(s);
 }
 
-// A lease length: a strictly positive interval of at most `max_s` seconds
-// (the GUC `setting`); nullopt when NULL and `optional`.
+// A lease length: a strictly positive interval that can be added to now, of
+// at most `max_s` seconds (the GUC `setting`); nullopt when NULL and
+// `optional`.
 std::optional<Datum> lease_length(const Args &args, int i, const char *what, bool optional,
                                   int max_s, const char *setting) {
     if (args.is_null(i)) {
         if (optional) return std::nullopt;
         throw Error(Code::NullValue, fmt::format("{} must not be NULL", what));
     }
-    Datum d = *args.opt_positive_interval(i, what);
+    Datum d = *args.opt_expiry_interval(i, what);
     Interval iv = pg_call([d]() -> Interval { return *DatumGetIntervalP(d); });
     core::require_lease_length(what, iv.time, iv.day, iv.month, max_s, setting);
     return d;

@@ -296,7 +296,7 @@ ReserveArgs reserve_args(const Args &args) {
     r.account = args.key(0, "account");
     r.amount = args.amount(1, "amount");
     r.order_ref = args.key(2, "order_ref");
-    auto ttl = args.opt_positive_interval(3, "expires_in");
+    auto ttl = args.opt_expiry_interval(3, "expires_in");
     r.account_d = args.datum(0);
     r.amount_d = money_datum(r.amount);
     r.order_ref_d = args.datum(2);

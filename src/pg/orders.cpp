@@ -446,7 +446,7 @@ Datum place_order(FunctionCallInfo fcinfo) {
         if (args.is_null(1)) throw Error(Code::NullValue, "items must not be NULL");
         std::optional<std::string> account;
         if (!args.is_null(2)) account = args.key(2, "account");
-        auto ttl = args.opt_positive_interval(3, "expires_in");
+        auto ttl = args.opt_expiry_interval(3, "expires_in");
         Datum order_ref_d = args.datum(0), items_d = args.datum(1);
         Arg account_a = account ? val(args.datum(2)) : null_arg();
         Arg ttl_a = ttl ? val(*ttl) : null_arg();

@@ -607,7 +607,7 @@ SingleArgs single_args(const Args &args) {
     a.item.quantity = arg_int8(args, 1, "quantity");
     core::require_quantity(a.item.quantity, "quantity");
     a.order_ref = args.key(2, "order_ref");
-    auto ttl = args.opt_positive_interval(3, "expires_in");
+    auto ttl = args.opt_expiry_interval(3, "expires_in");
     a.item.sku_d = args.datum(0);
     a.order_ref_d = args.datum(2);
     a.ttl = Ttl{ttl.has_value(), ttl.value_or(Datum(0))};
@@ -743,7 +743,7 @@ Datum reserve_stock_items(FunctionCallInfo fcinfo) {
         if (args.is_null(0)) throw Error(Code::NullValue, "items must not be NULL");
         std::vector<core::Item> items = read_items(args.datum(0));
         std::string order_ref = args.key(1, "order_ref");
-        auto ttl_opt = args.opt_positive_interval(2, "expires_in");
+        auto ttl_opt = args.opt_expiry_interval(2, "expires_in");
         Ttl ttl{ttl_opt.has_value(), ttl_opt.value_or(Datum(0))};
         Datum order_ref_d = args.datum(1);
         LockTimeoutScope timeout;

@@ -23,6 +23,11 @@ BEGIN
     IF role IS NULL THEN
         RAISE EXCEPTION 'role must not be NULL' USING ERRCODE = '22004';
     END IF;
+    -- A regrole can hold any OID; one that is no role prints as a number
+    -- (or '-') that GRANT / REVOKE cannot parse.
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.oid = role) THEN
+        RAISE EXCEPTION 'role with OID % does not exist', role::oid USING ERRCODE = '22023';
+    END IF;
     EXECUTE format('GRANT USAGE ON SCHEMA order_credit TO %s', role);
     FOR f IN SELECT function FROM order_credit.function_access WHERE tier = 'app' LOOP
         EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %s', f, role);
@@ -62,6 +67,14 @@ AS $$
 DECLARE
     f regprocedure;
 BEGIN
+    IF role IS NULL THEN
+        RAISE EXCEPTION 'role must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    -- A regrole can hold any OID; one that is no role prints as a number
+    -- (or '-') that GRANT / REVOKE cannot parse.
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.oid = role) THEN
+        RAISE EXCEPTION 'role with OID % does not exist', role::oid USING ERRCODE = '22023';
+    END IF;
     FOR f IN SELECT function FROM order_credit.function_access LOOP
         EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM %s', f, role);
     END LOOP;
