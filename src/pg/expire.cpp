@@ -68,21 +68,26 @@ Statement S_expire_account_batch(
     "SELECT count(*) FROM due",
     {TEXTOID, TEXTOID, INT8OID}, Statement::kBatch);
 
-// One step of expire_due, in the order they run.
+// One step of expire_due, in the order they run: the extension's lock order
+// (order rows, then stock buckets, then accounts and their holds), as every
+// writer takes them. SKIP LOCKED can still wait for a transaction that
+// updated a newer version of a row it locks, so a sweep that took accounts
+// before buckets could deadlock with a buyer holding a bucket and waiting
+// for the account.
 using Step = int64_t (*)(int64_t budget, Datum user);
 using Steps = std::array<Step, 4>;
 constexpr Steps kSteps = {
-    expire_credit_step,
-    expire_stock_step,
     expire_orders_step,
+    expire_stock_step,
+    expire_credit_step,
     purge_coordination_step,
 };
 // What extension 1.0's expire_due (bound to oc_expire_due) runs: its schema
 // has no lease token sequence, so its leases are never purged.
 constexpr Steps kSteps_v1_0 = {
-    expire_credit_step,
-    expire_stock_step,
     expire_orders_step,
+    expire_stock_step,
+    expire_credit_step,
     purge_coordination_step_v1_0,
 };
 
