@@ -6,10 +6,12 @@
 #                 [--isolation rc|mixed] [--allow-deadlock] [--ops N]
 #
 # N sessions (threads, one connection each). Session i draws its calls from
-# random.Random(seed * 1000 + i): the op, its arguments and the handle a
+# random.Random(seed + i): the op, its arguments and the handle a
 # follow-up call targets (a handle number drawn among those the session
 # attempted before, whatever their outcome), so the same seed gives the same
-# sequence of calls per session; only the server's answers differ. Each call
+# sequence of calls per session (fencing tokens aside: a session renews,
+# releases and checks the tokens it was given, 10^12 before any); only the
+# server's answers differ. Each call
 # runs in its own transaction; some transactions bundle two calls, some are
 # rolled back on purpose after the calls.
 #
@@ -67,7 +69,7 @@ class Session(threading.Thread):
     def __init__(self, args, i, deadline, stop):
         super().__init__(daemon=True)
         self.a, self.i, self.deadline, self.stop = args, i, deadline, stop
-        self.rng = random.Random(args.seed * 1000 + i)
+        self.rng = random.Random(args.seed + i)
         self.pfx = "s%d-" % i
         self.n = 0
         self.credit, self.stock, self.orders, self.idem, self.lease_idem = [], [], [], [], []
@@ -107,12 +109,13 @@ class Session(threading.Thread):
         return lst[k % len(lst)] if lst else None
 
     def emit(self, rec):
+        self.last = rec
         self.log.write(json.dumps(rec, sort_keys=True) + "\n")
         self.stats[(rec["op"], rec["outcome"])] = self.stats.get((rec["op"], rec["outcome"]), 0) + 1
 
-    def run_tx(self, op, body, info, rollback=False):
+    def run_tx(self, op, body, info, rollback=False, call=None):
         """body(cur) -> dict of returned values; runs it in one transaction."""
-        self.calls.write(json.dumps({"op": op, "info": info, "rollback": rollback}, sort_keys=True) + "\n")
+        self.calls.write(json.dumps({"op": op, "info": call or info, "rollback": rollback}, sort_keys=True) + "\n")
         rec = {"s": self.i, "op": op, "info": info, "t": round(time.time(), 3)}
         tries = 0
         while True:
@@ -140,8 +143,8 @@ class Session(threading.Thread):
             except psycopg2.Error as e:
                 code = e.pgcode
                 closed = self.conn.closed != 0
-                if closed or code in CONN_LOST_CODES or isinstance(e, psycopg2.InterfaceError) or (
-                        code is None and isinstance(e, psycopg2.OperationalError)):
+                # no SQLSTATE: the client library's own error (connection gone)
+                if closed or code is None or code in CONN_LOST_CODES or isinstance(e, psycopg2.InterfaceError):
                     try:
                         self.conn.close()
                     except psycopg2.Error:
@@ -464,13 +467,10 @@ class Session(threading.Thread):
         key = r.choice(LEASE_KEYS)
         t = "%d milliseconds" % r.randrange(300, 2000)
         what = r.choice(["acquire", "acquire", "renew", "release", "fence"])
-        tk = self.pick(self.tokens)
+        # before this session was given a token: one never handed out
+        tk = self.pick(self.tokens) or (key, 10 ** 12)
         owner = "own-%d" % self.i
-        if what != "acquire" and tk is None:
-            what = "acquire"
         info = {"what": what, "key": key if what == "acquire" else tk[0], "owner": owner, "ttl": t}
-        if what != "acquire":
-            info["token"] = tk[1]
 
         def body(cur):
             if what == "acquire":
@@ -482,8 +482,12 @@ class Session(threading.Thread):
                 cur.execute("SELECT order_credit.release_lease(%s, %s, %s)", (tk[0], owner, tk[1]))
             else:
                 cur.execute("SELECT order_credit.check_fence(%s, %s) IS NULL", (tk[0], tk[1]))
-            return {"result": cur.fetchone()[0]}
-        self.run_tx("lease", body, info)
+            return {"result": cur.fetchone()[0], "token": tk[1]}
+        # the call list leaves out the token's key, which depends on outcomes
+        self.run_tx("lease", body, info, call={"what": what, "key": key, "ttl": t})
+        last = self.last
+        if what == "acquire" and last["outcome"] == "ack" and last["ret"]["token"]:
+            self.tokens.append((key, last["ret"]["token"]))
 
     def op_counter(self):
         # A read-modify-write made safe only by the named lock.
