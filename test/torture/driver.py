@@ -520,7 +520,7 @@ class Session(threading.Thread):
            ("reserve_stock", 9), ("commit_stock", 4), ("release_stock", 3), ("adjust", 1),
            ("place_order", 10), ("confirm_order", 6), ("set_order_status", 4), ("cancel_order", 3),
            ("idem_new", 3), ("idem_replay", 2), ("idem_lease", 1), ("idem_finish", 2),
-           ("event", 4), ("lease", 4), ("counter", 3), ("expire_due", 1)]
+           ("event", 4), ("lease", 4), ("counter", 3), ("expire_due", 3)]
 
     def step(self):
         names = [o for o, _ in self.OPS]
