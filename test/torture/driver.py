@@ -137,8 +137,12 @@ class Session(threading.Thread):
                     rec.update(outcome="ack", ret=ret)
                 break
             except Declined as e:
-                self.conn.rollback()
-                rec.update(outcome="declined", why=str(e))
+                try:
+                    self.conn.rollback()
+                    rec.update(outcome="declined", why=str(e))
+                except psycopg2.Error as e2:  # died meanwhile: nothing committed
+                    self.conn = None
+                    rec.update(outcome="lost", msg=str(e2).strip()[:200])
                 break
             except psycopg2.Error as e:
                 code = e.pgcode
@@ -157,12 +161,16 @@ class Session(threading.Thread):
                 except psycopg2.Error:
                     self.conn = None
                 retryable = {"40001"} | ({"40P01"} if self.a.allow_deadlock else set())
-                if self.level and code in retryable and tries < 30:
-                    tries += 1
-                    rec["retries"] = tries
-                    rec.setdefault("retried_codes", []).append(code)
-                    time.sleep(0.002 * tries)
-                    continue
+                if self.level and code in retryable:
+                    if tries < 30:
+                        tries += 1
+                        rec["retries"] = tries
+                        rec.setdefault("retried_codes", []).append(code)
+                        time.sleep(0.002 * tries)
+                        continue
+                    # an application gives up at some point and reports it
+                    rec.update(outcome="error", code=code, gave_up=True, msg=str(e).strip()[:300])
+                    break
                 if self.a.allow_deadlock and code == "40P01":
                     rec.update(outcome="error", code=code, msg=str(e).strip()[:300])
                     break
@@ -544,7 +552,13 @@ class Session(threading.Thread):
         while not self.stop.is_set() and time.time() < self.deadline:
             if self.a.ops and done >= self.a.ops:
                 break
-            self.step()
+            try:
+                self.step()
+            except Exception as e:  # a driver bug: record it (the run fails) and stop this session
+                import traceback
+                self.emit({"s": self.i, "op": "driver", "info": {}, "outcome": "unexpected", "code": "driver",
+                           "msg": traceback.format_exc()[-600:], "t": time.time()})
+                break
             done += 1
         if self.conn is not None and not self.conn.closed:
             self.conn.close()

@@ -163,7 +163,9 @@ def main():
         elif op == "idem_finish":
             k = keys.get(info["key"])
             if k is not None:
-                if oc == "ack" and ret.get("completed"):
+                # completed by this call, or found completed (replay: by an
+                # earlier call whose COMMIT outcome was unknown)
+                if oc == "ack" and (ret.get("completed") or ret.get("state") == "replay"):
                     k["want"] = ("completed", {"done": info["key"]})
                 settle(k, r, k["last"])
             if k is not None and k["made"] == "ack" and oc in ("ack", "declined") and \
@@ -493,18 +495,20 @@ def main():
             fail("no transaction acknowledged after the last restart")
         else:
             OKS["transactions acknowledged after the last restart"] = n_after
+    gave_up = sum(1 for r in recs if r.get("gave_up"))
     retried = sum(r.get("retries", 0) for r in recs)
     d40 = sum(1 for r in recs if r.get("code") == "40P01") + sum(
         r.get("retried_codes", []).count("40P01") for r in recs)
     print("[%s] transactions by outcome: %s" % (a.label, dict(sorted(by_outcome.items()))))
     print("[%s] acknowledged by kind: %s" % (a.label, dict(sorted(acked.items()))))
-    print("[%s] serialization retries: %d (40P01 answered to clients: %d)" % (a.label, retried, d40))
+    print("[%s] serialization retries: %d, transactions given up after 30 retries: %d (40P01 answered to clients: %d)"
+          % (a.label, retried, gave_up, d40))
     for k, n in sorted(OKS.items()):
         print("[%s] ok: %s: %d" % (a.label, k, n))
     print("[%s] verify(): %d rows; amcheck: %d indexes with heapallindexed, verify_heapam: %d tables, %d problems"
           % (a.label, len(v), len(idx), len(tabs), heap_bad))
     with open(os.path.join(a.out, "figures.json"), "w") as f:
-        json.dump({"outcomes": by_outcome, "acked": acked, "retries": retried, "deadlocks_to_clients": d40,
+        json.dump({"outcomes": by_outcome, "acked": acked, "retries": retried, "gave_up": gave_up, "deadlocks_to_clients": d40,
                    "checks": OKS, "failures": len(FAIL)}, f, indent=1, sort_keys=True)
     for m in FAIL[:60]:
         print("[%s] FAIL: %s" % (a.label, m))
