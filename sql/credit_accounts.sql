@@ -1,5 +1,5 @@
 -- Credit accounts: create_account, set_credit_limit, block/unblock_account,
--- credit_status (API.md section 1).
+-- credit_status (docs/reference.md, "Credit lines").
 \set VERBOSITY default
 \i sql/include/credit_helpers.sql
 
