@@ -1,4 +1,4 @@
--- Coordination (API.md sections 4 and 5): idempotency keys, named locks,
+-- Coordination (docs/reference.md): idempotency keys, named locks,
 -- leases with fencing tokens, exactly-once events, and their purge.
 -- Errors are shown as "SQLSTATE: message | detail" by a helper.
 CREATE FUNCTION pg_temp.err(q text) RETURNS text LANGUAGE plpgsql AS $$

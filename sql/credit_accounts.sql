@@ -1,22 +1,7 @@
 -- Credit accounts: create_account, set_credit_limit, block/unblock_account,
--- credit_status (API.md section 1).
+-- credit_status (docs/reference.md, "Credit lines").
 \set VERBOSITY default
--- err(stmt): runs stmt and shows the SQLSTATE, message and detail it raised
--- ('ok' when it raised nothing), so expected codes are visible in the output.
-CREATE FUNCTION pg_temp.err(stmt text) RETURNS text LANGUAGE plpgsql AS $f$
-DECLARE
-    st text; msg text; det text;
-BEGIN
-    EXECUTE stmt;
-    RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL;
-    RETURN st || ': ' || msg || coalesce(' [' || nullif(det, '') || ']', '');
-END
-$f$;
--- Columns that do not depend on the clock or on sequence values.
-\set acct 'account, currency, credit_limit, posted, pending, available, status, blocked_reason'
-\set hold 'account, order_ref, amount, captured, status, expires_at > now() AS live, available'
+\i sql/include/credit_helpers.sql
 
 -- create_account: a new line, then the same call again (replay: same row,
 -- no second ledger entry), then other arguments (OC009).

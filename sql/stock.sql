@@ -1,4 +1,4 @@
--- Stock: every function, error and boundary of API.md section 2, plus
+-- Stock: every function, error and boundary of docs/reference.md, plus
 -- expire_due for reservations, active_reservations and verify().
 \set VERBOSITY default
 SET order_credit.default_ttl = '1h';

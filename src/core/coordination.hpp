@@ -1,4 +1,4 @@
-// Coordination rules (API.md sections 4 and 5): the idempotency-key state
+// Coordination rules (docs/reference.md, idempotency keys and leases): the idempotency-key state
 // decision, lease and fencing checks, and argument rules, as pure functions.
 // The database reads the facts (under the key's handle lock, with the
 // database clock) and passes them in; nothing here reads a clock.

@@ -12,7 +12,7 @@
 
 namespace oc::core {
 
-// Result codes of the contract (../shared/API.md, section 0).
+// Result codes of the contract (docs/reference.md, "SQLSTATEs").
 enum class Code {
     InsufficientCredit,   // OC001
     AccountBlocked,       // OC002

@@ -1,4 +1,4 @@
-// Coordination: SQL-callable functions of ../shared/API.md sections 4 and 5
+// Coordination: SQL-callable functions of docs/reference.md's coordination part
 // (idempotency keys, named locks, leases with fencing tokens, exactly-once
 // events) and their purge. Rules in src/core/coordination.hpp; design and
 // guarantees in docs/coordination.md.

@@ -1,4 +1,4 @@
-// Credit lines: SQL-callable functions of ../shared/API.md section 1.
+// Credit lines: SQL-callable functions (docs/reference.md, "Credit lines").
 //
 // Locking order (the same in every function of the extension, so no two of
 // its calls deadlock): handle advisory locks (order_ref, payment_ref) ->

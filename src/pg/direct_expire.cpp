@@ -267,21 +267,17 @@ void start_index(Sweep *s) {
 // so the due scan in expiry order visits about one table page per due
 // claim, and deleting it visits the page again; with a backlog (a sweeper
 // that was down, a burst of abandoned carts) many claims on a page are
-// due, and one pass in block order visits each page once for all of them
-// (measured in docs/benchmarks.md, "Session 10"). In auto it is chosen
+// due, and one pass in block order visits each page once for all of them.
+// In auto it is chosen
 // when kSamplePages pages picked at random hold at least one due claim in
 // kDueShare of the claims they hold: below that, reading the live claims
-// costs more than the index's page visit per due claim. (A first version
-// judged by the due claims per page the pass itself had read and handed
-// over to the index mid-call: a pass that crossed the pages a previous pass
-// had emptied gave up on a backlog that was still there.) Small calls use
+// costs more than the index's page visit per due claim. The sample decides,
+// not the yield of the pass so far: a pass crossing pages an earlier pass
+// emptied would give up on a backlog that is still there. Small calls use
 // the index, and so does the sweeper (scan_floor): reservations fall due
 // for it a few at a time, in expiry order, which is the index's order (and
 // its floor spares it the dead entries); heap passes would read the pages
-// of live claims round the table again and again to find them. (Buyers
-// beside the sweeper measured 0.72 / 0.74 of idle with heap passes in it,
-// 0.76-0.83 / 0.75-0.79 without, 0.89 / 0.99 with the code before the heap
-// pass: on this machine that is within the noise; docs/benchmarks.md.)
+// of live claims round the table again and again to find them.
 constexpr int64 kHeapMinBudget = 1000;
 constexpr BlockNumber kHeapMinBlocks = 256;
 constexpr BlockNumber kHeapChunk = 64;  // blocks per TID range; a multiple of

@@ -1,4 +1,4 @@
-// Orders (API.md section 3): an order reserves stock and, with an account,
+// Orders (docs/reference.md, "Orders"): an order reserves stock and, with an account,
 // credit for its total, all or nothing; confirm turns them into a sale;
 // cancel or the payment timeout gives them back.
 //

@@ -1,4 +1,4 @@
-// Stock: SQL-callable functions of ../shared/API.md section 2, and the stock
+// Stock: SQL-callable functions (docs/reference.md, "Stock"), and the stock
 // step of expire_due.
 //
 // Locking order (the extension's canonical order): the order_ref handle lock
@@ -779,11 +779,11 @@ struct LockedReservation {
 // adjust_stock, set_stock, each with all its buckets already locked) for
 // stock_audit's running on_hand_after -> the reservation rows. Buyers take
 // neither lock, and a commit or release waits only for the buyers of its
-// own buckets: until session 13 it locked every bucket of the SKU, and on a
-// hot item each commit stopped every buyer (docs/stock.md, measured). The
+// own buckets: locking every bucket of a hot SKU would stop every buyer at
+// each commit (docs/stock.md, measured). The
 // StockOnHand lock comes after the buckets so that it is held only while
 // the commit writes and commits, not while it waits for a buyer's bucket.
-// In REPEATABLE READ and SERIALIZABLE every bucket is locked as before: the
+// In REPEATABLE READ and SERIALIZABLE every bucket is locked: the
 // audit's sum must fail (40001) on a bucket changed since the snapshot.
 std::vector<LockedReservation> lock_order(Datum order_ref_d, const std::string &order_ref,
                                           int on_hand_mode) {

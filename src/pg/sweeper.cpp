@@ -8,14 +8,11 @@
 //
 // Why chunks: a transaction of n due reservations over many SKUs holds the
 // buckets of up to n SKUs for a time that also grows with n, so what buyers
-// wait for grows with n squared. Measured (100,000 reservations falling due
-// over 1,000 SKUs, 8 buyers) with the SQL stock step: a 1,000-row
-// transaction locked ~630 SKUs' buckets for 20-90 ms, 100 rows ~96 for
-// ~3 ms. The direct stock step (direct_expire.cpp) takes ~6-13 ms for 1,000
-// rows under that load, and 1,000-row chunks then cost the buyers less than
-// 100-row ones (reserve throughput with / without the sweeper 0.87-1.03 vs
-// 0.68-0.81, docs/benchmarks.md): the default is 1,000, one transaction per
-// default run.
+// wait for grows with n squared. The direct stock step (direct_expire.cpp)
+// takes ~6-13 ms for a 1,000-row chunk with 100,000 reservations falling
+// due over 1,000 SKUs beside 8 buyers, and 1,000-row chunks cost the buyers
+// less than 100-row ones (fewer commits, each bucket updated once for more
+// claims): the default is 1,000, one transaction per default run.
 //
 // This file is plain C-style code: no C++ object lives in any frame here,
 // so PostgreSQL errors may longjmp through it freely.

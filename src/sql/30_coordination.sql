@@ -1,7 +1,7 @@
 -- ===================================================================
 -- Coordination: idempotency keys, named locks, leases with fencing
--- tokens, exactly-once events (API.md sections 4 and 5).
--- See docs/coordination.md.
+-- tokens, exactly-once events. Contract: docs/reference.md; how it works:
+-- docs/coordination.md.
 -- ===================================================================
 
 CREATE TABLE order_credit.idempotency_keys (

@@ -4,7 +4,7 @@
 -- the whole row. The rules live in src/core/row_checks.cpp. PostgreSQL 15
 -- re-reads every CHECK expression of a table from its stored text in every
 -- statement that writes it; a dozen small constraints cost more than the
--- statement's own work (see docs/benchmarks.md), one short one does not.
+-- statement's own work (callgrind, docs/benchmarks.md), one short one does not.
 -- A broken rule raises 23514 (check_violation) naming the constraint, the
 -- column and the rule, like a column CHECK would.
 -- ===================================================================

@@ -32,9 +32,9 @@ psql <<'SQL'
 CREATE EXTENSION order_credit;
 -- The plain tables: the columns, keys and indexes of the extension's tables,
 -- and their rules as the column CHECK constraints an application declares
--- (the extension's tables carried exactly these until 1.0 moved them into
--- one row check per table, src/sql/45_row_checks.sql; LIKE cannot copy that
--- one, and it would not be plain SQL).
+-- (the extension's tables carry the same rules as one row check per table,
+-- src/sql/45_row_checks.sql; LIKE cannot copy that one, and it would not be
+-- plain SQL).
 CREATE TABLE plain_events (
     source        text NOT NULL CHECK (char_length(source) BETWEEN 1 AND 200),
     event_id      text NOT NULL CHECK (char_length(event_id) BETWEEN 1 AND 200),

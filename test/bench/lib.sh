@@ -22,12 +22,11 @@ PGBENCH=$(pg_config --bindir)/pgbench
 # (the usual production sizing), at most 2GB, at least 256MB (the test
 # clusters' setting). 256MB is smaller than the stock area's data set: its
 # reserve runs leave ~700,000 reservations, and the extension keeps two rows
-# and four index entries per reservation (the reservation and its claim:
-# 392 bytes, 351 since session 13's smaller reservations) where the plain
-# schema keeps one row and two entries (141; the run prints both):
-# at 256MB the extension's side spilled out of shared buffers in the
-# distinct-SKU rounds and its backends wrote out evicted pages (session 13,
-# docs/benchmarks.md). Both sides run on the same setting.
+# and four index entries per reservation (the reservation and its claim,
+# ~350 bytes) where the plain schema keeps one row and two entries (~140;
+# the run prints both): at 256MB the extension's side spills out of shared
+# buffers in the distinct-SKU rounds and its backends write out evicted
+# pages (docs/benchmarks.md). Both sides run on the same setting.
 bench_shared_buffers() {
     awk '/MemTotal/ {m = int($2 / 1024 / 4); if (m > 2048) m = 2048; if (m < 256) m = 256;
                      print m "MB"}' /proc/meminfo

@@ -171,12 +171,10 @@ echo "   sweeper running: $(val "SELECT string_agg(name || '=' || setting || coa
 
 # One pgbench run per client count, in cycles of PERIOD seconds: reservations
 # fall due only in the first ON seconds of each cycle (the sweeping phase),
-# at the rate a 100,000-row preload falling due over one SECS-second run had
-# until session 13; the buyers' seconds inside the sweeping phases are
-# compared with those inside the idle phases of the same run (per-second
-# pgbench aggregates). Until session 13 "with" and "without" were separate
-# runs (with, without, without, with): the machine's speed moves by up to a
-# third between runs, and that pair gave 0.72-1.08 at one build.
+# at the rate of a 100,000-row preload falling due over one SECS-second run;
+# the buyers' seconds inside the sweeping phases are compared with those
+# inside the idle phases of the same run (per-second pgbench aggregates),
+# because the machine's speed moves by up to a third between separate runs.
 # A second counts for a phase when it lies wholly inside it, the phase's
 # first second left out (the switch). An idle phase counts only if, one
 # second into it, nothing due is left unswept (checked then: a sweeper

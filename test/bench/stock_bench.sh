@@ -7,8 +7,8 @@
 # Environment: BENCH_SECONDS (10), BENCH_CLIENTS (32), BENCH_PORT (55504),
 # BENCH_ROUNDS (4): throughput pairs run ABBA-interleaved (ext, plain, plain,
 # ext, ...) and the table shows the median of the rounds (all runs listed;
-# the machine's speed moves by up to a third between 8 s runs, so 4 rounds
-# since session 12, 2 before). The buyers beside expire_due are compared
+# the machine's speed moves by up to a third between 8 s runs, hence 4
+# rounds). The buyers beside expire_due are compared
 # within one run (see below).
 # OC_BENCH_SECONDS overrides BENCH_SECONDS. Alone it holds
 # /tmp/order_credit.lock for the whole run (own throwaway cluster); under
@@ -79,9 +79,9 @@ psql -v prefix=e -f $B/expired.sql >/dev/null
 psql -c "CHECKPOINT" >/dev/null
 # What the sweep can do on an idle server: one session calling
 # expire_due(10000) with a COMMIT after each call (bench_expire_all in
-# setup.sql), order_credit.expire_max_rate = 0 (no pacing). Until session 9
-# each call was its own psql process; on 2 CPUs that cost ~25 ms of client
-# CPU per call, which competed with the buyers as much as the sweep did.
+# setup.sql), order_credit.expire_max_rate = 0 (no pacing). One session,
+# not a psql process per call: on 2 CPUs each psql costs ~25 ms of client
+# CPU, which would compete with the buyers as much as the sweep does.
 start=$(date +%s.%N)
 total=$(PGOPTIONS="-c order_credit.expire_max_rate=0" psql -At -c "CALL bench_expire_all()")
 secs=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN {printf "%.2f", e - s}')
@@ -96,11 +96,10 @@ echo "== reserve throughput while expire_due sweeps 1,000,000 expired reservatio
 # claims in cycles of 3 s sweeping and 3 s idle, on whole seconds of the
 # clock (bench_expire_windows in setup.sql), until none are left. The
 # buyers' seconds inside the sweeping phases are compared with those inside
-# the idle phases of the same run (windows.sql). Until session 12 the
-# baseline was a separate 8 s run before the sweep: the machine's speed
-# moves by a third from one run to the next, so that pair gave 0.63-0.92 at
-# one build, and a sweep finished after ~2 s of the 8 diluted the "while it
-# runs" into "in the 8 s in which it ran for a while".
+# the idle phases of the same run (windows.sql): the machine's speed moves
+# by a third from one run to the next, and a separate baseline run would
+# measure that, and a sweep that ends early in an 8 s run would dilute
+# "while it runs".
 # Measured twice: at the defaults (expire_max_rate = 75,000 rows/s: the
 # targets) and unpaced (no target: what a sweep at full speed costs them).
 # The rate is the rows swept in the cycles over the seconds spent sweeping.

@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
-# Diagnostic, not a target (docs/benchmarks.md, session 10, "What the buyers
-# wait for while a fast sweep runs"): 32 distinct-SKU buyers for 8 s on a
-# throwaway cluster, once without and once with a one-session expire_due
+# Diagnostic, not a target (docs/benchmarks.md, "Sweeping beside buyers"):
+# 32 distinct-SKU buyers for 8 s on a throwaway cluster, once without and once with a one-session expire_due
 # sweep of the due claims the benchmark loads (1,000,000 per run; the
 # second run's sweep also takes the first run's), printing the buyers' wait
 # events (pg_stat_activity every 0.2 s), their tps and the WAL written.

@@ -1,4 +1,4 @@
--- pgTAP: the SQL contract of API.md sections 4 and 5 (names, argument
+-- pgTAP: the SQL contract of the coordination functions (names, argument
 -- order and defaults, result columns, SQLSTATEs).
 BEGIN;
 SELECT plan(38);

@@ -1,5 +1,5 @@
--- pgTAP: the shape of the credit-line contract (/work/shared/API.md section 1,
--- plus verify(), the active_holds view and the GUCs of section 6).
+-- pgTAP: the shape of the credit-line contract (docs/reference.md, "Credit
+-- lines", plus verify(), the active_holds view and the GUCs).
 -- Names, argument names and order, defaults and result columns are binding,
 -- so they are compared exactly.
 BEGIN;

@@ -23,7 +23,7 @@ struct CodeRow {
     bool business;
 };
 
-// The contract's table (API.md section 0), written out independently of the
+// The contract's table (docs/reference.md, "SQLSTATEs"), written out independently of the
 // implementation. Internal is ours: XX000, never a business outcome; so is
 // OC012 (too many named locks in one transaction), which try_lock raises too.
 const std::vector<CodeRow> kCodes = {

@@ -307,7 +307,7 @@ END
 $$;
 
 -- ===================================================================
--- 4. Allowed SQLSTATEs of a failing call: the contract's (API.md), plus
+-- 4. Allowed SQLSTATEs of a failing call: the contract's (docs/reference.md), plus
 --    22P02 for the one hostile value that is malformed text (refused by
 --    jsonb's input function in the call's own statement) and 23514 for the
 --    row checks, whose contract it is. Nothing else: a bad value the
