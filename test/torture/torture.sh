@@ -164,11 +164,13 @@ for mode in $MODES; do
     $PY test/torture/driver.py run --dsn "host=$C port=$PORT user=postgres dbname=$db" --sessions "$SESSIONS" \
         --seed "$SEED" --seconds "$SECS" --out "$out" "${opts[@]}" >"$OC_TMP/driver_$mode.log" 2>&1 &
     DRIVER_PID=$!
-    # Faults: backend, sweeper, postmaster; short mode once each at 1/6, 2/6
-    # and 3/6 of the run (each takes a crash recovery, ~1-3 s here), long
-    # mode one after the other every 10 s until the last second. The
+    # Faults: backend, sweeper, postmaster; short mode once each at 1/8, 2/8
+    # and 3/8 of the run, so that the clients still have more than half of it
+    # after the postmaster's crash recovery (1-3 s here, longer on a loaded
+    # machine, and the sweeper's restart after each fault is waited for);
+    # long mode one after the other every 10 s until the last second. The
     # clients go on after each restart.
-    step=$(awk -v s="$SECS" -v l=$LONG 'BEGIN { print (l ? 10 : s / 6) }')
+    step=$(awk -v s="$SECS" -v l=$LONG 'BEGIN { print (l ? 10 : s / 8) }')
     max_kills=$([ $LONG -eq 1 ] && echo 1000000 || echo 3)
     faults=(kill_backend kill_sweeper kill_postmaster)
     kills=0
