@@ -1,8 +1,9 @@
 // expire_due(): each area contributes one step that expires (or purges) at
-// most `budget` due rows without ever waiting for a row lock (SKIP LOCKED)
-// and returns how many it did. expire.cpp runs the steps in order with the
-// remaining budget; to add an area, declare its step here and append it to
-// kSteps in expire.cpp.
+// most `budget` due rows, skipping rows other transactions hold (SKIP
+// LOCKED), and returns how many it did. expire.cpp runs the steps in the
+// extension's lock order with the remaining budget; to add an area, declare
+// its step here and put it into kSteps (expire.cpp) at its place in that
+// order.
 #pragma once
 
 #include <cstdint>
