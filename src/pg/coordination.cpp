@@ -76,29 +76,29 @@ Statement S_key_state(
     "  FROM order_credit.idempotency_keys WHERE key = $1",
     {TEXTOID, JSONBOID});
 
+// The lease taken when it is free or lapsed (one guarded upsert); FIRST is
+// a new key's token, NEXT the token of a key taken again.
+// clang-format off
+#define OC_LEASE_ACQUIRE(FIRST, NEXT)                                                      \
+    "INSERT INTO order_credit.leases AS l (key, owner, token, expires_at) "               \
+    "VALUES ($1, $2, " FIRST ", statement_timestamp() + $3) "                              \
+    "ON CONFLICT (key) DO UPDATE "                                                         \
+    "   SET owner = excluded.owner, token = " NEXT ", expires_at = excluded.expires_at, "  \
+    "       acquired_at = statement_timestamp(), updated_at = statement_timestamp() "      \
+    " WHERE l.owner IS NULL OR l.expires_at <= statement_timestamp() "                     \
+    "RETURNING token"
+// clang-format on
+
 // Tokens come from one sequence, so a key's token still grows after its row
 // was purged and created again.
-Statement S_lease_acquire(
-    "INSERT INTO order_credit.leases AS l (key, owner, token, expires_at) "
-    "VALUES ($1, $2, nextval('order_credit.lease_tokens'), statement_timestamp() + $3) "
-    "ON CONFLICT (key) DO UPDATE "
-    "   SET owner = excluded.owner, token = excluded.token, expires_at = excluded.expires_at, "
-    "       acquired_at = statement_timestamp(), updated_at = statement_timestamp() "
-    " WHERE l.owner IS NULL OR l.expires_at <= statement_timestamp() "
-    "RETURNING token",
-    {TEXTOID, TEXTOID, INTERVALOID});
+Statement S_lease_acquire(OC_LEASE_ACQUIRE("nextval('order_credit.lease_tokens')",
+                                           "excluded.token"),
+                          {TEXTOID, TEXTOID, INTERVALOID});
 
 // Extension 1.0 (its acquire_lease is bound to oc_acquire_lease): tokens
 // count per key, from 1.
-Statement S_lease_acquire_v1_0(
-    "INSERT INTO order_credit.leases AS l (key, owner, token, expires_at) "
-    "VALUES ($1, $2, 1, statement_timestamp() + $3) "
-    "ON CONFLICT (key) DO UPDATE "
-    "   SET owner = excluded.owner, token = l.token + 1, expires_at = excluded.expires_at, "
-    "       acquired_at = statement_timestamp(), updated_at = statement_timestamp() "
-    " WHERE l.owner IS NULL OR l.expires_at <= statement_timestamp() "
-    "RETURNING token",
-    {TEXTOID, TEXTOID, INTERVALOID});
+Statement S_lease_acquire_v1_0(OC_LEASE_ACQUIRE("1", "l.token + 1"),
+                               {TEXTOID, TEXTOID, INTERVALOID});
 
 // The caller's own live lease (ON CONFLICT above left the row locked).
 Statement S_lease_mine(

@@ -84,12 +84,7 @@ constexpr Steps kSteps = {
 };
 // What extension 1.0's expire_due (bound to oc_expire_due) runs: its schema
 // has no lease token sequence, so its leases are never purged.
-constexpr Steps kSteps_v1_0 = {
-    expire_orders_step,
-    expire_stock_step,
-    expire_credit_step,
-    purge_coordination_step_v1_0,
-};
+constexpr Steps kSteps_v1_0 = {kSteps[0], kSteps[1], kSteps[2], purge_coordination_step_v1_0};
 
 // This session's pacing of expire_due (order_credit.expire_max_rate), and
 // the local transaction of its last call.
