@@ -95,7 +95,7 @@ class Session(threading.Thread):
                 self.conn = c
                 return True
             except psycopg2.Error:
-                if time.time() > self.deadline + 60:
+                if time.time() > self.deadline + 60 or self.stop.is_set():
                     return False
                 time.sleep(0.25)
 
@@ -574,16 +574,21 @@ def main():
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--seconds", type=float, default=10)
     p.add_argument("--ops", type=int, default=0, help="stop each session after this many calls")
+    p.add_argument("--stop-file", default=None,
+                   help="run until this file exists (then --seconds is only a 10-minute safety limit)")
     p.add_argument("--out", required=True)
     p.add_argument("--isolation", choices=["rc", "mixed"], default="rc")
     p.add_argument("--allow-deadlock", action="store_true")
     a = p.parse_args()
     os.makedirs(a.out, exist_ok=True)
     stop = threading.Event()
-    deadline = time.time() + a.seconds
+    deadline = time.time() + (600 if a.stop_file else a.seconds)
     ss = [Session(a, i, deadline, stop) for i in range(a.sessions)]
     for s in ss:
         s.start()
+    while a.stop_file and any(s.is_alive() for s in ss) and not os.path.exists(a.stop_file):
+        time.sleep(0.1)
+    stop.set()
     for s in ss:
         s.join()
     tot = {}

@@ -14,8 +14,9 @@
 # sessions, each logging what the server acknowledged; meanwhile the suite
 # SIGKILLs a client backend, the sweeper, and the postmaster with all its
 # children (then pg_ctl start; the clients reconnect and go on). Short mode:
-# each once per mode (12 s of workload per mode); long mode (120 s per mode
-# unless --seconds): one after the other, every 10 s. Then
+# each once per mode (12 s of workload per mode, and at least 3 s and one
+# acknowledged transaction after the last restart); long mode (120 s per
+# mode unless --seconds): one after the other, every 10 s. Then
 # reconcile.py checks the logs against the database (every acknowledged
 # operation present with its effect, nothing present that was rolled back or
 # refused, no unit oversold, no account over its limit, verify() empty,
@@ -144,6 +145,22 @@ alive() { # PIDS: true while one of them runs (a zombie does not count)
     return 1
 }
 
+acked_after() { # OUT EPOCH: true once a session logged an acknowledged transaction started after EPOCH
+    $PY - "$1" "$2" <<'EOF'
+import glob, json, sys
+after = float(sys.argv[2])
+for f in glob.glob(sys.argv[1] + "/s*.jsonl"):
+    for line in open(f):
+        try:
+            r = json.loads(line)
+        except ValueError:
+            continue
+        if r.get("outcome") == "ack" and r.get("t", 0) > after:
+            sys.exit(0)
+sys.exit(1)
+EOF
+}
+
 FAILED=0
 SUMMARY=()
 for mode in $MODES; do
@@ -161,8 +178,9 @@ for mode in $MODES; do
     [ "$allow" = 1 ] && opts+=(--allow-deadlock)
     offset=$(stat -c %s "$C/server.log")
     KILLED=()
+    rm -f "$out.stop"
     $PY test/torture/driver.py run --dsn "host=$C port=$PORT user=postgres dbname=$db" --sessions "$SESSIONS" \
-        --seed "$SEED" --seconds "$SECS" --out "$out" "${opts[@]}" >"$OC_TMP/driver_$mode.log" 2>&1 &
+        --seed "$SEED" --seconds "$SECS" --stop-file "$out.stop" --out "$out" "${opts[@]}" >"$OC_TMP/driver_$mode.log" 2>&1 &
     DRIVER_PID=$!
     # Faults: backend, sweeper, postmaster; short mode once each at 1/8, 2/8
     # and 3/8 of the run, so that the clients still have more than half of it
@@ -186,6 +204,20 @@ for mode in $MODES; do
         [ "${DOWN:-0}" = 1 ] && break
     done
     [ $kills -ge 3 ] || { oc_log "FAIL: $mode: only $kills of the 3 faults happened before the workload ended"; FAILED=1; }
+    # The workload runs its SECS, and at least SECS/4 after the last restart
+    # and until a session has been acknowledged after it (at most 60 s more):
+    # on a loaded machine reconnecting 32 sessions and crash recovery can
+    # take most of a fixed window.
+    end=$(awk -v t0="$t0" -v s="$SECS" -v r="$(cat "$out.restart" 2>/dev/null || echo 0)" \
+        'BEGIN { e = t0 + s; if (r + s / 4 > e) e = r + s / 4; printf "%.2f", e }')
+    sleep "$(awk -v n="$end" -v now="$(date +%s.%N)" 'BEGIN { d = n - now; print (d > 0 ? d : 0) }')"
+    t_wait=$SECONDS
+    until acked_after "$out" "$(cat "$out.restart" 2>/dev/null || echo 0)"; do
+        kill -0 $DRIVER_PID 2>/dev/null || break
+        [ $((SECONDS - t_wait)) -ge 60 ] && break
+        sleep 0.5
+    done
+    touch "$out.stop"
     wait $DRIVER_PID
     drc=$?
     DRIVER_PID=""
