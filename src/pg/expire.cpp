@@ -5,7 +5,14 @@
 // canonical order, and a reservation's claim is only deleted once every
 // bucket of its parts is held (see expire_stock_step), so several sweeps and live
 // traffic run side by side; rows skipped now are taken by a later call.
+// SKIP LOCKED still waits when the row's updater ends just as it is checked
+// and a newer version already has another updater (PostgreSQL follows the
+// update chain without the skip policy), so each step, and the credit step
+// per account, runs in a subtransaction with a 1 ms lock timeout (the
+// smallest there is) and is rolled back and left to a later call when it
+// would wait longer.
 #include <array>
+#include <exception>
 #include <string>
 #include <vector>
 
@@ -16,6 +23,7 @@
 #include "pg/common.hpp"
 #include "pg/expire.hpp"
 #include "pg/spi.hpp"
+#include "pg/subxact.hpp"
 #include "storage/latch.h"
 #include "utils/wait_event.h"
 
@@ -86,6 +94,40 @@ constexpr Steps kSteps = {
 // has no lease token sequence, so its leases are never purged.
 constexpr Steps kSteps_v1_0 = {kSteps[0], kSteps[1], kSteps[2], purge_coordination_step_v1_0};
 
+// The longest a sweep waits for a lock (ms).
+constexpr int kSweepLockWaitMs = 1;
+
+// Runs body() (returns rows done) in a subtransaction under the sweep's lock
+// timeout; 0 when it would have waited longer (its work rolled back). Other
+// errors propagate after the rollback.
+template <typename Body>
+int64_t unless_busy(Body &&body) {
+    Subxact sx;
+    std::exception_ptr failure;
+    int64_t done = 0;
+    try {
+        LockTimeoutScope timeout(kSweepLockWaitMs);
+        done = body();
+        timeout.end();
+    } catch (...) {
+        failure = std::current_exception();
+    }
+    sx.close(!failure);
+    if (!failure) return done;
+    try {
+        std::rethrow_exception(failure);
+    } catch (const core::Error &e) {
+        if (e.code() != Code::LockTimeout) throw;
+    } catch (const PgError &e) {
+        if (e.sqlerrcode() != ERRCODE_LOCK_NOT_AVAILABLE) throw;
+    }
+    pg_call([] {
+        ereport(DEBUG2,
+                (errmsg_internal("order_credit: expire_due left a busy row to a later call")));
+    });
+    return 0;
+}
+
 // This session's pacing of expire_due (order_credit.expire_max_rate), and
 // the local transaction of its last call.
 core::Pace pace;
@@ -123,14 +165,15 @@ Datum expire_due(FunctionCallInfo fcinfo, const Steps &steps) {
         TimestampTz start = GetCurrentTimestamp();
         pg_call([start] { pace_call(start); });
         start = GetCurrentTimestamp();
-        LockTimeoutScope timeout;
         Datum user = caller_name();
         int64_t done = 0;
         for (Step step : steps) {
             if (done >= max_rows) break;
-            done += step(max_rows - done, user);
+            int64_t budget = max_rows - done;
+            // The credit step keeps a subtransaction per account itself.
+            done += step == expire_credit_step ? step(budget, user)
+                                               : unless_busy([&] { return step(budget, user); });
         }
-        timeout.end();
         pace.spent(start, done, guc_expire_max_rate);
         pace_lxid = MyProc->lxid;
         return Int64GetDatum(done);
@@ -147,10 +190,13 @@ int64_t expire_credit_step(int64_t budget, Datum user) {
     for (const std::string &a : accounts) {
         if (done >= budget) break;
         Datum a_d = text_datum(a);
-        if (exec(S_try_lock_account, {val(a_d)}).empty()) continue;  // a buyer has it: next time
-        Rows r =
-            exec(S_expire_account_batch, {val(a_d), val(user), val(Int64GetDatum(budget - done))});
-        done += r.int8(0, 1);
+        done += unless_busy([&]() -> int64_t {
+            if (exec(S_try_lock_account, {val(a_d)}).empty())
+                return 0;  // a buyer has it: next time
+            Rows r = exec(S_expire_account_batch,
+                          {val(a_d), val(user), val(Int64GetDatum(budget - done))});
+            return r.int8(0, 1);
+        });
     }
     return done;
 }
