@@ -1,15 +1,7 @@
 -- Coordination (docs/reference.md): idempotency keys, named locks,
 -- leases with fencing tokens, exactly-once events, and their purge.
--- Errors are shown as "SQLSTATE: message | detail" by a helper.
-CREATE FUNCTION pg_temp.err(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE d text;
-BEGIN
-    EXECUTE q;
-    RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS d = PG_EXCEPTION_DETAIL;
-    RETURN SQLSTATE || ': ' || SQLERRM || CASE WHEN d <> '' THEN ' | ' || d ELSE '' END;
-END $$;
+-- Errors are shown as "SQLSTATE: message [detail]" (sql/include/err.sql).
+\i sql/include/err.sql
 
 -- ================================================================ idempotency
 -- First time: new. Inside the same transaction the key and the writes
