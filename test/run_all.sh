@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test suite of order_credit against a throwaway cluster:
-#   format (clang-format-14 against .clang-format) -> unit (GoogleTest, pure core) -> pg_regress -> isolation specs -> pgTAP
+#   format (clang-format-14 against .clang-format) -> meta (META.json) -> unit (GoogleTest, pure core) -> pg_regress -> isolation specs -> pgTAP
 #   -> stress scenarios -> operations (backups, upgrades, replicas, logical
 #   decoding; each on clusters of its own) -> differential (direct and SQL
 #   paths, isolation levels) -> fuzz (every function's arguments from the
@@ -17,7 +17,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
-SUITES=${OC_SUITES:-"format unit regress isolation pgtap stress ops differential fuzz torture"}
+SUITES=${OC_SUITES:-"format meta unit regress isolation pgtap stress ops differential fuzz torture"}
 PORT=${OC_TEST_PORT:-55499}
 
 exec 9>/tmp/order_credit.lock
@@ -47,6 +47,13 @@ if [[ " $SUITES " == *" format "* ]]; then
     echo "=== format (clang-format-14 --dry-run)"
     clang-format-14 --dry-run -Werror $(git ls-files 'src/*.[ch]pp' 'src/*.h' 'test/unit/*.[ch]pp')
     record format $?
+fi
+
+if [[ " $SUITES " == *" meta "* ]]; then
+    # META.json (PGXN) and debian/changelog agree with the control file.
+    echo "=== meta (META.json, debian/changelog)"
+    bash test/package/meta.sh
+    record meta $?
 fi
 
 if [[ " $SUITES " == *" unit "* ]]; then
