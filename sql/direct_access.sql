@@ -279,8 +279,8 @@ SELECT next_expiry > statement_timestamp() AS next_expiry_renewed FROM order_cre
 SELECT order_ref, status, amount FROM order_credit.place_order('da-po1',
     '[{"sku": "da-p2", "quantity": 1, "unit_price": 1}, {"sku": "da-p1", "quantity": 2, "unit_price": 5}]', 'da-acct');
 SELECT count(*) AS po1_holds FROM order_credit.holds WHERE order_ref = 'da-po1';
--- With direct access off and only one-bucket SKUs, one statement places the
--- whole order (S_fast_place).
+-- With direct access off the composed path places the whole order: the same
+-- rows as the fast path writes.
 SET order_credit.direct_access = off;
 SELECT order_ref, status, amount FROM order_credit.place_order('da-po5',
     '[{"sku": "da-p1", "quantity": 1, "unit_price": 3}]', 'da-acct');

@@ -127,6 +127,12 @@ namespace {
 }
 }  // namespace
 
+bool one_bucket_serves(const std::vector<BucketLevel> &buckets, int64_t quantity) {
+    for (const auto &b : buckets)
+        if (b.serves(quantity)) return true;
+    return false;
+}
+
 std::vector<Part> plan_allocation(std::string_view sku, const std::vector<BucketLevel> &buckets,
                                   int64_t quantity) {
     StockLevel t = total(buckets);
@@ -134,8 +140,7 @@ std::vector<Part> plan_allocation(std::string_view sku, const std::vector<Bucket
     if (t.available() < quantity) insufficient(sku, t, quantity);
     const BucketLevel *best = nullptr;
     for (const auto &b : buckets)
-        if (b.available() >= quantity && (best == nullptr || b.available() < best->available()))
-            best = &b;
+        if (b.serves(quantity) && (best == nullptr || b.available() < best->available())) best = &b;
     if (best != nullptr) return {Part{best->bucket, quantity}};
     std::vector<const BucketLevel *> order;
     for (const auto &b : buckets)

@@ -59,6 +59,8 @@ struct BucketLevel {
     int64_t on_hand;
     int64_t reserved;
     int64_t available() const { return on_hand - reserved; }
+    // The "enough units" rule: this bucket alone can give `quantity` now.
+    bool serves(int64_t quantity) const { return available() >= quantity; }
 };
 
 struct Part {
@@ -78,6 +80,11 @@ StockLevel total(const std::vector<BucketLevel> &buckets);
 
 // "available=…, requested=…, on_hand=…, reserved=…"
 std::string stock_detail(const StockLevel &level, std::optional<int64_t> requested = std::nullopt);
+
+// Whether one bucket alone can give `quantity` as the levels stand. A
+// writer places such a request in one bucket without first expiring due
+// reservations; otherwise it expires them and plans (plan_allocation).
+bool one_bucket_serves(const std::vector<BucketLevel> &buckets, int64_t quantity);
 
 // Splits `quantity` over the buckets: one bucket when one has enough (the
 // one with the least that still suffices, keeping full buckets for large

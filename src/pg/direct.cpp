@@ -561,7 +561,7 @@ Step open_write(Write *w) {
     }
 
     // The buckets: one-bucket items only bucket 0; striped items all of
-    // them, in S_reserve_striped's order (enough units in the snapshot
+    // them, in this order (enough units in the snapshot
     // first, then (bucket + offset) % buckets, then bucket), except that
     // among those with enough units the ones no one was updating come first.
     // A one-bucket item has one candidate: no need for set_stock's maximum.

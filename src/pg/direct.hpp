@@ -52,9 +52,10 @@ Probe probe(Datum order_ref, Datum sku);
 
 // Reserves `quantity` units of one bucket of `sku` for `order_ref`: the
 // bucket's reserved, the reservation row and its claim. `buckets` is the
-// item's bucket count: 1, bucket 0 (waiting for its lock); more, a bucket
-// chosen as S_reserve_striped in stock.cpp chooses it, starting at `offset`.
-// `usable` false: the SQL path must do it (nothing was done). `placed`
+// item's bucket count: 1, bucket 0 (waiting for its lock); more, the first
+// bucket with enough units that no one holds, in the order (bucket +
+// offset) % buckets, or else one such bucket waited for (direct.cpp).
+// `usable` false: the SQL fallback must do it (nothing was done). `placed`
 // false: no bucket with enough units could be had; then at most bucket 0 of
 // a one-bucket item stays locked (after waiting for it, as the SQL path's
 // guarded UPDATE leaves it); a striped item locks a bucket row only to
@@ -73,8 +74,7 @@ Placed reserve(Datum sku, Datum order_ref, int64 quantity, bool has_ttl, Datum t
                int32 offset);
 
 // place_order's credit and order rows, after reserve() placed each of its
-// `reservations` SKUs in the same subtransaction: what S_fast_credit_order
-// of orders.cpp writes (the account's pending and next_expiry, guarded as
+// `reservations` SKUs in the same subtransaction (the account's pending and next_expiry, guarded as
 // reserve_credit guards them, waiting for the account's row lock as UPDATE
 // does; the hold, its ledger entry, the order and its first history row),
 // only if the order_ref has no order and no hold and exactly those

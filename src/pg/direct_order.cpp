@@ -1,8 +1,7 @@
 // Direct table access for place_order's credit and order rows (see
-// direct.hpp, place_credit_order): what S_fast_credit_order of orders.cpp
-// writes, without the executor. That statement (five data-modifying CTEs)
-// cost ~735k instructions per order, most of it executor start-up, against
-// ~1.22M for the whole plain-SQL order it is compared with.
+// direct.hpp, place_credit_order): the account, the hold, its ledger entry,
+// the order and its history row, without the executor (executor start-up
+// of the equivalent one-statement write was most of its cost).
 //
 // reserve_credit's rows (place_credit_hold) are the first half of the same
 // write: the account, the hold and its ledger entry, what S_reserve of
@@ -224,7 +223,7 @@ int64 count_reservations(Write *w) {
 enum class Step { Unusable, NotPlaced, Go };
 
 // Opens everything and checks that the tables may be written here; then,
-// as S_fast_credit_order's guard: no order and no hold for the order_ref
+// place_order's guard: no order and no hold for the order_ref
 // yet, exactly the reservations just made, and the account (its version in
 // the snapshot, in w->acct). For a hold alone (reserve_credit), S_reserve's
 // guard: no hold for the order_ref yet, and the account.
@@ -308,7 +307,7 @@ bool text_is(Datum d, const char *s) {
     return VARSIZE_ANY_EXHDR(t) == n && memcmp(VARDATA_ANY(t), s, n) == 0;
 }
 
-// The guard of S_fast_credit_order's account UPDATE on the version in
+// The guard of place_order's account update (reserve_credit's S_reserve) on the version in
 // w->acct (active, no hold possibly due, enough credit) and the new version
 // in w->acct_new. NotPlaced: refused.
 Step prepare_account(Write *w) {

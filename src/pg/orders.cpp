@@ -2,19 +2,17 @@
 // credit for its total, all or nothing; confirm turns them into a sale;
 // cancel or the payment timeout gives them back.
 //
-// place_order has a fast path for an order on an account with a total above
-// zero, in a subtransaction: each SKU reserved in canonical order through
-// the direct table access of reserve_stock (pg/direct.hpp), then one
-// statement (S_fast_credit_order) for the credit hold and the order. With
-// direct access unusable, one statement (S_fast_place, one-bucket SKUs only)
-// writes every row instead. Anything else, and every fast attempt that places
-// nothing (short stock or credit, unknown SKU or account, blocked account, a
-// hold possibly due, a replay), is rolled back and handed to the composed
-// path: the public stock and
-// credit functions called through SPI, which raise the contract's errors and
-// answer replays. Lock order: order_ref handle -> order row -> stock rows
-// (sorted by sku, bucket) -> account -> holds/reservations, as everywhere in
-// the extension.
+// place_order has one writer and one fallback. The writer, for an order on
+// an account with a total above zero, runs in a subtransaction without the
+// executor (pg/direct.hpp): each SKU reserved in canonical order as
+// reserve_stock reserves it, then the credit hold and the order. Anything
+// else, direct access unusable, and every fast attempt that places nothing
+// (short stock or credit, unknown SKU or account, blocked account, a hold
+// possibly due, a replay) is rolled back and handed to the fallback, the
+// composed path: the public stock and credit functions called through SPI,
+// which raise the contract's errors and answer replays. Lock order: order_ref handle -> order row
+// -> stock rows (sorted by sku, bucket) -> account -> holds/reservations, as everywhere in the
+// extension.
 #include <algorithm>
 #include <optional>
 #include <string>
@@ -68,111 +66,6 @@ Statement S_order_insert(
     "INSERT INTO order_credit.order_history (order_ref, from_status, to_status, reason, created_by) "
     "SELECT order_ref, NULL, 'pending', 'placed', $6 FROM o",
     {TEXTOID, TEXTOID, NUMERICOID, JSONBOID, INTERVALOID, TEXTOID});
-
-// The credit and order writes of both fast statements (those of
-// reserve_credit's S_reserve in credit.cpp and of S_order_insert): guarded
-// account UPDATE (active, no hold possibly due, enough credit, plus `guard`),
-// hold, ledger entry, order, history row; then the order_status row with the
-// reservation count `reserved` and the hold, ledger and history counts.
-// $1 order_ref, $2 items, $3 account, $4 expires_in, $5 total, $6 created_by.
-#define OC_FAST_CREDIT_ORDER(guard, reserved)                                                  \
-    "a AS ("                                                                                   \
-    "    UPDATE order_credit.accounts "                                                        \
-    "       SET pending = pending + $5, "                                                      \
-    "           next_expiry = least(next_expiry, statement_timestamp() + $4), "                \
-    "           updated_at = statement_timestamp() "                                           \
-    "     WHERE account = $3 AND status = 'active' "                                           \
-    "       AND (next_expiry IS NULL OR next_expiry > statement_timestamp()) "                 \
-    "       AND credit_limit - posted - pending >= $5 " guard                                  \
-    "    RETURNING account, posted, pending), "                                                \
-    "h AS ("                                                                                   \
-    "    INSERT INTO order_credit.holds (order_ref, account, amount, expires_in, expires_at) " \
-    "    SELECT $1, a.account, $5, $4, statement_timestamp() + $4 FROM a RETURNING 1), "       \
-    "l AS ("                                                                                   \
-    "    INSERT INTO order_credit.ledger (account, kind, amount, order_ref, posted_after, "    \
-    "                                     pending_after, created_by) "                         \
-    "    SELECT a.account, 'hold', $5, $1, a.posted, a.pending, $6 FROM a RETURNING 1), "      \
-    "o AS ("                                                                                   \
-    "    INSERT INTO order_credit.orders (order_ref, account, status, amount, items, "         \
-    "                                     expires_in, expires_at) "                            \
-    "    SELECT $1, $3, 'pending', $5, $2, $4, statement_timestamp() + $4 FROM a "             \
-    "    RETURNING order_ref, account, status, amount, expires_at, updated_at), "              \
-    "oh AS ("                                                                                  \
-    "    INSERT INTO order_credit.order_history (order_ref, from_status, to_status, reason, "  \
-    "                                            created_by) "                                 \
-    "    SELECT o.order_ref, NULL, 'pending', 'placed', $6 FROM o RETURNING 1) "               \
-    "SELECT o.order_ref, o.account, "                                                          \
-    "       CASE WHEN o.status = 'pending' AND o.expires_at <= statement_timestamp() "         \
-    "            THEN 'expired' ELSE o.status END, "                                           \
-    "       o.amount, o.expires_at, o.updated_at, "                                            \
-    "       " reserved                                                                         \
-    "       , (SELECT count(*) FROM h), (SELECT count(*) FROM l), "                            \
-    "       (SELECT count(*) FROM oh) "                                                        \
-    "  FROM o"
-
-// The fast path of place_order, one statement. The caller holds the
-// order_ref handle lock and runs it in a subtransaction that it rolls back
-// when no row comes back, so a failed attempt keeps neither rows nor locks.
-//   lb: with no order, reservation or hold for the order_ref yet and every
-//       SKU striped over one bucket (uncorrelated probes: checked before any
-//       lock), locks bucket 0 of each SKU in canonical (sku, bucket) order,
-//       waiting. Every later write touches only rows locked here, then the
-//       account: the only lock waits are in the extension's canonical order.
-//   b, r, rc: reserve_stock's fast write per SKU (S_reserve_single of
-//       stock.cpp): guarded bucket UPDATE, one reservation of bucket 0 and
-//       its claim each.
-//   a, h, l: reserve_credit's write (S_reserve of credit.cpp), only when
-//       every SKU was reserved: guarded account UPDATE (active, no hold
-//       possibly due, enough credit), hold, ledger entry.
-//   o, oh: the order and its history row (S_order_insert).
-// Returns the order_status row plus the reservation, hold, ledger and
-// history counts; no row when anything was refused.
-// $1 order_ref, $2 items, $3 account, $4 expires_in, $5 total, $6 created_by,
-// $7 SKUs sorted by byte order (core's order, = COLLATE "C"), $8 quantities.
-Statement S_fast_place(
-    "WITH lb AS MATERIALIZED ("
-    "    SELECT b.sku, $8[array_position($7, b.sku)] AS q "
-    "      FROM order_credit.stock_buckets b "
-    "     WHERE b.sku = ANY ($7) AND b.bucket = 0 "
-    "       AND NOT EXISTS (SELECT FROM order_credit.items t "
-    "                        WHERE t.sku = ANY ($7) AND t.buckets <> 1) "
-    "       AND NOT EXISTS (SELECT FROM order_credit.orders o WHERE o.order_ref = $1) "
-    "       AND NOT EXISTS (SELECT FROM order_credit.reservations x WHERE x.order_ref = $1) "
-    "       AND NOT EXISTS (SELECT FROM order_credit.holds y WHERE y.order_ref = $1) "
-    "     ORDER BY b.sku COLLATE \"C\", b.bucket "
-    "       FOR NO KEY UPDATE), "
-    "b AS ("
-    "    UPDATE order_credit.stock_buckets s SET reserved = s.reserved + lb.q, "
-    "           updated_at = statement_timestamp() "
-    "      FROM lb WHERE s.sku = lb.sku AND s.bucket = 0 AND s.on_hand - s.reserved >= lb.q "
-    "    RETURNING s.sku, lb.q), "
-    "r AS ("
-    "    INSERT INTO order_credit.reservations (order_ref, sku, quantity, expires_in, expires_at) "
-    "    SELECT $1, b.sku, b.q, $4, statement_timestamp() + $4 " /* bucket 0: parts NULL */
-    "      FROM b ORDER BY b.sku COLLATE \"C\" "
-    "    RETURNING reservation_id, sku, quantity, expires_at, part_buckets, part_qty), "
-    "rc AS (" /* all units from bucket 0: the claim's parts are NULL */
-    "    INSERT INTO order_credit.reservation_claims (sku, expires_at, reservation_id, quantity) "
-    // clang-format off
-    "    SELECT r.sku, coalesce(r.expires_at, 'infinity'), r.reservation_id, r.quantity FROM r), "
-    OC_FAST_CREDIT_ORDER("AND (SELECT count(*) FROM b) = cardinality($7) ", "(SELECT count(*) FROM r)"),
-    // clang-format on
-    {TEXTOID, JSONBOID, TEXTOID, INTERVALOID, NUMERICOID, TEXTOID, TEXTARRAYOID, INT8ARRAYOID},
-    Statement::kLocks | Statement::kGeneric);
-
-// The direct fast path's second half (after every SKU was reserved through
-// pg/direct.hpp, in canonical order, in the same subtransaction): S_fast_place's
-// credit and order writes (a, h, l, o, oh), only if the order_ref has no
-// order and no hold and exactly the reservations just made ($7 of them).
-// $1 order_ref, $2 items, $3 account, $4 expires_in, $5 total, $6 created_by.
-Statement S_fast_credit_order(
-    "WITH " OC_FAST_CREDIT_ORDER(
-        "AND NOT EXISTS (SELECT FROM order_credit.orders o WHERE o.order_ref = $1) "
-        "AND NOT EXISTS (SELECT FROM order_credit.holds y WHERE y.order_ref = $1) "
-        "AND (SELECT count(*) FROM order_credit.reservations x WHERE x.order_ref = $1) = $7 ",
-        "$7"),
-    {TEXTOID, JSONBOID, TEXTOID, INTERVALOID, NUMERICOID, TEXTOID, INT8OID},
-    Statement::kLocks | Statement::kGeneric);
 
 Statement S_reserve_stock(
     "SELECT count(*) FROM order_credit.reserve_stock("
@@ -355,88 +248,44 @@ LockedOrder lock_order(Datum order_ref_d, const std::string &order_ref) {
     return o;
 }
 
-// Whether a fast statement placed the order (its row: the order_status
-// columns, then the reservation, hold, ledger and history counts). A row with
-// other counts than one order of n SKUs is a bug, never a partial order.
-bool placed_whole(const Rows &r, int64_t n) {
-    if (r.empty()) return false;
-    if (r.int8(0, 7) != n || r.int8(0, 8) != 1 || r.int8(0, 9) != 1 || r.int8(0, 10) != 1)
-        throw Error(Code::Internal, "order_credit: place_order wrote a partial order",
-                    fmt::format("reservations={}, holds={}, ledger={}, history={}, items={}",
-                                r.int8(0, 7), r.int8(0, 8), r.int8(0, 9), r.int8(0, 10), n));
-    return true;
-}
-
-// place_order's fast path (the direct stock path + S_fast_credit_order, or
-// S_fast_place) for an order with an account and a total above zero; the
-// caller holds the order_ref handle lock. Returns the
-// result row, or nullopt when it placed nothing: then its subtransaction has
-// been rolled back (no row written, no row lock kept) and the composed path
-// runs as if it had never been tried.
+// place_order's fast path for an order with an account and a total above
+// zero, without the executor (pg/direct.hpp): each SKU reserved in
+// canonical order as reserve_stock reserves it, then the credit hold and the
+// order. The caller holds the order_ref handle lock. Returns the result
+// row, or nullopt when it placed nothing (direct access unusable, or any
+// refusal): then its subtransaction has been rolled back (no row written,
+// no row lock kept) and the composed path runs as if it had never been
+// tried.
 std::optional<Datum> place_fast(const Call &call, const std::vector<core::OrderItem> &items,
                                 Money total, Datum order_ref_d, Datum items_d, Arg account_a,
                                 Arg ttl_a) {
     std::vector<const core::OrderItem *> sorted;
     sorted.reserve(items.size());
     for (const auto &it : items) sorted.push_back(&it);
-    // Byte order, as stock sorts SKUs (and COLLATE "C" in the statement).
+    // Byte order, as stock sorts SKUs.
     std::sort(sorted.begin(), sorted.end(),
               [](const core::OrderItem *a, const core::OrderItem *b) { return a->sku < b->sku; });
-    std::vector<std::string> skus;
-    std::vector<int64_t> qty;
-    for (const auto *it : sorted) {
-        skus.push_back(it->sku);
-        qty.push_back(it->quantity);
-    }
     Datum total_d = money_datum(total), user = caller_name();
     auto n = static_cast<int64_t>(items.size());
-    Rows r(nullptr, 0);
-    // First without the executor for the stock (pg/direct.hpp): each SKU in
-    // canonical order, as reserve_stock reserves it, then the credit and the
-    // order in one statement. Unusable (order_credit.direct_access off, or
-    // tables not as created): S_fast_place below does it all in SQL.
-    bool unusable = false;
-    std::optional<direct::OrderPlaced> direct_row;
+    direct::OrderPlaced placed_row;
     bool placed = keep_if([&] {
         for (const auto *it : sorted) {
             Datum sku_d = text_datum(it->sku);
             direct::Probe p = direct::probe(order_ref_d, sku_d);
-            if (!p.usable) unusable = true;
             if (!p.usable || !p.item || p.replay) return false;
             direct::Placed d = direct::reserve(sku_d, order_ref_d, it->quantity, !ttl_a.null,
                                                ttl_a.value, p.buckets, direct::next_spread());
             stats::add_lock_wait_us(static_cast<int64_t>(d.lock_wait_ms * 1000.0));
-            if (!d.usable) unusable = true;
             if (!d.usable || !d.placed) return false;
         }
-        // Then the credit and the order, also without the executor while
-        // those tables are as created; otherwise in one statement.
-        direct::OrderPlaced c = direct::place_credit_order(
-            order_ref_d, items_d, account_a.value, !ttl_a.null, ttl_a.value, total_d, user, n);
-        stats::add_lock_wait_us(static_cast<int64_t>(c.lock_wait_ms * 1000.0));
-        if (c.usable) {
-            if (c.placed) direct_row = c;
-            return c.placed;
-        }
-        r = exec(S_fast_credit_order, {val(order_ref_d), val(items_d), account_a, ttl_a,
-                                       val(total_d), val(user), val(Int64GetDatum(n))});
-        return placed_whole(r, n);
-    });
-    if (placed)
-        debug_path("place_order fast path", direct_row ? "direct" : "direct stock, SQL credit");
-    if (placed && direct_row)
-        return result_from_values(call, direct_row->values, direct_row->nulls, 6);
-    if (placed) return result_from_row(call, r, 0);
-    if (!unusable) return std::nullopt;
-    Datum skus_d = text_array(skus), qty_d = int8_array(qty);
-    placed = keep_if([&] {
-        r = exec(S_fast_place, {val(order_ref_d), val(items_d), account_a, ttl_a, val(total_d),
-                                val(user), val(skus_d), val(qty_d)});
-        return placed_whole(r, n);
+        placed_row = direct::place_credit_order(order_ref_d, items_d, account_a.value, !ttl_a.null,
+                                                ttl_a.value, total_d, user, n);
+        stats::add_lock_wait_us(static_cast<int64_t>(placed_row.lock_wait_ms * 1000.0));
+        return placed_row.usable && placed_row.placed;
     });
     if (!placed) return std::nullopt;
-    debug_path("place_order fast path", "SQL");
-    return result_from_row(call, r, 0);
+    debug_path("place_order fast path", "direct");
+    return result_from_values(call, placed_row.values, placed_row.nulls, 6);
 }
 
 Datum place_order(FunctionCallInfo fcinfo) {

@@ -3,12 +3,13 @@
 //
 // Locking order (the extension's canonical order): the order_ref handle lock
 // -> item row (set_stock / adjust_stock only) -> stock bucket rows sorted by
-// (sku, bucket) -> reservation rows. A reservation of a one-bucket item is
-// one guarded UPDATE of bucket 0; on a striped item it takes a bucket no one
-// holds or waits for ONE bucket; only when no single bucket has enough does
-// it lock every bucket of the SKU in bucket order, waiting at most
-// order_credit.lock_timeout (reserve_one states the rule that keeps this
-// deadlock-free). Multi-item requests handle SKUs in sorted order.
+// (sku, bucket) -> reservation rows. A reservation of a one-bucket item
+// updates bucket 0; on a striped item it takes a bucket no one holds or
+// waits for ONE bucket (both pg/direct.cpp); only when no single bucket has
+// enough, or the direct path is unusable, does it lock every bucket of the
+// SKU in bucket order, waiting at most order_credit.lock_timeout
+// (reserve_one states the rule that keeps this deadlock-free). Multi-item
+// requests handle SKUs in sorted order.
 //
 // A reservation's units are counted in stock_buckets.reserved exactly while
 // it has a row in reservation_claims: reserve inserts the claim with the
@@ -105,13 +106,6 @@ Statement S_res_probe(
     " WHERE i.sku = $2",
     {TEXTOID, TEXTOID, INTERVALOID, INT4OID});
 
-// Units of the SKU still counted in reserved for reservations already past
-// their expiry (claims not swept yet): they count as available for every
-// reader.
-#define OC_DUE_UNITS                                                               \
-    "(SELECT coalesce(sum(x.quantity), 0) FROM order_credit.reservation_claims x " \
-    "  WHERE x.sku = $1 AND x.expires_at <= statement_timestamp())::bigint"
-
 // The claim of every reservation inserted by the CTE r (which returns
 // reservation_id, sku, quantity, expires_at, part_buckets, part_qty): the
 // reservation's units are counted in reserved from now on.
@@ -121,79 +115,6 @@ Statement S_res_probe(
     "                                                 quantity, part_buckets, part_qty) "  \
     "    SELECT r.sku, coalesce(r.expires_at, 'infinity'), r.reservation_id, r.quantity, " \
     "           " OC_CLAIM_STORED("r.") " FROM r) "
-
-// The reservation row, its claim and the stock_reservation result of a
-// placed part.
-#define OC_INSERT_RESERVATION \
-    "r AS ("                                                                               \
-    "    INSERT INTO order_credit.reservations (order_ref, sku, quantity, part_buckets, "   \
-    "                                           part_qty, expires_in, expires_at) "         \
-    "    SELECT $3, $1, $2, " OC_PARTS_STORED("ARRAY[u.bucket]", "ARRAY[$2::bigint]") ", " \
-    "           $4, statement_timestamp() + $4 "                                                \
-    "      FROM u RETURNING reservation_id, sku, order_ref, quantity, status, expires_at, "  \
-    "                       part_buckets, part_qty), "                                     \
-    OC_INSERT_CLAIM
-
-// An item of one bucket: a guarded UPDATE of that bucket, which waits for a
-// concurrent buyer's row lock (at most lock_timeout). If the guard fails
-// (not enough units) the bucket stays locked by us, which is harmless: the
-// slow path locks exactly that bucket first (canonical order), expires due
-// reservations and decides. So no subtransaction is needed here.
-Statement S_reserve_single(
-    "WITH u AS ("
-    "    UPDATE order_credit.stock_buckets s SET reserved = s.reserved + $2, "
-    "           updated_at = statement_timestamp() "
-    "     WHERE s.sku = $1 AND s.bucket = 0 AND s.on_hand - s.reserved >= $2 "
-    // clang-format off
-    "    RETURNING s.bucket, s.on_hand - s.reserved AS free), "
-    OC_INSERT_RESERVATION
-    // clang-format on
-    "SELECT r.reservation_id, r.sku, r.order_ref, r.quantity, r.status, r.expires_at, "
-    "       u.free + " OC_DUE_UNITS " FROM r, u",
-    {TEXTOID, INT8OID, TEXTOID, INTERVALOID}, Statement::kLocks);
-
-// A striped item ($6 buckets), in one statement: first the first bucket no
-// one holds (SKIP LOCKED), those with enough units in the snapshot first,
-// starting at a per-call offset ($5) so concurrent buyers spread over the
-// buckets; only if every bucket is held, it waits for the lock of ONE
-// bucket, the first in the same order that had enough units in the
-// snapshot (chosen before any lock is taken, so exactly one row is waited
-// for). The SKIP LOCKED step has no condition on the levels on purpose: a
-// row it locks is always the row it returns (in READ COMMITTED a row that
-// fails a re-checked condition after a concurrent update stays locked
-// although it is skipped), so it never holds one bucket while the waiting
-// step waits for another, which could deadlock with a buyer doing the
-// reverse (stress/stock_buckets caught exactly that). If the bucket it got
-// has too few units, nothing is placed. The statement runs in a
-// subtransaction that is rolled back when it places nothing (see
-// reserve_one), which drops any lock it took.
-Statement S_reserve_striped(
-    "WITH free AS MATERIALIZED ("
-    "    SELECT b.bucket FROM order_credit.stock_buckets b "
-    "     WHERE b.sku = $1 "
-    "     ORDER BY b.on_hand - b.reserved >= $2 DESC, (b.bucket + $5) % $6, b.bucket "
-    "     LIMIT 1 FOR NO KEY UPDATE SKIP LOCKED), "
-    "busy AS MATERIALIZED ("
-    "    SELECT b.bucket FROM order_credit.stock_buckets b "
-    "     WHERE NOT EXISTS (SELECT 1 FROM free) AND b.sku = $1 "
-    "       AND b.bucket = (SELECT c.bucket FROM order_credit.stock_buckets c "
-    "                        WHERE c.sku = $1 AND c.on_hand - c.reserved >= $2 "
-    "                        ORDER BY (c.bucket + $5) % $6, c.bucket LIMIT 1) "
-    "       AND b.on_hand - b.reserved >= $2 "
-    "       FOR NO KEY UPDATE), "
-    "u AS ("
-    "    UPDATE order_credit.stock_buckets s SET reserved = s.reserved + $2, "
-    "           updated_at = statement_timestamp() "
-    "      FROM (SELECT bucket FROM free UNION ALL SELECT bucket FROM busy) pick "
-    "     WHERE s.sku = $1 AND s.bucket = pick.bucket AND s.on_hand - s.reserved >= $2 "
-    // clang-format off
-    "    RETURNING s.bucket), "
-    OC_INSERT_RESERVATION
-    // clang-format on
-    "SELECT r.reservation_id, r.sku, r.order_ref, r.quantity, r.status, r.expires_at, "
-    "       (SELECT sum(s.on_hand - s.reserved) FROM order_credit.stock_buckets s "
-    "         WHERE s.sku = $1)::bigint - $2 + " OC_DUE_UNITS " FROM r",
-    {TEXTOID, INT8OID, TEXTOID, INTERVALOID, INT4OID, INT4OID}, Statement::kLocks);
 
 // The slow path's write, with every bucket locked: the planned parts.
 Statement S_alloc(
@@ -442,7 +363,8 @@ std::vector<core::BucketLevel> levels_from(const Rows &r) {
 // reservations, and returns the exact levels. A re-stripe that committed
 // while we waited shows as a bucket count that differs from the item's:
 // lock again (the new rows have higher numbers or are free).
-std::vector<core::BucketLevel> lock_all_buckets(Datum sku_d, const std::string &sku) {
+std::vector<core::BucketLevel> lock_all_buckets(Datum sku_d, const std::string &sku,
+                                                bool expire = true) {
     for (int round = 0;; ++round) {
         Rows b = exec(S_lock_buckets, {val(sku_d)});
         uint64 got = b.count();
@@ -450,8 +372,7 @@ std::vector<core::BucketLevel> lock_all_buckets(Datum sku_d, const std::string &
         if (n.empty()) item_not_found(sku);
         if (static_cast<int64_t>(got) == n.int8(0, 1) || round >= 3) break;
     }
-    Rows e = exec(S_expire_sku_due, {val(sku_d)});
-    (void)e;
+    if (expire) (void)exec(S_expire_sku_due, {val(sku_d)});
     return levels_from(exec(S_lock_buckets, {val(sku_d)}));
 }
 
@@ -508,26 +429,28 @@ Direct reserve_direct(Datum order_ref_d, const ReserveItem &it, const Ttl &ttl, 
     return Direct::Placed;
 }
 
-ResRow reserve_slow(Datum order_ref_d, const ReserveItem &it, const Ttl &ttl);
+// When the slow path expires the SKU's due reservations: before it plans
+// (First), or only when no bucket alone has enough (IfShort: the requests
+// the direct path places in one bucket without expiring anything, so both
+// leave the same claims for expire_due).
+enum class Sweep { First, IfShort };
+ResRow reserve_slow(Datum order_ref_d, const ReserveItem &it, const Ttl &ttl, Sweep sweep);
 
 // Reserves one SKU for order_ref (or recognises a replay). The caller holds
 // the order_ref handle lock. Returns the stock_reservation row.
 //
-// Buyers must never queue behind each other on a striped item, and no two
-// calls may deadlock. The rule that makes both hold: a call waits for bucket
-// locks only (a) for the single bucket of a one-bucket item, (b) for one
-// bucket of a striped item while holding no other bucket of that SKU (the
-// direct path first waits for that bucket's gate, pg/direct.cpp, then for
-// its row only when a writer without a gate holds it), or
-// (c) for all buckets of the SKU in bucket order (the slow path), holding
-// at most bucket 0 of it before. Steps that may lock a bucket and then not
-// use it run in a subtransaction that is rolled back (READ COMMITTED keeps
-// the lock of a row that SKIP LOCKED or an UPDATE locked and then rejected
-// on recheck).
+// One writer and one fallback. The writer is the direct path
+// (pg/direct.cpp): buyers of a striped item never queue behind each other,
+// and no two calls deadlock, because a call waits for bucket locks only (a)
+// for the single bucket of a one-bucket item, (b) for one bucket of a
+// striped item while holding no other bucket of that SKU (its gate first,
+// then its row only when a writer without a gate holds it), or (c) for all
+// buckets of the SKU in bucket order, holding at most bucket 0 of it
+// before. The fallback, when the direct path is unusable
+// (order_credit.direct_access off, tables not as the extension created
+// them) or finds too few units in the bucket it tried, is (c): reserve_slow.
 ResRow reserve_one(Datum order_ref_d, const std::string &order_ref, const ReserveItem &it,
                    const Ttl &ttl) {
-    // A new reservation without the executor when the tables allow it: (a)
-    // and (b) as below.
     direct::Probe dp = direct::probe(order_ref_d, it.sku_d);
     if (dp.usable && !dp.item) item_not_found(it.sku);
     if (dp.usable && !dp.replay) {
@@ -539,7 +462,7 @@ ResRow reserve_one(Datum order_ref_d, const std::string &order_ref, const Reserv
         int32 offset = dp.buckets == 1 ? 0 : next_spread();
         Direct d = reserve_direct(order_ref_d, it, ttl, dp.buckets, offset, &row);
         if (d == Direct::Placed) return row;
-        if (d == Direct::TooFew) return reserve_slow(order_ref_d, it, ttl);
+        if (d == Direct::TooFew) return reserve_slow(order_ref_d, it, ttl, Sweep::First);
     }
     Rows probe = exec(S_res_probe, {val(order_ref_d), val(it.sku_d), ttl.arg(),
                                     val(Int32GetDatum(direct::kDueLimit))});
@@ -552,34 +475,21 @@ ResRow reserve_one(Datum order_ref_d, const std::string &order_ref, const Reserv
     }
     // Too many due claims of the SKU: expire them first, as the direct path
     // does (direct::kDueLimit).
-    if (probe.boolean(0, 7) && lock_handle(LockSpace::DueSweep, it.sku, false))
-        return reserve_slow(order_ref_d, it, ttl);
-    int32 buckets = static_cast<int32>(probe.int8(0, 1));
-    Datum q_d = Int64GetDatum(it.quantity);
-    if (buckets == 1) {
-        // (a). A re-stripe committed since the probe leaves bucket 0 in
-        // place, and holding bucket 0 before the slow path is in order.
-        Rows one = exec(S_reserve_single, {val(it.sku_d), val(q_d), val(order_ref_d), ttl.arg()});
-        if (!one.empty()) return res_row(one);
-    } else {
-        int32 k = next_spread();
-        Rows placed(nullptr, 0);  // (b)
-        bool ok = keep_if([&] {
-            placed = exec(S_reserve_striped, {val(it.sku_d), val(q_d), val(order_ref_d), ttl.arg(),
-                                              val(Int32GetDatum(k)), val(Int32GetDatum(buckets))});
-            return !placed.empty();
-        });
-        if (ok) return res_row(placed);
-    }
-    return reserve_slow(order_ref_d, it, ttl);
+    bool many_due = probe.boolean(0, 7) && lock_handle(LockSpace::DueSweep, it.sku, false);
+    return reserve_slow(order_ref_d, it, ttl, many_due ? Sweep::First : Sweep::IfShort);
 }
 
 // (c) The slow path: every bucket locked in order, due reservations
-// expired, then the core's plan over exact levels (or OC004 with the
-// numbers).
-ResRow reserve_slow(Datum order_ref_d, const ReserveItem &it, const Ttl &ttl) {
+// expired (see Sweep), then the core's plan over the levels (or OC004 with
+// the numbers).
+ResRow reserve_slow(Datum order_ref_d, const ReserveItem &it, const Ttl &ttl, Sweep sweep) {
     Datum q_d = Int64GetDatum(it.quantity);
-    std::vector<core::BucketLevel> levels = lock_all_buckets(it.sku_d, it.sku);
+    std::vector<core::BucketLevel> levels =
+        lock_all_buckets(it.sku_d, it.sku, sweep == Sweep::First);
+    if (sweep == Sweep::IfShort && !core::one_bucket_serves(levels, it.quantity)) {
+        (void)exec(S_expire_sku_due, {val(it.sku_d)});
+        levels = levels_from(exec(S_lock_buckets, {val(it.sku_d)}));
+    }
     std::vector<core::Part> parts = core::plan_allocation(it.sku, levels, it.quantity);
     std::vector<int> pb;
     std::vector<int64_t> pq;

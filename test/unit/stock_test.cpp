@@ -111,6 +111,17 @@ TEST(StockBuckets, AllocationPrefersOneBucket) {
     EXPECT_EQ(parts[0], (Part{1, 4}));  // least that suffices
 }
 
+TEST(StockBuckets, OneBucketServesAtTheBoundary) {
+    std::vector<BucketLevel> b = {{0, 10, 8}, {1, 10, 5}};
+    EXPECT_TRUE((BucketLevel{0, 10, 5}).serves(5));   // exactly what is left
+    EXPECT_FALSE((BucketLevel{0, 10, 5}).serves(6));  // one more
+    EXPECT_TRUE((BucketLevel{0, 0, 0}).serves(0));
+    EXPECT_FALSE((BucketLevel{0, 3, 4}).serves(0));  // over-reserved (never stored)
+    EXPECT_TRUE(one_bucket_serves(b, 5));
+    EXPECT_FALSE(one_bucket_serves(b, 6));  // 7 in all, but not in one bucket
+    EXPECT_FALSE(one_bucket_serves({}, 1));
+}
+
 TEST(StockBuckets, AllocationSpansBuckets) {
     std::vector<BucketLevel> b = {{0, 10, 8}, {1, 10, 5}, {2, 10, 4}};
     auto parts = plan_allocation("x", b, 9);
