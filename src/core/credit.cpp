@@ -39,13 +39,21 @@ std::string balance_detail(const Balances &b, std::optional<Money> requested) {
     return d;
 }
 
+HoldRefusal hold_refusal(const Balances &b, bool blocked, bool holds_due, Money amount) noexcept {
+    if (blocked) return HoldRefusal::Blocked;
+    if (holds_due) return HoldRefusal::HoldsDue;
+    if (amount > b.available()) return HoldRefusal::Insufficient;
+    return HoldRefusal::None;
+}
+
 void check_reserve(std::string_view account, const Balances &b, bool blocked, Money amount) {
-    if (blocked) {
+    HoldRefusal r = hold_refusal(b, blocked, false, amount);
+    if (r == HoldRefusal::Blocked) {
         throw Error(Code::AccountBlocked, fmt::format("account \"{}\" is blocked", account),
                     balance_detail(b, amount),
                     "Unblock the account with order_credit.unblock_account() first.");
     }
-    if (amount > b.available()) {
+    if (r == HoldRefusal::Insufficient) {
         throw Error(Code::InsufficientCredit,
                     fmt::format("insufficient credit on account \"{}\"", account),
                     balance_detail(b, amount),

@@ -26,8 +26,16 @@ HoldStatus parse_hold_status(std::string_view s);
 // Detail text with the numbers that matter, as every OC error carries.
 std::string balance_detail(const Balances &b, std::optional<Money> requested = std::nullopt);
 
-// A new hold of `amount` against an account. Throws OC002 when blocked and
-// OC001 when the amount exceeds what is available.
+// Whether a new hold of `amount` may be placed on an account as it stands:
+// None, or why not. HoldsDue: a hold may have fallen due (next_expiry is not
+// in the future), so its amount may still count in pending; the writer
+// expires the account's due holds first and decides again.
+enum class HoldRefusal { None, Blocked, HoldsDue, Insufficient };
+HoldRefusal hold_refusal(const Balances &b, bool blocked, bool holds_due, Money amount) noexcept;
+
+// A new hold of `amount` against an account whose due holds are expired.
+// Throws OC002 when blocked and OC001 when the amount exceeds what is
+// available (hold_refusal).
 void check_reserve(std::string_view account, const Balances &b, bool blocked, Money amount);
 
 struct Hold {

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "core/row_checks.hpp"
+#include "core/stock.hpp"
 #include "pg/guard.hpp"
 #include "pg/row_checks.hpp"
 #include "pg/direct.hpp"
@@ -583,7 +584,8 @@ Step open_write(Write *w) {
         int64 free_units = on_hand - reserved;
         sum += free_units;
         w->cand[w->ncand++] =
-            Cand{w->bucket->tts_tid, bucket, free_units >= w->quantity,
+            Cand{w->bucket->tts_tid, bucket,
+                 core::BucketLevel{bucket, on_hand, reserved}.serves(w->quantity),
                  being_updated(w->bucket, w->snap),
                  static_cast<int32>((static_cast<int64>(bucket) + w->offset) % modulo)};
     }
@@ -659,7 +661,8 @@ Step prepare_locked(Write *w, int32 bucket) {
     int64 on_hand = DatumGetInt64(w->bucket->tts_values[w->b[B_ON_HAND] - 1]);
     int64 reserved = DatumGetInt64(w->bucket->tts_values[w->b[B_RESERVED] - 1]);
     int64 free_units = 0;
-    if (pg_sub_s64_overflow(on_hand, reserved, &free_units) || free_units < w->quantity) {
+    if (pg_sub_s64_overflow(on_hand, reserved, &free_units) ||
+        !core::BucketLevel{bucket, on_hand, reserved}.serves(w->quantity)) {
         ExecClearTuple(w->bucket);
         return Step::NotPlaced;
     }

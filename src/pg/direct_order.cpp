@@ -13,7 +13,9 @@
 #include <chrono>
 #include <cstring>
 
+#include "core/credit.hpp"
 #include "core/error.hpp"
+#include "core/money.hpp"
 #include "core/row_checks.hpp"
 #include "pg/guard.hpp"
 #include "pg/row_checks.hpp"
@@ -307,22 +309,55 @@ bool text_is(Datum d, const char *s) {
     return VARSIZE_ANY_EXHDR(t) == n && memcmp(VARDATA_ANY(t), s, n) == 0;
 }
 
-// The guard of place_order's account update (reserve_credit's S_reserve) on the version in
-// w->acct (active, no hold possibly due, enough credit) and the new version
-// in w->acct_new. NotPlaced: refused.
-Step prepare_account(Write *w) {
+// The account version in w->acct as the core's hold decision reads it (the
+// amounts as numeric_out texts, palloc'd). `complete` false: a column the
+// decision needs is NULL.
+struct AccountView {
+    bool complete = false;
+    bool active = false;
+    bool holds_due = false;
+    const char *limit = nullptr;
+    const char *posted = nullptr;
+    const char *pending = nullptr;
+};
+
+AccountView read_account(Write *w) {
     TupleTableSlot *a = w->acct;
     slot_getallattrs(a);
     auto v = [a](int c) { return a->tts_values[acc_att[c] - 1]; };
     auto null = [a](int c) { return a->tts_isnull[acc_att[c] - 1]; };
-    if (null(A_STATUS) || !text_is(v(A_STATUS), "active")) return Step::NotPlaced;
-    if (!null(A_NEXT_EXPIRY) && DatumGetTimestampTz(v(A_NEXT_EXPIRY)) <= w->now)
-        return Step::NotPlaced;
-    if (null(A_LIMIT) || null(A_POSTED) || null(A_PENDING)) return Step::NotPlaced;
+    AccountView r;
+    if (null(A_STATUS) || null(A_LIMIT) || null(A_POSTED) || null(A_PENDING)) return r;
+    r.complete = true;
+    r.active = text_is(v(A_STATUS), "active");
+    r.holds_due = !null(A_NEXT_EXPIRY) && DatumGetTimestampTz(v(A_NEXT_EXPIRY)) <= w->now;
+    r.limit = DatumGetCString(DirectFunctionCall1(numeric_out, v(A_LIMIT)));
+    r.posted = DatumGetCString(DirectFunctionCall1(numeric_out, v(A_POSTED)));
+    r.pending = DatumGetCString(DirectFunctionCall1(numeric_out, v(A_PENDING)));
+    return r;
+}
+
+// The guard of place_order's account update (reserve_credit's S_reserve):
+// core::hold_refusal on the version read. A refusal of any kind leaves the
+// call to the SQL path, which expires due holds or raises the error.
+bool hold_allowed(const AccountView &a, const char *total) {
+    if (!a.complete) return false;
+    auto limit = core::Money::parse(a.limit), posted = core::Money::parse(a.posted),
+         pending = core::Money::parse(a.pending), amount = core::Money::parse(total);
+    if (!limit || !posted || !pending || !amount) return false;
+    core::Balances b{*limit, *posted, *pending};
+    return core::hold_refusal(b, !a.active, a.holds_due, *amount) == core::HoldRefusal::None;
+}
+
+// The new version of the account in w->acct (which hold_allowed accepted)
+// in w->acct_new.
+void prepare_account(Write *w) {
+    TupleTableSlot *a = w->acct;
+    slot_getallattrs(a);
+    auto v = [a](int c) { return a->tts_values[acc_att[c] - 1]; };
+    auto null = [a](int c) { return a->tts_isnull[acc_att[c] - 1]; };
     Datum free_credit = DirectFunctionCall2(
         numeric_sub, DirectFunctionCall2(numeric_sub, v(A_LIMIT), v(A_POSTED)), v(A_PENDING));
-    if (DatumGetInt32(DirectFunctionCall2(numeric_cmp, free_credit, w->total)) < 0)
-        return Step::NotPlaced;
 
     TupleTableSlot *n = w->acct_new;
     start_version(a, n);
@@ -337,7 +372,6 @@ Step prepare_account(Write *w) {
     }
     n->tts_values[acc_att[A_UPDATED_AT] - 1] = TimestampTzGetDatum(w->now);
     ExecStoreVirtualTuple(n);
-    return Step::Go;
 }
 
 // A slot with every column NULL, to be filled with set().
@@ -445,9 +479,13 @@ Step begin(Write *w) {
 bool update_account(Write *w, double *lock_wait_ms) {
     auto start = std::chrono::steady_clock::now();
     bool updated = false;
+    const char *total = pg_call([w]() -> const char * {
+        return DatumGetCString(DirectFunctionCall1(numeric_out, w->total));
+    });
     for (int round = 0; round < 2 && !updated; ++round) {
-        Step s = pg_call([w]() -> Step { return prepare_account(w); });
-        if (s != Step::Go) break;
+        AccountView view = pg_call([w]() -> AccountView { return read_account(w); });
+        if (!hold_allowed(view, total)) break;
+        pg_call([w] { prepare_account(w); });
         check_row_values(core::CheckedTable::Accounts, RelationGetDescr(w->accounts),
                          w->acct_new->tts_values, w->acct_new->tts_isnull);
         // Waits for a holder (at most lock_timeout); Changed: a concurrent

@@ -95,6 +95,18 @@ TEST(CheckReserve, BlockedTakesPrecedence) {
 
 // ------------------------------------------------------------ effective status
 
+TEST(HoldRefusal, EachReasonAtItsBoundary) {
+    using oc::core::hold_refusal;
+    using oc::core::HoldRefusal;
+    EXPECT_EQ(hold_refusal(bal("100", "50", "40"), false, false, M("10")), HoldRefusal::None);
+    EXPECT_EQ(hold_refusal(bal("100", "50", "40"), false, false, M("10.0001")),
+              HoldRefusal::Insufficient);
+    EXPECT_EQ(hold_refusal(bal("100", "50", "40"), false, true, M("1")), HoldRefusal::HoldsDue);
+    EXPECT_EQ(hold_refusal(bal("100", "50", "40"), true, true, M("1")), HoldRefusal::Blocked);
+    // Due holds are decided before the amount: their amount may come back.
+    EXPECT_EQ(hold_refusal(bal("100", "0", "100"), false, true, M("50")), HoldRefusal::HoldsDue);
+}
+
 TEST(EffectiveStatus, OnlyPendingExpires) {
     EXPECT_EQ(oc::core::effective_status(hold(HoldStatus::Pending, "5")), HoldStatus::Pending);
     EXPECT_EQ(oc::core::effective_status(hold(HoldStatus::Pending, "5", "0", true)),
