@@ -62,12 +62,11 @@ Statement S_expire_account_due(
     "SELECT count(*) FROM due",
     {TEXTOID, TEXTOID});
 
-// The guarded fast path of a reservation: succeeds only for an active
-// account, with no hold possibly due, enough available credit, and no hold
-// for this order_ref yet (a replay or a mismatch is sorted out on the slow
-// path; the caller holds the order_ref lock, so the probe cannot go stale).
-// The probe is an uncorrelated InitPlan: when a hold exists, the UPDATE does
-// not touch (or wait for) the account row.
+// The SQL write of a reservation, run after core::check_reserve accepted it
+// with the account row locked and its due holds expired. The WHERE only
+// re-checks that decision under the lock (active, no hold possibly due,
+// enough credit, no hold for this order_ref: the caller holds the order_ref
+// lock); a row refused here is a bug, reported as such.
 Statement S_reserve(
     "WITH a AS ("
     "    UPDATE order_credit.accounts "
@@ -331,9 +330,10 @@ Reserved do_reserve(const ReserveArgs &a) {
     // Serialise calls on the same order_ref: a second caller waits for the
     // first to commit or roll back, then sees its hold (or none).
     lock_handle(LockSpace::OrderRef, a.order_ref);
-    // Fast path: the account, the hold and its ledger entry written without
-    // the executor (pg/direct.hpp) while the tables are as created, else one
-    // statement; either checks that no hold exists yet.
+    // The writer: the account, the hold and its ledger entry written without
+    // the executor (pg/direct.hpp) while the tables are as created; it
+    // places only a new hold that core::hold_refusal accepts on the account
+    // as read.
     Reserved out;
     out.d =
         direct::place_credit_hold(a.account_d, a.amount_d, a.order_ref_d, a.has_ttl, a.ttl_d, user);
@@ -342,16 +342,9 @@ Reserved do_reserve(const ReserveArgs &a) {
         debug_path("reserve_credit", "direct");
         return out;
     }
-    if (!out.d.usable) {
-        Rows placed = exec(S_reserve,
-                           {val(a.account_d), val(a.amount_d), val(a.order_ref_d), ttl, val(user)});
-        if (!placed.empty()) {
-            debug_path("reserve_credit", "SQL");
-            return from_rows(placed);
-        }
-    }
 
-    // Slow path. A hold for this order_ref: a replay or a mismatch.
+    // The fallback, through SQL. A hold for this order_ref: a replay or a
+    // mismatch.
     Rows existing = exec(S_hold_get, {val(a.order_ref_d), ttl});
     if (!existing.empty()) {
         core::check_reserve_replay(hold_from(existing, a.order_ref), existing.text(0, 1), a.account,
@@ -365,7 +358,7 @@ Reserved do_reserve(const ReserveArgs &a) {
         exec(S_reserve, {val(a.account_d), val(a.amount_d), val(a.order_ref_d), ttl, val(user)});
     if (placed.empty())
         throw Error(Code::Internal, "order_credit: reservation refused after the check passed");
-    debug_path("reserve_credit", "SQL, after the checks");
+    debug_path("reserve_credit", "SQL");
     return from_rows(placed);
 }
 

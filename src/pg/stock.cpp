@@ -116,7 +116,8 @@ Statement S_res_probe(
     "    SELECT r.sku, coalesce(r.expires_at, 'infinity'), r.reservation_id, r.quantity, " \
     "           " OC_CLAIM_STORED("r.") " FROM r) "
 
-// The slow path's write, with every bucket locked: the planned parts.
+// The slow path's write, with every bucket locked: the parts core::plan_allocation
+// planned. The bucket WHERE only re-checks that plan under the locks.
 Statement S_alloc(
     "WITH p AS (SELECT * FROM unnest($4::int[], $5::bigint[]) AS p(b, q)), "
     "u AS ("
