@@ -76,7 +76,7 @@ ITEMS="jsonb_build_array(jsonb_build_object('sku', \$2, 'quantity', 1, 'unit_pri
 order_row() { echo "EXECUTE p('$1', 'sku-$((1000 + RANDOM % 330))', 'sku-$((1333 + RANDOM % 330))', 'sku-$((1666 + RANDOM % 330))', 'acct-$((RANDOM % 1000 + 1))');"; }
 ext=$(per_call "$W/orders" po_ext "PREPARE p(text, text, text, text, text) AS SELECT status FROM order_credit.place_order(\$1, $ITEMS, \$5);" order_row)
 # plain_place.sql's statement with the pgbench variables as parameters (SKUs already in order)
-PLAIN=$(sed -n '/^WITH v(ref/,$p' test/bench/orders/plain_place.sql | tr '\n' ' ' |
+PLAIN=$(sed -n '/^WITH v(ref/,$p' test/bench/orders/plain_place.sql | sed 's/ *--.*$//' | tr '\n' ' ' |
     sed -e "s/:run || '-' || :client_id || '-' || :r/\$1/" \
         -e "s/'sku-' || :x/\$2/g; s/'sku-' || :y/\$3/g; s/'sku-' || :z/\$4/g" \
         -e "s/'sku-' || :lo/\$2/; s/'sku-' || :mid/\$3/; s/'sku-' || :hi/\$4/" \
@@ -89,7 +89,7 @@ echo "place_order (direct_access=$DIRECT): $ext instructions per order; plain SQ
 # test/bench/credit/c_plain_a.sql (amount 7.50, TTL 15 minutes)
 credit_row() { echo "EXECUTE p('$1', 'acct-$((RANDOM % 1000 + 1))');"; }
 ext=$(per_call "$W/orders" rc_ext "PREPARE p(text, text) AS SELECT hold_id FROM order_credit.reserve_credit(\$2, 7.50, \$1, interval '15 minutes');" credit_row)
-PLAIN=$(sed -n '/^WITH a AS/,$p' test/bench/credit/c_plain_a.sql | tr '\n' ' ' |
+PLAIN=$(sed -n '/^WITH a AS/,$p' test/bench/credit/c_plain_a.sql | sed 's/ *--.*$//' | tr '\n' ' ' |
     sed -e "s/:run || '-' || :client_id || '-' || :r/\$1/g" -e "s/'acct-' || :acct/\$2/" \
         -e "s/:amt::numeric/7.50::numeric/g")
 plain=$(per_call "$W/orders" rc_plain "PREPARE p(text, text) AS $PLAIN" credit_row)
