@@ -171,6 +171,25 @@ SELECT pg_temp.fails($$SELECT order_credit.reserve_credit('set-acct', 1, 'set-tr
 SELECT order_ref, status FROM order_credit.reserve_credit('set-acct', 1, 'set-tr-refused');
 SELECT pg_temp.same(:'session');
 DROP TRIGGER set_refuse ON order_credit.ledger;
+-- A trigger that changes settings with SET LOCAL changes them for the rest
+-- of the call only, as in a function with a SET clause: the caller's values
+-- survive the end of its transaction, and the statements after it still run
+-- under the call's search path.
+CREATE FUNCTION pg_temp.set_local() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM set_config('lock_timeout', '5s', true), set_config('enable_hashjoin', 'on', true),
+            set_config('search_path', 'public', true);
+    RETURN NEW;
+END $$;
+CREATE TRIGGER set_local AFTER INSERT ON order_credit.ledger FOR EACH ROW EXECUTE FUNCTION pg_temp.set_local();
+SELECT order_ref, status FROM order_credit.reserve_credit('set-acct', 1, 'set-tr-local');
+SELECT pg_temp.same(:'session');
+BEGIN;
+SELECT order_ref, status FROM order_credit.place_order('set-tr-local2', '[{"sku": "set-sku", "quantity": 1, "unit_price": 2}]', 'set-acct');
+SELECT pg_temp.same(:'session');
+COMMIT;
+SELECT pg_temp.same(:'session');
+DROP TRIGGER set_local ON order_credit.ledger;
 DROP TRIGGER set_seen ON order_credit.ledger;
 DROP TRIGGER set_seen ON order_credit.reservations;
 RESET lock_timeout;

@@ -78,6 +78,9 @@ Rows exec(Statement &st, std::initializer_list<Arg> args, long limit) {
         nulls[i] = a.null ? 'n' : ' ';
         ++i;
     }
+    // Pinned again (a string comparison when nothing changed it): a user
+    // trigger fired by an earlier statement may have set search_path.
+    pin_search_path();
     SPIPlanPtr plan = st.plan();
     auto start = std::chrono::steady_clock::now();
     // The planner settings stay for the rest of the call (until a statement
