@@ -412,6 +412,9 @@ Datum lock(FunctionCallInfo fcinfo) {
         Interval iv = pg_call([d]() -> Interval { return *DatumGetIntervalP(d); });
         ms = core::lock_timeout_ms(iv.time, iv.day, iv.month);
     }
+    // Only a wait needs the timeout: a lock free at once changes no setting
+    // (no GUC nest level for the call, pg/settings.hpp).
+    if (take_named_lock(key, /*wait=*/false)) PG_RETURN_VOID();
     set_lock_timeout(ms);
     take_named_lock(key, /*wait=*/true);
     PG_RETURN_VOID();
