@@ -134,30 +134,6 @@ std::optional<Datum> Args::opt_expiry_interval(int i, const char *what) const {
     return d;
 }
 
-LockTimeoutScope::LockTimeoutScope() : LockTimeoutScope(guc_lock_timeout_ms) {}
-
-// PostgreSQL's lock_timeout GUC stores its value in LockTimeout, has no assign
-// hook, and is read only when a lock wait starts (ProcSleep). Assigning the
-// variable and restoring it is what SET LOCAL + the end of the GUC nest level
-// would do, without NewGUCNestLevel / set_config_option / AtEOXact_GUC (PG15
-// walks every GUC there: ~3.5% of a short call's CPU, measured on
-// process_once). The destructor restores it on every way out: PostgreSQL
-// errors reach C++ as PgError from pg_call and unwind through it before
-// guard() re-raises.
-LockTimeoutScope::LockTimeoutScope(int timeout_ms) : saved_(LockTimeout) {
-    LockTimeout = timeout_ms;
-}
-
-LockTimeoutScope::~LockTimeoutScope() {
-    end();
-}
-
-void LockTimeoutScope::end() {
-    if (ended_) return;
-    ended_ = true;
-    LockTimeout = saved_;
-}
-
 uint64 lock_key(LockSpace space, const char *data, int len) {
     return hash_bytes_extended(reinterpret_cast<const unsigned char *>(data), len,
                                static_cast<uint64>(space));

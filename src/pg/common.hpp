@@ -1,11 +1,12 @@
 // Shared pieces of the SQL-callable functions: argument validation with the
-// contract's SQLSTATEs, GUCs, lock-timeout scope, handle locks.
+// contract's SQLSTATEs, GUCs, lock timeout, handle locks.
 #pragma once
 
 #include <optional>
 #include <string>
 
 #include "core/money.hpp"
+#include "pg/settings.hpp"
 #include "pg/spi.hpp"
 
 namespace oc::pg {
@@ -61,23 +62,11 @@ class Args {
     FunctionCallInfo fcinfo_;
 };
 
-// Applies order_credit.lock_timeout to PostgreSQL's lock_timeout for the rest
-// of the call; the previous value comes back at end() or when the scope is
-// left any other way (an error unwinding as PgError included).
-class LockTimeoutScope {
-  public:
-    LockTimeoutScope();
-    // Applies `timeout_ms` (> 0) instead of order_credit.lock_timeout.
-    explicit LockTimeoutScope(int timeout_ms);
-    ~LockTimeoutScope();
-    LockTimeoutScope(const LockTimeoutScope &) = delete;
-    LockTimeoutScope &operator=(const LockTimeoutScope &) = delete;
-    void end();
-
-  private:
-    int saved_;
-    bool ended_ = false;
-};
+// Puts order_credit.lock_timeout in force as lock_timeout for the rest of
+// the call (pg/settings.hpp; LockTimeoutScope there for a single wait).
+inline void apply_lock_timeout() {
+    set_lock_timeout(guc_lock_timeout_ms);
+}
 
 // Advisory-lock spaces of the extension (locktag field 4). PostgreSQL's own
 // pg_advisory_* functions use 1 and 2, so these never collide with an

@@ -181,7 +181,7 @@ std::string key_handle(const std::string &key) {
 // only be locked by the purge's short batch.
 void lock_key_handle(const std::string &handle) {
     if (lock_handle(LockSpace::Handle, handle, /*wait=*/false)) return;
-    LockTimeoutScope timeout;
+    LockTimeoutScope timeout(guc_lock_timeout_ms);
     lock_handle(LockSpace::Handle, handle, /*wait=*/true);  // 55P03 on timeout
     timeout.end();
 }
@@ -311,7 +311,7 @@ Datum idempotency_begin(FunctionCallInfo fcinfo) {
             } else if (s == BeginState::InProgress) {
                 values[4] = datum_or_null(r, 0, 7, &nulls[4]);
             } else if (s == BeginState::Resume) {
-                LockTimeoutScope timeout;
+                LockTimeoutScope timeout(guc_lock_timeout_ms);
                 Rows u = exec(S_key_resume, {val(key_d), lease_a});
                 timeout.end();
                 if (u.empty())
@@ -412,9 +412,11 @@ Datum lock(FunctionCallInfo fcinfo) {
         Interval iv = pg_call([d]() -> Interval { return *DatumGetIntervalP(d); });
         ms = core::lock_timeout_ms(iv.time, iv.day, iv.month);
     }
-    LockTimeoutScope timeout(ms);
+    // Only a wait needs the timeout: a lock free at once changes no setting
+    // (no GUC nest level for the call, pg/settings.hpp).
+    if (take_named_lock(key, /*wait=*/false)) PG_RETURN_VOID();
+    set_lock_timeout(ms);
     take_named_lock(key, /*wait=*/true);
-    timeout.end();
     PG_RETURN_VOID();
 }
 
@@ -435,7 +437,7 @@ Datum acquire_lease(FunctionCallInfo fcinfo, Statement &acquire) {
         args.key(1, "owner");
         Datum ttl = *lease_length(args, 2, "ttl", false, guc_max_lease_s, "order_credit.max_lease");
         Datum key_d = args.datum(0), owner_d = args.datum(1);
-        LockTimeoutScope timeout;
+        apply_lock_timeout();
         Rows r = exec(acquire, {val(key_d), val(owner_d), val(ttl)});
         std::optional<int64_t> token;
         if (!r.empty()) {
@@ -444,7 +446,6 @@ Datum acquire_lease(FunctionCallInfo fcinfo, Statement &acquire) {
             Rows mine = exec(S_lease_mine, {val(key_d), val(owner_d)});
             if (!mine.empty()) token = mine.int8(0, 1);
         }
-        timeout.end();
         if (!token) PG_RETURN_NULL();
         return Int64GetDatum(*token);
     });
@@ -457,11 +458,10 @@ Datum renew_lease(FunctionCallInfo fcinfo) {
         args.key(1, "owner");
         int64_t token = token_arg(args, 2);
         Datum ttl = *lease_length(args, 3, "ttl", false, guc_max_lease_s, "order_credit.max_lease");
-        LockTimeoutScope timeout;
+        apply_lock_timeout();
         Rows r = exec(S_lease_renew, {val(args.datum(0)), val(args.datum(1)),
                                       val(Int64GetDatum(token)), val(ttl)});
         bool ok = !r.empty();
-        timeout.end();
         return BoolGetDatum(ok);
     });
 }
@@ -472,11 +472,10 @@ Datum release_lease(FunctionCallInfo fcinfo) {
         args.key(0, "key");
         args.key(1, "owner");
         int64_t token = token_arg(args, 2);
-        LockTimeoutScope timeout;
+        apply_lock_timeout();
         Rows r = exec(S_lease_release,
                       {val(args.datum(0)), val(args.datum(1)), val(Int64GetDatum(token))});
         bool ok = !r.empty();
-        timeout.end();
         return BoolGetDatum(ok);
     });
 }
@@ -485,14 +484,13 @@ Datum break_lease(FunctionCallInfo fcinfo) {
     return with_spi(fcinfo, [](const Call &call) {
         Args args(call.fcinfo);
         std::string key = args.key(0, "key");
-        LockTimeoutScope timeout;
+        apply_lock_timeout();
         Rows r = exec(S_lease_break, {val(args.datum(0))});
         if (r.empty())
             throw Error(Code::ReferenceNotFound, fmt::format("no lease \"{}\"", key),
                         fmt::format("key={}", key),
                         "Leases are created by order_credit.acquire_lease().");
         int64_t token = r.int8(0, 1);
-        timeout.end();
         return Int64GetDatum(token);
     });
 }
@@ -502,14 +500,13 @@ Datum check_fence(FunctionCallInfo fcinfo) {
         Args args(call.fcinfo);
         std::string key = args.key(0, "key");
         int64_t token = token_arg(args, 1);
-        LockTimeoutScope timeout;
+        apply_lock_timeout();
         Rows r = exec(S_fence, {val(args.datum(0))});
         if (r.empty())
             throw Error(Code::ReferenceNotFound, fmt::format("no lease \"{}\"", key),
                         fmt::format("key={}, token={}", key, token),
                         "Fencing tokens come from order_credit.acquire_lease().");
         core::check_fence(key, token, r.int8(0, 1));
-        timeout.end();
         return Datum(0);
     });
 }
@@ -524,7 +521,7 @@ Datum process_once(FunctionCallInfo fcinfo) {
         // ON CONFLICT waits for a concurrent inserter of the same event to
         // end (at most order_credit.lock_timeout): false after its commit,
         // our insert after its rollback.
-        LockTimeoutScope timeout;
+        apply_lock_timeout();
         Rows r = exec(S_event, {val(args.datum(0)), val(args.datum(1))});
         return BoolGetDatum(!r.empty());
     });

@@ -365,17 +365,15 @@ Reserved do_reserve(const ReserveArgs &a) {
 Datum reserve_credit(FunctionCallInfo fcinfo) {
     return with_spi(fcinfo, [](const Call &call) {
         ReserveArgs a = reserve_args(Args(call.fcinfo));
-        LockTimeoutScope timeout;
-        Datum d = do_reserve(a).result(call);
-        timeout.end();
-        return d;
+        apply_lock_timeout();
+        return do_reserve(a).result(call);
     });
 }
 
 Datum try_reserve_credit(FunctionCallInfo fcinfo) {
     return with_spi(fcinfo, [](const Call &call) {
         ReserveArgs a = reserve_args(Args(call.fcinfo));
-        LockTimeoutScope timeout;
+        apply_lock_timeout();
         Datum values[6] = {0};
         bool nulls[6] = {false, true, true, true, true, true};
         Outcome out = attempt([&] {
@@ -396,9 +394,7 @@ Datum try_reserve_credit(FunctionCallInfo fcinfo) {
             values[5] = s.datum(0, 3);
             nulls[4] = nulls[5] = false;
         }
-        Datum d = return_one_row(call, values, nulls, 6);
-        timeout.end();
-        return d;
+        return return_one_row(call, values, nulls, 6);
     });
 }
 
@@ -434,7 +430,7 @@ Datum capture_credit(FunctionCallInfo fcinfo) {
         std::string order_ref = args.key(0, "order_ref");
         std::optional<Money> requested = args.opt_amount(1, "amount");
         Datum order_ref_d = args.datum(0);
-        LockTimeoutScope timeout;
+        apply_lock_timeout();
         LockedHold lh = lock_hold(order_ref_d, order_ref);
         core::CaptureAction act = core::decide_capture(lh.hold, requested);
         if (!act.replay) {
@@ -443,9 +439,7 @@ Datum capture_credit(FunctionCallInfo fcinfo) {
             expect_one(r, "capture");
         }
         Rows res = exec(S_hold_result, {val(order_ref_d)});
-        Datum d = result_from_row(call, res, 0);
-        timeout.end();
-        return d;
+        return result_from_row(call, res, 0);
     });
 }
 
@@ -456,7 +450,7 @@ Datum release_credit(FunctionCallInfo fcinfo) {
         std::optional<std::string> reason = args.opt_text(1, "reason");
         Datum order_ref_d = args.datum(0);
         Arg reason_a = reason ? val(args.datum(1)) : null_arg();
-        LockTimeoutScope timeout;
+        apply_lock_timeout();
         LockedHold lh = lock_hold(order_ref_d, order_ref);
         core::ReleaseAction act = core::decide_release(lh.hold, lh.acc.balances);
         Datum user = caller_name();
@@ -478,9 +472,7 @@ Datum release_credit(FunctionCallInfo fcinfo) {
                 break;
         }
         Rows res = exec(S_hold_result, {val(order_ref_d)});
-        Datum d = result_from_row(call, res, 0);
-        timeout.end();
-        return d;
+        return result_from_row(call, res, 0);
     });
 }
 
@@ -493,7 +485,7 @@ Datum record_payment(FunctionCallInfo fcinfo) {
         Money amount = args.amount(1, "amount");
         std::string payment_ref = args.key(2, "payment_ref");
         Datum account_d = args.datum(0), payment_ref_d = args.datum(2);
-        LockTimeoutScope timeout;
+        apply_lock_timeout();
         lock_handle(LockSpace::PaymentRef, account + '\x1f' + payment_ref);
         Rows prior = exec(S_payment_get, {val(account_d), val(payment_ref_d)});
         if (!prior.empty()) {
@@ -513,9 +505,7 @@ Datum record_payment(FunctionCallInfo fcinfo) {
             exec(S_pay, {val(account_d), val(money_datum(amount)), val(payment_ref_d),
                          val(caller_name())});
         }
-        Datum d = status_result(call, account_d, account);
-        timeout.end();
-        return d;
+        return status_result(call, account_d, account);
     });
 }
 
@@ -530,7 +520,7 @@ Datum create_account(FunctionCallInfo fcinfo) {
         if (!args.is_null(2)) currency = args.key(2, "currency");
         Datum account_d = args.datum(0), limit_d = money_datum(limit);
         Arg currency_a = currency ? val(args.datum(2)) : null_arg();
-        LockTimeoutScope timeout;
+        apply_lock_timeout();
         Rows ins = exec(S_create, {val(account_d), val(limit_d), currency_a, val(caller_name())});
         if (ins.int8(0, 1) == 0) {
             Rows prior = exec(S_create_args, {val(account_d), val(limit_d), currency_a});
@@ -544,9 +534,7 @@ Datum create_account(FunctionCallInfo fcinfo) {
                                 limit.to_string(), currency.value_or("NULL")),
                     "Use order_credit.set_credit_limit() to change the limit.");
         }
-        Datum d = status_result(call, account_d, account);
-        timeout.end();
-        return d;
+        return status_result(call, account_d, account);
     });
 }
 
@@ -556,14 +544,12 @@ Datum set_credit_limit(FunctionCallInfo fcinfo) {
         std::string account = args.key(0, "account");
         Money limit = args.non_negative(1, "credit_limit");
         Datum account_d = args.datum(0);
-        LockTimeoutScope timeout;
+        apply_lock_timeout();
         auto acc = lock_account(account_d);
         if (!acc) account_not_found(account);
         if (acc->balances.credit_limit != limit)
             exec(S_set_limit, {val(account_d), val(money_datum(limit)), val(caller_name())});
-        Datum d = status_result(call, account_d, account);
-        timeout.end();
-        return d;
+        return status_result(call, account_d, account);
     });
 }
 
@@ -574,7 +560,7 @@ Datum set_blocked(FunctionCallInfo fcinfo, bool block) {
         std::optional<std::string> reason;
         if (block) reason = args.opt_text(1, "reason");
         Datum account_d = args.datum(0);
-        LockTimeoutScope timeout;
+        apply_lock_timeout();
         auto acc = lock_account(account_d);
         if (!acc) account_not_found(account);
         if (acc->blocked != block) {
@@ -583,9 +569,7 @@ Datum set_blocked(FunctionCallInfo fcinfo, bool block) {
                                 val(text_datum(block ? "blocked" : "active")),
                                 val(text_datum(block ? "block" : "unblock"))});
         }
-        Datum d = status_result(call, account_d, account);
-        timeout.end();
-        return d;
+        return status_result(call, account_d, account);
     });
 }
 

@@ -106,9 +106,10 @@ int64_t unless_busy(Body &&body) {
     std::exception_ptr failure;
     int64_t done = 0;
     try {
-        LockTimeoutScope timeout(kSweepLockWaitMs);
+        // Inside the subtransaction: its end, commit or rollback, puts back
+        // the lock_timeout in force before it (pg/settings.hpp).
+        set_lock_timeout(kSweepLockWaitMs);
         done = body();
-        timeout.end();
     } catch (...) {
         failure = std::current_exception();
     }

@@ -23,6 +23,7 @@
 #include <type_traits>
 
 #include "core/error.hpp"
+#include "pg/settings.hpp"
 #include "pg/stats.hpp"
 #include "pg/pg.hpp"
 
@@ -119,13 +120,20 @@ Datum guard(FunctionCallInfo fcinfo, const char *operation, Body &&body) {
     CaughtError err;
     auto start = std::chrono::steady_clock::now();
     stats::begin_call();
-    try {
-        if (XactReadOnly) refuse_write_if_read_only(fcinfo);
-        Datum result = body(fcinfo);
-        stats::end_call(operation, stats::overridden_outcome(stats::kOk), ms_since(start));
-        return result;
-    } catch (...) {
-        err.capture_current();
+    {
+        // The settings the call changes (pg/settings.hpp): put back by
+        // close() on a normal return, by the (sub)transaction abort on an
+        // error. Destroyed before raise() leaves this frame.
+        CallSettings settings;
+        try {
+            if (XactReadOnly) refuse_write_if_read_only(fcinfo);
+            Datum result = body(fcinfo);
+            settings.close();
+            stats::end_call(operation, stats::overridden_outcome(stats::kOk), ms_since(start));
+            return result;
+        } catch (...) {
+            err.capture_current();
+        }
     }
     stats::end_call(
         operation,

@@ -302,15 +302,12 @@ Datum place_order(FunctionCallInfo fcinfo) {
         Money total;
         std::vector<core::OrderItem> items = read_items(items_d, &total);
 
-        LockTimeoutScope timeout;
+        apply_lock_timeout();
         lock_handle(LockSpace::OrderRef, order_ref);
         if (account && total.is_positive()) {
             std::optional<Datum> placed =
                 place_fast(call, items, total, order_ref_d, items_d, account_a, ttl_a);
-            if (placed) {
-                timeout.end();
-                return *placed;
-            }
+            if (placed) return *placed;
         }
         Rows prior = exec(S_order_get, {val(order_ref_d), val(items_d), account_a, ttl_a});
         if (!prior.empty()) {
@@ -333,9 +330,7 @@ Datum place_order(FunctionCallInfo fcinfo) {
             exec(S_order_insert, {val(order_ref_d), account_a, val(total_d), val(items_d), ttl_a,
                                   val(caller_name())});
         }
-        Datum d = order_result(call, order_ref_d);
-        timeout.end();
-        return d;
+        return order_result(call, order_ref_d);
     });
 }
 
@@ -346,7 +341,7 @@ Datum confirm_order(FunctionCallInfo fcinfo) {
         std::optional<std::string> payment_ref;
         if (!args.is_null(1)) payment_ref = args.key(1, "payment_ref");
         Datum order_ref_d = args.datum(0);
-        LockTimeoutScope timeout;
+        apply_lock_timeout();
         LockedOrder o = lock_order(order_ref_d, order_ref);
         if (core::decide_confirm(order_ref, o.status)) {
             if (payment_ref && o.payment_ref && *payment_ref != *o.payment_ref)
@@ -364,9 +359,7 @@ Datum confirm_order(FunctionCallInfo fcinfo) {
                   payment_ref ? val(args.datum(1)) : null_arg(), val(text_datum("confirmed")),
                   val(caller_name())});
         }
-        Datum d = order_result(call, order_ref_d);
-        timeout.end();
-        return d;
+        return order_result(call, order_ref_d);
     });
 }
 
@@ -380,15 +373,13 @@ Datum set_order_status(FunctionCallInfo fcinfo) {
             throw Error(Code::InvalidParameter, fmt::format("unknown order status \"{}\"", wanted),
                         {}, "One of processing, shipped, delivered.");
         Datum order_ref_d = args.datum(0);
-        LockTimeoutScope timeout;
+        apply_lock_timeout();
         LockedOrder o = lock_order(order_ref_d, order_ref);
         if (!core::check_step(order_ref, o.status, *to))
             exec(S_set_status, {val(order_ref_d), val(text_datum(wanted)),
                                 val(text_datum(std::string(core::to_string(o.status)))), null_arg(),
                                 null_arg(), val(caller_name())});
-        Datum d = order_result(call, order_ref_d);
-        timeout.end();
-        return d;
+        return order_result(call, order_ref_d);
     });
 }
 
@@ -399,7 +390,7 @@ Datum cancel_order(FunctionCallInfo fcinfo) {
         std::optional<std::string> reason = args.opt_text(1, "reason");
         Datum order_ref_d = args.datum(0);
         Arg reason_a = reason ? val(args.datum(1)) : null_arg();
-        LockTimeoutScope timeout;
+        apply_lock_timeout();
         LockedOrder o = lock_order(order_ref_d, order_ref);
         core::CancelKind kind = core::decide_cancel(order_ref, o.status);
         if (kind != core::CancelKind::Replay) {
@@ -415,9 +406,7 @@ Datum cancel_order(FunctionCallInfo fcinfo) {
                                 val(text_datum(std::string(core::to_string(o.status)))), null_arg(),
                                 val(text_datum(why)), val(caller_name())});
         }
-        Datum d = order_result(call, order_ref_d);
-        timeout.end();
-        return d;
+        return order_result(call, order_ref_d);
     });
 }
 

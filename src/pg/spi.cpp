@@ -7,7 +7,6 @@
 
 extern "C" {
 #include "utils/tuplestore.h"
-#include "optimizer/cost.h"
 }
 
 namespace oc::pg {
@@ -33,23 +32,6 @@ SPIPlanPtr Statement::plan() {
         return p;
     });
     return plan_;
-}
-
-void push_pinned_search_path() {
-    static OverrideSearchPath *path = nullptr;
-    if (path == nullptr) {
-        auto *p = static_cast<OverrideSearchPath *>(
-            MemoryContextAllocZero(TopMemoryContext, sizeof(OverrideSearchPath)));
-        p->schemas = NIL;
-        p->addCatalog = true;
-        p->addTemp = false;
-        path = p;
-    }
-    PushOverrideSearchPath(path);
-}
-
-void pop_pinned_search_path() {
-    PopOverrideSearchPath();
 }
 
 Datum int4_array(const std::vector<int> &v) {
@@ -84,37 +66,6 @@ Datum text_array(const std::vector<std::string> &v) {
     });
 }
 
-namespace {
-// Planner settings for a key-access statement (all but kBatch and
-// kBatchByKey; kBatchByKey: only no sequential scan), assigned directly (no GUC
-// nest level, as LockTimeoutScope does) for the length of its execution,
-// which is where the plan cache plans. Restored on every way out: every
-// PostgreSQL call is made through pg_call, so an error unwinds through it.
-class KeyAccessScope {
-  public:
-    KeyAccessScope(bool on, bool by_key)
-        : on_(on || by_key),
-          seqscan_(enable_seqscan),
-          hashjoin_(enable_hashjoin),
-          mergejoin_(enable_mergejoin) {
-        if (on_) enable_seqscan = false;
-        if (on) enable_hashjoin = enable_mergejoin = false;
-    }
-    ~KeyAccessScope() {
-        if (on_) {
-            enable_seqscan = seqscan_;
-            enable_hashjoin = hashjoin_;
-            enable_mergejoin = mergejoin_;
-        }
-    }
-    KeyAccessScope(const KeyAccessScope &) = delete;
-    KeyAccessScope &operator=(const KeyAccessScope &) = delete;
-
-  private:
-    bool on_, seqscan_, hashjoin_, mergejoin_;
-};
-}  // namespace
-
 Rows exec(Statement &st, std::initializer_list<Arg> args, long limit) {
     if (static_cast<int>(args.size()) != st.nargs())
         throw core::Error(core::Code::Internal,
@@ -127,9 +78,15 @@ Rows exec(Statement &st, std::initializer_list<Arg> args, long limit) {
         nulls[i] = a.null ? 'n' : ' ';
         ++i;
     }
+    // Pinned again (a string comparison when nothing changed it): a user
+    // trigger fired by an earlier statement may have set search_path.
+    pin_search_path();
     SPIPlanPtr plan = st.plan();
     auto start = std::chrono::steady_clock::now();
-    KeyAccessScope key_access(st.key_access(), st.by_key());
+    // The planner settings stay for the rest of the call (until a statement
+    // wants others): changing them back after every statement would cost two
+    // GUC changes per statement for nothing.
+    plan_statement(st.key_access(), st.by_key());
     int rc = pg_call([&]() -> int {
         int r = SPI_execute_plan(plan, values, nulls, false, limit);
         if (r < 0)

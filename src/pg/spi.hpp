@@ -39,9 +39,10 @@ class Statement {
     // plan looks cheaper, which for a large statement costs more than
     // running it.
     // Planning: every statement is planned for key access (sequential
-    // scans, hash and merge joins disabled while it executes, which is where
-    // the plan cache plans and re-plans), because each one touches a few rows
-    // by key, whatever the size of the tables when the plan is made. A kept
+    // scans, hash and merge joins disabled when it executes, which is where
+    // the plan cache plans and re-plans: plan_statement in pg/settings.hpp),
+    // because each one touches a few rows by key, whatever the size of the
+    // tables when the plan is made. A kept
     // plan is made at the first call of a backend, maybe on an empty table,
     // and only re-made after ANALYZE or DDL: measured, reserve_stock planned
     // on an empty reservations table cost 2.4M instructions per call for the
@@ -122,35 +123,27 @@ class SrfWriter {
 // Returns a single row from a RETURNS TABLE function.
 Datum return_one_row(const Call &call, const Datum *values, const bool *nulls, int natts);
 
-// The search path every statement of the extension is prepared and run
-// under: pg_catalog only (no temp schema, nothing of the caller's). It is
-// pushed as an override search path (PostgreSQL 15's namespace.c) for the
-// length of the call, which is what makes the C functions immune to
+// Runs `body(call)` with SPI connected, under the pinned search path
+// (kPinnedSearchPath, pg/settings.hpp: pg_catalog, then the temporary schema
+// for relations and types only, nothing of the caller's). It stays in force
+// for the rest of the call, which is what makes the C functions immune to
 // look-alike functions, operators and tables on the caller's search_path:
 // the plan cache prepares each kept plan under it and, since it matches at
-// every later execution, never re-plans under the caller's path. This
-// replaces `SET search_path` in the function definitions, whose GUC save and
-// restore (PG15's AtEOXact_GUC walks every GUC) cost ~8 us per call. On an
-// error, the (sub)transaction abort pops it (AtEOSubXact_Namespace).
-// Call only inside pg_call.
-void push_pinned_search_path();
-void pop_pinned_search_path();
-
-// Runs `body(call)` with SPI connected under the pinned search path. On
-// success both are undone; on an error the (sub)transaction abort cleans
-// them up, as it does for PL/pgSQL.
+// every later execution, never re-plans under the caller's path. It is a
+// GUC change like the call's other settings (pg/settings.hpp), so a user
+// trigger fired inside the call runs under it and current_setting() shows
+// it; the caller gets its own path back when the call returns. On success
+// SPI is finished here; on an error the (sub)transaction abort cleans SPI
+// up, as it does for PL/pgSQL.
 template <typename Body>
 Datum with_spi(FunctionCallInfo fcinfo, Body &&body) {
     Call call{fcinfo, CurrentMemoryContext};
+    pin_search_path();
     pg_call([] {
         if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "order_credit: SPI_connect failed");
-        push_pinned_search_path();
     });
     Datum result = body(call);
-    pg_call([] {
-        pop_pinned_search_path();
-        SPI_finish();
-    });
+    pg_call([] { SPI_finish(); });
     return result;
 }
 

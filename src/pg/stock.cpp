@@ -530,19 +530,17 @@ SingleArgs single_args(const Args &args) {
 Datum reserve_stock(FunctionCallInfo fcinfo) {
     return with_spi(fcinfo, [](const Call &call) {
         SingleArgs a = single_args(Args(call.fcinfo));
-        LockTimeoutScope timeout;
+        apply_lock_timeout();
         lock_handle(LockSpace::OrderRef, a.order_ref);
         ResRow r = reserve_one(a.order_ref_d, a.order_ref, a.item, a.ttl);
-        Datum d = result_from_values(call, r.values, r.nulls, ResRow::kCols);
-        timeout.end();
-        return d;
+        return result_from_values(call, r.values, r.nulls, ResRow::kCols);
     });
 }
 
 Datum try_reserve_stock(FunctionCallInfo fcinfo) {
     return with_spi(fcinfo, [](const Call &call) {
         SingleArgs a = single_args(Args(call.fcinfo));
-        LockTimeoutScope timeout;
+        apply_lock_timeout();
         Datum values[5] = {0};
         bool nulls[5] = {false, true, true, true, true};
         Outcome out = attempt([&] {
@@ -563,9 +561,7 @@ Datum try_reserve_stock(FunctionCallInfo fcinfo) {
             values[4] = s.datum(0, 4);
             nulls[4] = false;
         }
-        Datum d = return_one_row(call, values, nulls, 5);
-        timeout.end();
-        return d;
+        return return_one_row(call, values, nulls, 5);
     });
 }
 
@@ -657,7 +653,7 @@ Datum reserve_stock_items(FunctionCallInfo fcinfo) {
         auto ttl_opt = args.opt_expiry_interval(2, "expires_in");
         Ttl ttl{ttl_opt.has_value(), ttl_opt.value_or(Datum(0))};
         Datum order_ref_d = args.datum(1);
-        LockTimeoutScope timeout;
+        apply_lock_timeout();
         lock_handle(LockSpace::OrderRef, order_ref);
         // Sorted by sku: buckets are locked in the canonical order.
         std::vector<ReserveItem> todo;
@@ -669,7 +665,6 @@ Datum reserve_stock_items(FunctionCallInfo fcinfo) {
             Rows r = exec(S_res_result_one, {val(order_ref_d), val(it.sku_d)});
             w.put_row(r, 0);
         }
-        timeout.end();
         return Datum(0);
     });
 }
@@ -740,7 +735,7 @@ Datum commit_stock(FunctionCallInfo fcinfo) {
         Args args(call.fcinfo);
         std::string order_ref = args.key(0, "order_ref");
         Datum order_ref_d = args.datum(0);
-        LockTimeoutScope timeout;
+        apply_lock_timeout();
         std::vector<LockedReservation> rs = lock_order(order_ref_d, order_ref, ExclusiveLock);
         std::vector<core::StockAction> acts;
         for (const auto &lr : rs) acts.push_back(core::decide_commit(lr.r));  // all or nothing
@@ -748,9 +743,7 @@ Datum commit_stock(FunctionCallInfo fcinfo) {
         for (size_t i = 0; i < rs.size(); ++i)
             if (acts[i] == core::StockAction::Commit)
                 expect_one(exec(S_commit_one, {val(Int64GetDatum(rs[i].id)), val(user)}), "commit");
-        Datum d = order_result(call, order_ref_d);
-        timeout.end();
-        return d;
+        return order_result(call, order_ref_d);
     });
 }
 
@@ -761,7 +754,7 @@ Datum release_stock(FunctionCallInfo fcinfo) {
         std::optional<std::string> reason = args.opt_text(1, "reason");
         Datum order_ref_d = args.datum(0);
         Arg reason_a = reason ? val(args.datum(1)) : null_arg();
-        LockTimeoutScope timeout;
+        apply_lock_timeout();
         std::vector<LockedReservation> rs = lock_order(order_ref_d, order_ref, NoLock);
         std::vector<core::StockAction> acts;
         for (const auto &lr : rs) acts.push_back(core::decide_release(lr.r));
@@ -775,9 +768,7 @@ Datum release_stock(FunctionCallInfo fcinfo) {
                                 {val(id), val(text_datum("expired")), val(text_datum("expired"))}),
                            "expire");
         }
-        Datum d = order_result(call, order_ref_d);
-        timeout.end();
-        return d;
+        return order_result(call, order_ref_d);
     });
 }
 
@@ -820,7 +811,7 @@ Datum set_stock(FunctionCallInfo fcinfo) {
         int32 n = arg_int4(args, 2, "buckets");
         core::require_buckets(n, "buckets");
         Datum sku_d = args.datum(0);
-        LockTimeoutScope timeout;
+        apply_lock_timeout();
         bool created = !exec(S_item_create, {val(sku_d), val(Int32GetDatum(n))}).empty();
         Rows item = exec(S_item_lock, {val(sku_d)});
         if (item.empty()) throw Error(Code::Internal, "order_credit: item vanished");
@@ -841,9 +832,7 @@ Datum set_stock(FunctionCallInfo fcinfo) {
                 audit(sku_d, "restripe", 0, on_hand, n,
                       val(text_datum(fmt::format("buckets {} -> {}", old_n, n))), user);
         }
-        Datum d = status_result(call, sku_d, sku);
-        timeout.end();
-        return d;
+        return status_result(call, sku_d, sku);
     });
 }
 
@@ -855,7 +844,7 @@ Datum adjust_stock(FunctionCallInfo fcinfo) {
         core::require_delta(delta, "delta");
         std::string reason = args.reason(2, "reason");
         Datum sku_d = args.datum(0);
-        LockTimeoutScope timeout;
+        apply_lock_timeout();
         Rows item = exec(S_item_lock, {val(sku_d)});
         if (item.empty()) item_not_found(sku);
         int n = static_cast<int>(item.int8(0, 1));
@@ -864,9 +853,7 @@ Datum adjust_stock(FunctionCallInfo fcinfo) {
         int64_t next = core::check_adjust(sku, core::total(levels), delta);
         apply_layout(sku_d, n, core::plan_layout(sku, levels, n, next));
         audit(sku_d, "adjust", delta, next, n, val(args.datum(2)), caller_name());
-        Datum d = status_result(call, sku_d, sku);
-        timeout.end();
-        return d;
+        return status_result(call, sku_d, sku);
     });
 }
 
