@@ -87,14 +87,23 @@ before(async () => {
 });
 
 after(async () => {
-  for (const server of servers) await new Promise((resolve) => server.close(resolve));
-  for (const pool of pools) await pool.end();
-  if (admin) {
-    // Every invariant of the extension still holds after all of it.
-    assert.deepEqual(await sql('SELECT * FROM order_credit.verify()'), []);
-    await admin.end();
+  let broken = [];
+  let crashes = [];
+  try {
+    for (const server of servers) await new Promise((resolve) => server.close(resolve));
+    for (const pool of pools) await pool.end();
+    if (admin) {
+      broken = await sql('SELECT * FROM order_credit.verify()');
+      await admin.end();
+    }
+  } finally {
+    if (cluster) {
+      crashes = cluster.crashes();
+      cluster.stop();
+    }
   }
-  if (cluster) cluster.stop();
+  assert.deepEqual(broken, [], 'every invariant of the extension holds after all of it');
+  assert.deepEqual(crashes, [], 'no backend crashed');
   assert.deepEqual(serverErrors, [], 'no request ended in a 500');
 });
 

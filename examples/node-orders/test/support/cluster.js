@@ -51,7 +51,13 @@ function startCluster(port) {
     stop();
     throw err;
   }
-  return { dir, port, stop, serverLog: path.join(dir, 'server.log') };
+  // Lines of the server log that tell of a crash (as run_all's crash check).
+  const crashes = () => {
+    const log = path.join(dir, 'server.log');
+    if (!fs.existsSync(log)) return [];
+    return fs.readFileSync(log, 'utf8').split('\n').filter((line) => /terminated by signal|PANIC|TRAP:/.test(line));
+  };
+  return { dir, port, stop, crashes };
 }
 
 // Connection settings for a role on the test database (unix socket only).
