@@ -148,8 +148,9 @@ describe('POST /orders', () => {
     assert.equal((await stock('cement-50kg')).reserved, won === big ? 75 : 40, 'the refused order reserved no stock');
   });
 
-  it('the same Idempotency-Key twice at once: one order; the second answer is a 409 or the same body', async () => {
+  it('the same Idempotency-Key twice at once: one order; the second answer is a 409 or the same body', async (t) => {
     await seed({ retailer: 'retailer-twice', creditLimit: 1000000, items: [{ sku: 'soap-box', onHand: 1000, price: 50 }] });
+    const seen = { 409: 0, replay: 0 };
     for (let round = 0; round < 5; round++) {
       const body = { retailer: 'retailer-twice', items: [{ sku: 'soap-box', quantity: 2 }], message: `2 boxes soap (${round})` };
       const key = `chat-msg-${round}`;
@@ -160,7 +161,9 @@ describe('POST /orders', () => {
       for (const a of answers) {
         if (a.status === 201) {
           assert.deepEqual(a.body, created[0].body, `round ${round}: the replay is the same body`);
+          if (a !== created[0]) seen.replay++;
         } else {
+          seen[409]++;
           assert.equal(a.status, 409, `round ${round}`);
           assert.equal(a.body.error, 'request_in_progress');
           assert.equal(a.headers.get('retry-after'), '1');
@@ -171,6 +174,7 @@ describe('POST /orders', () => {
       assert.equal(again.status, 201);
       assert.deepEqual(again.body, created[0].body);
     }
+    t.diagnostic(`second answers: ${seen[409]} in progress (409), ${seen.replay} replays`);
     const placed = await sql("SELECT order_ref FROM order_credit.orders WHERE account = 'retailer-twice'");
     assert.equal(placed.length, 5, 'one order per key');
     assert.equal((await sql("SELECT 1 FROM shop.orders WHERE retailer = 'retailer-twice'")).length, 5);
