@@ -11,6 +11,8 @@ const { startCluster, connection, createShopDatabase } = require('./support/clus
 
 const PORT = Number(process.env.OC_NODE_TEST_PORT || 55641);
 const SECRET = 'whsec-test';
+// No test may hang a run: a hook or test past this fails (the cluster is still stopped).
+const TIME_LIMIT = { timeout: 120000 };
 
 let cluster;
 let admin; // superuser: sets up accounts and stock, reads the extension's tables
@@ -82,32 +84,37 @@ let base;
 before(async () => {
   cluster = startCluster(PORT);
   await createShopDatabase(cluster);
-  admin = new Pool(connection(cluster, 'postgres', { max: 4 }));
+  admin = new Pool(connection(cluster, 'postgres', { max: 4, statement_timeout: 30000 }));
   base = await startService();
-});
+}, TIME_LIMIT);
 
 after(async () => {
   let broken = [];
   let crashes = [];
   try {
-    for (const server of servers) await new Promise((resolve) => server.close(resolve));
-    for (const pool of pools) await pool.end();
-    if (admin) {
-      broken = await sql('SELECT * FROM order_credit.verify()');
-      await admin.end();
-    }
+    if (admin) broken = await sql('SELECT * FROM order_credit.verify()');
   } finally {
+    // The server goes first: a request still waiting on it fails at once
+    // instead of keeping its connection, and so the pools, busy.
     if (cluster) {
       crashes = cluster.crashes();
       cluster.stop();
     }
+    for (const server of servers) {
+      server.closeAllConnections();
+      server.close();
+    }
+    await Promise.allSettled([...pools, admin].filter(Boolean).map((pool) => pool.end()));
+    // Nothing left over (a timed-out test's pending work) may keep this
+    // process, and so the whole run, waiting.
+    setTimeout(() => process.exit(), 10000).unref();
   }
   assert.deepEqual(broken, [], 'every invariant of the extension holds after all of it');
   assert.deepEqual(crashes, [], 'no backend crashed');
   assert.deepEqual(serverErrors, [], 'no request ended in a 500');
-});
+}, TIME_LIMIT);
 
-describe('POST /orders', () => {
+describe('POST /orders', TIME_LIMIT, () => {
   it('50 concurrent orders for the last 5 units: 5 placed, 45 answered 409 with the SKU', async () => {
     await seed({ retailer: 'retailer-crowd', creditLimit: 1000000, items: [{ sku: 'last-5', onHand: 5, price: 10 }] });
     const answers = await Promise.all(Array.from({ length: 50 }, (_, i) =>
@@ -224,7 +231,7 @@ describe('POST /orders', () => {
   });
 });
 
-describe('POST /payments/webhook', () => {
+describe('POST /payments/webhook', TIME_LIMIT, () => {
   it('the same event delivered 10 times at once confirms the order once', async () => {
     await seed({ retailer: 'retailer-pay', creditLimit: 100000, items: [{ sku: 'rice-25kg', onHand: 100, price: 2500 }] });
     const placed = await order(base, 'pay-1', { retailer: 'retailer-pay', items: [{ sku: 'rice-25kg', quantity: 3 }] });
@@ -286,7 +293,7 @@ describe('POST /payments/webhook', () => {
   });
 });
 
-describe('payment timeout', () => {
+describe('payment timeout', TIME_LIMIT, () => {
   it('an unpaid order expires by the sweeper: its stock and credit come back', async () => {
     const quick = await startService({ orderTtl: '1 second' });
     await seed({ retailer: 'retailer-late', creditLimit: 50000, items: [{ sku: 'tea-crate', onHand: 10, price: 1000 }] });
