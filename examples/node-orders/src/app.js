@@ -263,4 +263,4 @@ function signatureValid(secret, raw, header) {
   return given.length === expected.length && crypto.timingSafeEqual(given, expected);
 }
 
-module.exports = { createApp, sign, withTransaction };
+module.exports = { createApp, sign };

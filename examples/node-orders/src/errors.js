@@ -89,4 +89,4 @@ function inProgress(retryAfterSeconds) {
   };
 }
 
-module.exports = { httpError, inProgress, parseDetail, skuFromMessage, RETRY_AFTER_SECONDS };
+module.exports = { httpError, inProgress, parseDetail, skuFromMessage };
