@@ -9,6 +9,10 @@ missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Node.js and npm for examples/node-orders (suite node): any install that
+# provides the commands will do (NodeSource's nodejs carries npm).
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
 if [ ${#missing[@]} -eq 0 ]; then
     echo "install-deps: all packages present"
     exit 0

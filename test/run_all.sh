@@ -4,8 +4,8 @@
 #   -> stress scenarios -> operations (backups, upgrades, replicas, logical
 #   decoding; each on clusters of its own) -> differential (direct and SQL
 #   paths, isolation levels) -> fuzz (every function's arguments from the
-#   catalog) -> torture (short mode) -> crash check (no backend may die by a
-#   signal).
+#   catalog) -> node (examples/node-orders: npm ci, node --test) -> torture
+#   (short mode) -> crash check (no backend may die by a signal).
 # Installs missing packages first, builds with -Werror, installs the
 # extension into the local PostgreSQL 15.
 #
@@ -17,7 +17,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
-SUITES=${OC_SUITES:-"format meta unit regress isolation pgtap stress ops differential fuzz torture"}
+SUITES=${OC_SUITES:-"format meta unit regress isolation pgtap stress ops differential fuzz node torture"}
 PORT=${OC_TEST_PORT:-55499}
 
 exec 9>/tmp/order_credit.lock
@@ -101,8 +101,8 @@ if [[ " $SUITES " == *" pgtap "* ]]; then
 fi
 
 # Script suites: every test/<suite>/*.sh, each recorded as <suite>:<name>.
-# The ops scenarios start databases or clusters of their own.
-for suite in stress ops differential fuzz torture; do
+# The ops scenarios and the node example start databases or clusters of their own.
+for suite in stress ops differential fuzz node torture; do
     [[ " $SUITES " == *" $suite "* ]] || continue
     for s in test/$suite/*.sh; do
         [ -e "$s" ] || continue
