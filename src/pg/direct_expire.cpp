@@ -149,13 +149,12 @@ enum { C_SKU, C_EXPIRES_AT, C_QUANTITY, C_PART_BUCKETS, C_PART_QTY, C_N };
 
 AttrNumber claims_att[C_N], buckets_att[B_N];
 
-// Rows of `rel` may be deleted here: a plain table without row-level
-// security or rules, and no trigger that a DELETE fires (a foreign key
-// referencing it would be one).
+// Rows of `rel` may be deleted here: a plain heap table (plain_heap: no
+// rule, not a partition, no row-level security), its replica identity
+// enough for a delete (as CheckCmdReplicaIdentity decides), and no trigger
+// that a DELETE fires (a foreign key referencing it would be one).
 bool deletable(Relation rel) {
-    if (rel->rd_rel->relkind != RELKIND_RELATION || rel->rd_rel->relrowsecurity ||
-        rel->rd_rules != nullptr)
-        return false;
+    if (!plain_heap(rel) || !replica_identity_ok(rel, CMD_DELETE)) return false;
     TriggerDesc *t = rel->trigdesc;
     for (int i = 0; t != nullptr && i < t->numtriggers; ++i)
         if (TRIGGER_FOR_DELETE(t->triggers[i].tgtype)) return false;
@@ -381,7 +380,7 @@ bool next_claim(Sweep *s) {
 // Opens everything and starts the due scan. False: the statement must do
 // it (nothing was done).
 bool open_sweep(Sweep *s, int64 budget) {
-    if (!resolve()) return false;
+    if (!may_write_now() || !resolve()) return false;
     Relation claims = try_table_open(cat.claims, RowExclusiveLock);
     if (claims == nullptr) {
         cat.valid = false;
@@ -398,7 +397,7 @@ bool open_sweep(Sweep *s, int64 budget) {
         AttrNumber *c = claims_att, *b = buckets_att;
         cat.write_ok = shape(s->claims, kClaims, false, c) &&
                        shape(s->buckets, kBuckets, true, b) && deletable(s->claims) &&
-                       writable(s->buckets, "stock_buckets", true) &&
+                       writable(s->buckets, true, {}) &&
                        btree_on(s->claims_due, c[C_EXPIRES_AT]) &&
                        index_on(s->buckets_pkey, {b[B_SKU], b[B_BUCKET]});
     }

@@ -65,7 +65,8 @@ bool find_relations(std::initializer_list<std::pair<Oid *, const char *>> relati
 // A backend's cache of relation OIDs (each direct path keeps one):
 // `*valid` is cleared by a relcache invalidation of any of the OIDs found
 // last, or of all relations (DDL, VACUUM's statistics update, DROP
-// EXTENSION), and the next call resolves them again.
+// EXTENSION, publications), and by any change of a function (the row
+// checks' functions), and the next call resolves them again.
 struct Watched {
     bool *valid;
     Oid oids[12];
@@ -82,11 +83,26 @@ bool find_watched(Watched *w, bool *valid,
 // expression and no predicate.
 bool index_on(Relation index, std::initializer_list<AttrNumber> atts);
 
+// A plain heap table: not a partition, heap access method, no row-level
+// security, no rule.
+bool plain_heap(Relation rel);
+
+// Whether an UPDATE or DELETE (`cmd`) of `rel` passes
+// CheckCmdReplicaIdentity (without raising).
+bool replica_identity_ok(Relation rel, CmdType cmd);
+
 // Whether rows of `rel` may be written without the executor (see the
-// definition for the rules; `fk_parent`/`fk_att` name the one foreign key
-// whose insert check the caller makes redundant).
-bool writable(Relation rel, const char *table, bool update, bool row_check = true,
-              Oid fk_parent = InvalidOid, AttrNumber fk_att = InvalidAttrNumber);
+// definition for the rules; `may_be_null` the columns the writer may leave
+// NULL; `fk_parent`/`fk_att` name the one foreign key whose insert check
+// the caller makes redundant).
+bool writable(Relation rel, bool update, std::initializer_list<AttrNumber> may_be_null,
+              bool row_check = true, Oid fk_parent = InvalidOid,
+              AttrNumber fk_att = InvalidAttrNumber);
+
+// The transaction may write here: not read-only (a standby, SET TRANSACTION
+// READ ONLY), not in parallel mode. Otherwise the SQL path runs and raises
+// what the executor raises.
+bool may_write_now();
 
 // The start of a direct write, as a statement starts: a new command (this
 // call's earlier writes become visible), the snapshot a statement would

@@ -229,7 +229,7 @@ enum class Step { Unusable, NotPlaced, Go };
 // the snapshot, in w->acct). For a hold alone (reserve_credit), S_reserve's
 // guard: no hold for the order_ref yet, and the account.
 Step open_write(Write *w) {
-    if (!resolve()) return Step::Unusable;
+    if (!may_write_now() || !resolve()) return Step::Unusable;
     Relation accounts = try_table_open(cat.accounts, RowExclusiveLock);
     if (accounts == nullptr) {
         cat.valid = false;
@@ -260,11 +260,13 @@ Step open_write(Write *w) {
             shape(w->ledger, kLedger, true, led_att) && shape(w->orders, kOrders, true, o) &&
             shape(w->history, kHistory, true, hist_att) &&
             shape(w->reservations_rel, kReservationKey, false, res_key_att) &&
-            writable(w->accounts, "accounts", true) &&
-            writable(w->holds, "holds", false, true, cat.accounts, h[H_ACCOUNT]) &&
-            writable(w->ledger, "ledger", false) &&
-            writable(w->orders, "orders", false, true, cat.accounts, o[O_ACCOUNT]) &&
-            writable(w->history, "order_history", false, false) &&
+            writable(w->accounts, true, {}) &&
+            writable(w->holds, false, {h[H_EXPIRES_IN], h[H_EXPIRES_AT], h[H_REASON]}, true,
+                     cat.accounts, h[H_ACCOUNT]) &&
+            writable(w->ledger, false, {led_att[L_REF], led_att[L_REASON]}) &&
+            writable(w->orders, false, {o[O_EXPIRES_IN], o[O_EXPIRES_AT], o[O_PAYMENT_REF]},
+                     true, cat.accounts, o[O_ACCOUNT]) &&
+            writable(w->history, false, {hist_att[OH_FROM]}, false) &&
             index_on(w->accounts_pkey, {a[A_ACCOUNT]}) &&
             index_on(w->holds_key, {h[H_ORDER_REF]}) &&
             index_on(w->orders_pkey, {o[O_ORDER_REF]}) &&

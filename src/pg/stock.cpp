@@ -538,9 +538,13 @@ ResRow reserve_one(Datum order_ref_d, const std::string &order_ref, const Reserv
         ResRow row;
         int32 offset = dp.buckets == 1 ? 0 : next_spread();
         Direct d = reserve_direct(order_ref_d, it, ttl, dp.buckets, offset, &row);
-        if (d == Direct::Placed) return row;
+        if (d == Direct::Placed) {
+            debug_path("reserve_stock", "direct");
+            return row;
+        }
         if (d == Direct::TooFew) return reserve_slow(order_ref_d, it, ttl);
     }
+    debug_path("reserve_stock", "SQL");
     Rows probe = exec(S_res_probe, {val(order_ref_d), val(it.sku_d), ttl.arg(),
                                     val(Int32GetDatum(direct::kDueLimit))});
     if (probe.empty()) item_not_found(it.sku);
