@@ -308,7 +308,9 @@ bool writable(Relation rel, bool update, std::initializer_list<AttrNumber> may_b
     return true;
 }
 
-bool may_write_now() { return !XactReadOnly && !IsInParallelMode(); }
+bool may_write_now() {
+    return !XactReadOnly && !IsInParallelMode();
+}
 
 WriteStart start_write() {
     CommandCounterIncrement();
@@ -596,15 +598,15 @@ Step open_write(Write *w) {
     if (!cat.valid) cat.write_ok = 0;
     if (cat.write_ok < 0) {
         AttrNumber *b = buckets_att, *r = res_att, *c = claims_att;
-        cat.write_ok =
-            shape(buckets, kBuckets, true, b) && shape(reservations, kReservations, true, r) &&
-            shape(claims, kClaims, true, c) && writable(buckets, true, {}) &&
-            writable(reservations, false,
-                     {r[R_PART_BUCKETS], r[R_PART_QTY], r[R_EXPIRES_IN], r[R_EXPIRES_AT],
-                      r[R_REASON]}) &&
-            writable(claims, false, {c[C_PART_BUCKETS], c[C_PART_QTY]}) &&
-            index_on(buckets_pkey, {b[B_SKU], b[B_BUCKET]}) &&
-            index_on(claims_pkey, {c[C_SKU], c[C_EXPIRES_AT], c[C_ID]});
+        cat.write_ok = shape(buckets, kBuckets, true, b) &&
+                       shape(reservations, kReservations, true, r) &&
+                       shape(claims, kClaims, true, c) && writable(buckets, true, {}) &&
+                       writable(reservations, false,
+                                {r[R_PART_BUCKETS], r[R_PART_QTY], r[R_EXPIRES_IN], r[R_EXPIRES_AT],
+                                 r[R_REASON]}) &&
+                       writable(claims, false, {c[C_PART_BUCKETS], c[C_PART_QTY]}) &&
+                       index_on(buckets_pkey, {b[B_SKU], b[B_BUCKET]}) &&
+                       index_on(claims_pkey, {c[C_SKU], c[C_EXPIRES_AT], c[C_ID]});
     }
     memcpy(w->b, buckets_att, sizeof w->b);
     memcpy(w->r, res_att, sizeof w->r);

@@ -397,8 +397,7 @@ bool open_sweep(Sweep *s, int64 budget) {
         AttrNumber *c = claims_att, *b = buckets_att;
         cat.write_ok = shape(s->claims, kClaims, false, c) &&
                        shape(s->buckets, kBuckets, true, b) && deletable(s->claims) &&
-                       writable(s->buckets, true, {}) &&
-                       btree_on(s->claims_due, c[C_EXPIRES_AT]) &&
+                       writable(s->buckets, true, {}) && btree_on(s->claims_due, c[C_EXPIRES_AT]) &&
                        index_on(s->buckets_pkey, {b[B_SKU], b[B_BUCKET]});
     }
     if (cat.write_ok != 1) {

@@ -264,8 +264,8 @@ Step open_write(Write *w) {
             writable(w->holds, false, {h[H_EXPIRES_IN], h[H_EXPIRES_AT], h[H_REASON]}, true,
                      cat.accounts, h[H_ACCOUNT]) &&
             writable(w->ledger, false, {led_att[L_REF], led_att[L_REASON]}) &&
-            writable(w->orders, false, {o[O_EXPIRES_IN], o[O_EXPIRES_AT], o[O_PAYMENT_REF]},
-                     true, cat.accounts, o[O_ACCOUNT]) &&
+            writable(w->orders, false, {o[O_EXPIRES_IN], o[O_EXPIRES_AT], o[O_PAYMENT_REF]}, true,
+                     cat.accounts, o[O_ACCOUNT]) &&
             writable(w->history, false, {hist_att[OH_FROM]}, false) &&
             index_on(w->accounts_pkey, {a[A_ACCOUNT]}) &&
             index_on(w->holds_key, {h[H_ORDER_REF]}) &&

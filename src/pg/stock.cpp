@@ -511,7 +511,8 @@ Direct reserve_direct(Datum order_ref_d, const ReserveItem &it, const Ttl &ttl, 
 ResRow reserve_slow(Datum order_ref_d, const ReserveItem &it, const Ttl &ttl);
 
 // Reserves one SKU for order_ref (or recognises a replay). The caller holds
-// the order_ref handle lock. Returns the stock_reservation row.
+// the order_ref handle lock. Returns the stock_reservation row;
+// `*direct_used` is set when the direct path (pg/direct.hpp) placed it.
 //
 // Buyers must never queue behind each other on a striped item, and no two
 // calls may deadlock. The rule that makes both hold: a call waits for bucket
@@ -525,7 +526,7 @@ ResRow reserve_slow(Datum order_ref_d, const ReserveItem &it, const Ttl &ttl);
 // the lock of a row that SKIP LOCKED or an UPDATE locked and then rejected
 // on recheck).
 ResRow reserve_one(Datum order_ref_d, const std::string &order_ref, const ReserveItem &it,
-                   const Ttl &ttl) {
+                   const Ttl &ttl, bool *direct_used = nullptr) {
     // A new reservation without the executor when the tables allow it: (a)
     // and (b) as below.
     direct::Probe dp = direct::probe(order_ref_d, it.sku_d);
@@ -539,12 +540,11 @@ ResRow reserve_one(Datum order_ref_d, const std::string &order_ref, const Reserv
         int32 offset = dp.buckets == 1 ? 0 : next_spread();
         Direct d = reserve_direct(order_ref_d, it, ttl, dp.buckets, offset, &row);
         if (d == Direct::Placed) {
-            debug_path("reserve_stock", "direct");
+            if (direct_used != nullptr) *direct_used = true;
             return row;
         }
         if (d == Direct::TooFew) return reserve_slow(order_ref_d, it, ttl);
     }
-    debug_path("reserve_stock", "SQL");
     Rows probe = exec(S_res_probe, {val(order_ref_d), val(it.sku_d), ttl.arg(),
                                     val(Int32GetDatum(direct::kDueLimit))});
     if (probe.empty()) item_not_found(it.sku);
@@ -625,7 +625,9 @@ Datum reserve_stock(FunctionCallInfo fcinfo) {
         SingleArgs a = single_args(Args(call.fcinfo));
         LockTimeoutScope timeout;
         lock_handle(LockSpace::OrderRef, a.order_ref);
-        ResRow r = reserve_one(a.order_ref_d, a.order_ref, a.item, a.ttl);
+        bool direct_used = false;
+        ResRow r = reserve_one(a.order_ref_d, a.order_ref, a.item, a.ttl, &direct_used);
+        debug_path("reserve_stock", direct_used ? "direct" : "SQL");
         Datum d = result_from_values(call, r.values, r.nulls, ResRow::kCols);
         timeout.end();
         return d;
