@@ -1,12 +1,12 @@
 -- The direct write path (src/pg/direct*.cpp) against what the executor
 -- checks on the SQL path: rules, replica identity of published tables, the
 -- row check's expression (not its name), NOT NULL, partitions, the table
--- access method, read-only transactions. Each case runs the same call with
--- order_credit.direct_access on and off (handles and SKUs carry the mode,
--- so both start from the same levels) and shows that the outcome is the
--- same: the direct path falls back to the SQL path (DEBUG2 names the path
--- that ran) or raises what the SQL path raises. Every table change is made
--- in a transaction that is rolled back.
+-- access method, the owner's privileges, read-only transactions. Each case
+-- runs the same call with order_credit.direct_access on and off (handles
+-- and SKUs carry the mode, so both start from the same levels) and shows
+-- that the outcome is the same: the direct path falls back to the SQL path
+-- (DEBUG2 names the path that ran) or raises what the SQL path raises.
+-- Every table change is made in a transaction that is rolled back.
 \i sql/include/err.sql
 
 -- in_mode(mode, stmt): stmt's first column as text, or its SQLSTATE,
@@ -272,6 +272,33 @@ SELECT pg_temp.make_due('am-due');
 SET LOCAL client_min_messages = debug2;
 SELECT * FROM pg_temp.both(pg_temp.expire());
 SELECT * FROM pg_temp.levels();
+ROLLBACK;
+
+-- ================================================================ privileges
+-- The writers are SECURITY DEFINER: their statements run with the owner's
+-- privileges. An owner without privileges on the tables: both paths raise
+-- the statements' 42501. With them, the direct path is used; without
+-- EXECUTE on a row check's function, 42501 again from both.
+BEGIN;
+CREATE ROLE regress_dc_owner NOLOGIN;
+ALTER FUNCTION order_credit.reserve_stock(text, bigint, text, interval) OWNER TO regress_dc_owner;
+ALTER FUNCTION order_credit.reserve_credit(text, numeric, text, interval) OWNER TO regress_dc_owner;
+SET LOCAL client_min_messages = debug2;
+SELECT * FROM pg_temp.both(pg_temp.stock('priv-none'));
+SELECT * FROM pg_temp.both(pg_temp.credit('priv-none'));
+SET LOCAL client_min_messages = notice;
+GRANT USAGE ON SCHEMA order_credit TO regress_dc_owner;
+GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA order_credit TO regress_dc_owner;
+GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA order_credit TO regress_dc_owner;
+SET LOCAL client_min_messages = debug2;
+SELECT * FROM pg_temp.both(pg_temp.stock('priv-all'));
+SELECT * FROM pg_temp.both(pg_temp.credit('priv-all'));
+SET LOCAL client_min_messages = notice;
+REVOKE EXECUTE ON FUNCTION order_credit._row_valid(order_credit.reservations) FROM regress_dc_owner;
+REVOKE UPDATE ON order_credit.accounts FROM regress_dc_owner;
+SET LOCAL client_min_messages = debug2;
+SELECT * FROM pg_temp.both(pg_temp.stock('priv-fn'));
+SELECT * FROM pg_temp.both(pg_temp.credit('priv-update'));
 ROLLBACK;
 
 -- ================================================================ read only

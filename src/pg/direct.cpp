@@ -38,6 +38,7 @@ extern "C" {
 #include "parser/parse_func.h"
 #include "storage/lmgr.h"
 #include "storage/lock.h"
+#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -63,6 +64,7 @@ using namespace detail;
 // and forgotten on any relcache invalidation of one of them (Watched).
 struct Catalog {
     bool valid;
+    Oid user;  // the decisions below are this user's (privileges)
     Oid items, items_pkey;
     Oid buckets, buckets_pkey;
     Oid reservations, reservations_key, reservation_seq;
@@ -80,7 +82,7 @@ Watched watched{};
 
 // Inside pg_call. False: the extension's relations are not there.
 bool resolve() {
-    if (cat.valid) return true;
+    if (cat.valid && cat.user == GetUserId()) return true;
     Catalog c{};
     if (!find_watched(&watched, &cat.valid,
                       {{&c.items, "items"},
@@ -97,6 +99,7 @@ bool resolve() {
     c.reservation_seq = getIdentitySequence(c.reservations, id, true);
     if (!OidIsValid(c.reservation_seq)) return false;
     c.probe_ok = c.write_ok = -1;
+    c.user = GetUserId();
     c.valid = true;
     cat = c;
     return true;
@@ -174,8 +177,9 @@ void on_watched_relcache(Datum arg, Oid relid) {
     if (relid == InvalidOid) *w->valid = false;
 }
 
-// Any change of a function: the row check's function may have been
-// replaced (is_row_check decides again). Function DDL is rare.
+// Any change of a function (the row check's function may have been
+// replaced: is_row_check), of a role or of role membership (privileges:
+// allowed) makes the next call decide again. Such DDL is rare.
 void on_watched_proc(Datum arg, int, uint32) {
     *reinterpret_cast<Watched *>(DatumGetPointer(arg))->valid = false;
 }
@@ -187,6 +191,8 @@ bool find_watched(Watched *w, bool *valid,
         w->valid = valid;
         CacheRegisterRelcacheCallback(on_watched_relcache, PointerGetDatum(w));
         CacheRegisterSyscacheCallback(PROCOID, on_watched_proc, PointerGetDatum(w));
+        CacheRegisterSyscacheCallback(AUTHOID, on_watched_proc, PointerGetDatum(w));
+        CacheRegisterSyscacheCallback(AUTHMEMROLEMEM, on_watched_proc, PointerGetDatum(w));
         w->registered = true;
     }
     if (!find_relations(relations)) return false;
@@ -240,7 +246,7 @@ bool replica_identity_ok(Relation rel, CmdType cmd) {
 
 // Whether `check` is the row check the install script gives `rel`:
 // CHECK (order_credit._row_valid(<rel>)) over the whole row, the function
-// being the extension's C function. Compared as expressions (equal()
+// being the extension's C function, which the current user may execute. Compared as expressions (equal()
 // ignores parse locations), not by name: a constraint replaced under the
 // same name with another expression is not the rule check_row_values
 // enforces. Chosen over evaluating the table's CHECK constraints with the
@@ -258,7 +264,9 @@ bool is_row_check(Relation rel, const ConstrCheck *check) {
     HeapTuple tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(fn));
     if (!HeapTupleIsValid(tup)) return false;
     Form_pg_proc p = reinterpret_cast<Form_pg_proc>(GETSTRUCT(tup));
-    bool ok = p->prolang == ClanguageId && p->prorettype == BOOLOID && !p->proretset;
+    // (the executor checks EXECUTE on every function of an expression)
+    bool ok = p->prolang == ClanguageId && p->prorettype == BOOLOID && !p->proretset &&
+              pg_proc_aclcheck(fn, GetUserId(), ACL_EXECUTE) == ACLCHECK_OK;
     if (ok) {
         bool isnull = false;
         Datum src = SysCacheGetAttr(PROCOID, tup, Anum_pg_proc_prosrc, &isnull);
@@ -306,6 +314,10 @@ bool writable(Relation rel, bool update, std::initializer_list<AttrNumber> may_b
         return false;
     }
     return true;
+}
+
+bool allowed(Relation rel, AclMode modes) {
+    return pg_class_aclmask(RelationGetRelid(rel), GetUserId(), modes, ACLMASK_ALL) == modes;
 }
 
 bool may_write_now() {
@@ -598,15 +610,17 @@ Step open_write(Write *w) {
     if (!cat.valid) cat.write_ok = 0;
     if (cat.write_ok < 0) {
         AttrNumber *b = buckets_att, *r = res_att, *c = claims_att;
-        cat.write_ok = shape(buckets, kBuckets, true, b) &&
-                       shape(reservations, kReservations, true, r) &&
-                       shape(claims, kClaims, true, c) && writable(buckets, true, {}) &&
-                       writable(reservations, false,
-                                {r[R_PART_BUCKETS], r[R_PART_QTY], r[R_EXPIRES_IN], r[R_EXPIRES_AT],
-                                 r[R_REASON]}) &&
-                       writable(claims, false, {c[C_PART_BUCKETS], c[C_PART_QTY]}) &&
-                       index_on(buckets_pkey, {b[B_SKU], b[B_BUCKET]}) &&
-                       index_on(claims_pkey, {c[C_SKU], c[C_EXPIRES_AT], c[C_ID]});
+        cat.write_ok =
+            shape(buckets, kBuckets, true, b) && shape(reservations, kReservations, true, r) &&
+            shape(claims, kClaims, true, c) && allowed(buckets, ACL_SELECT | ACL_UPDATE) &&
+            allowed(reservations, ACL_SELECT | ACL_INSERT) &&
+            allowed(claims, ACL_SELECT | ACL_INSERT) && writable(buckets, true, {}) &&
+            writable(reservations, false,
+                     {r[R_PART_BUCKETS], r[R_PART_QTY], r[R_EXPIRES_IN], r[R_EXPIRES_AT],
+                      r[R_REASON]}) &&
+            writable(claims, false, {c[C_PART_BUCKETS], c[C_PART_QTY]}) &&
+            index_on(buckets_pkey, {b[B_SKU], b[B_BUCKET]}) &&
+            index_on(claims_pkey, {c[C_SKU], c[C_EXPIRES_AT], c[C_ID]});
     }
     memcpy(w->b, buckets_att, sizeof w->b);
     memcpy(w->r, res_att, sizeof w->r);
@@ -940,6 +954,7 @@ Probe probe(Datum order_ref, Datum sku) {
         if (!cat.valid) cat.probe_ok = 0;  // invalidated while opening: see open_write
         if (cat.probe_ok < 0)
             cat.probe_ok = shape(items, kItems, false, ia) && shape(res, kReservations, true, ra) &&
+                           allowed(items, ACL_SELECT) && allowed(res, ACL_SELECT) &&
                            index_on(items_pkey, {ia[I_SKU]}) &&
                            index_on(res_key, {ra[R_ORDER_REF], ra[R_SKU]});
         if (cat.probe_ok == 1) {

@@ -63,6 +63,7 @@ using namespace detail;
 // relcache invalidation of any of them, the shape decision with them.
 struct Catalog {
     bool valid;
+    Oid user;  // the decisions below are this user's (privileges)
     Oid claims, claims_due, buckets, buckets_pkey;
     int write_ok;  // -1 not decided yet, 0 no, 1 yes
 };
@@ -122,7 +123,7 @@ void on_subxact(SubXactEvent event, SubTransactionId sub, SubTransactionId, void
 }
 
 bool resolve() {
-    if (cat.valid) return true;
+    if (cat.valid && cat.user == GetUserId()) return true;
     Catalog c{};
     if (!find_watched(&watched, &cat.valid,
                       {{&c.claims, "reservation_claims"},
@@ -131,6 +132,7 @@ bool resolve() {
                        {&c.buckets_pkey, "stock_buckets_pkey"}}))
         return false;
     c.write_ok = -1;
+    c.user = GetUserId();
     c.valid = true;
     cat = c;
     return true;
@@ -396,7 +398,9 @@ bool open_sweep(Sweep *s, int64 budget) {
     if (cat.write_ok < 0) {
         AttrNumber *c = claims_att, *b = buckets_att;
         cat.write_ok = shape(s->claims, kClaims, false, c) &&
-                       shape(s->buckets, kBuckets, true, b) && deletable(s->claims) &&
+                       shape(s->buckets, kBuckets, true, b) &&
+                       allowed(s->claims, ACL_SELECT | ACL_DELETE) &&
+                       allowed(s->buckets, ACL_SELECT | ACL_UPDATE) && deletable(s->claims) &&
                        writable(s->buckets, true, {}) && btree_on(s->claims_due, c[C_EXPIRES_AT]) &&
                        index_on(s->buckets_pkey, {b[B_SKU], b[B_BUCKET]});
     }

@@ -65,8 +65,10 @@ bool find_relations(std::initializer_list<std::pair<Oid *, const char *>> relati
 // A backend's cache of relation OIDs (each direct path keeps one):
 // `*valid` is cleared by a relcache invalidation of any of the OIDs found
 // last, or of all relations (DDL, VACUUM's statistics update, DROP
-// EXTENSION, publications), and by any change of a function (the row
-// checks' functions), and the next call resolves them again.
+// EXTENSION, publications, privileges), by any change of a function (the
+// row checks' functions), a role or a role membership, and the next call
+// resolves them again. Each cache also keeps the user its decisions were
+// made for (privileges) and resolves again for another.
 struct Watched {
     bool *valid;
     Oid oids[12];
@@ -98,6 +100,11 @@ bool replica_identity_ok(Relation rel, CmdType cmd);
 bool writable(Relation rel, bool update, std::initializer_list<AttrNumber> may_be_null,
               bool row_check = true, Oid fk_parent = InvalidOid,
               AttrNumber fk_att = InvalidAttrNumber);
+
+// The current user (a writer's owner: the functions are SECURITY DEFINER)
+// holds all of `modes` on `rel`, as the SQL statements' privilege check
+// requires (a superuser always does); otherwise that check raises.
+bool allowed(Relation rel, AclMode modes);
 
 // The transaction may write here: not read-only (a standby, SET TRANSACTION
 // READ ONLY), not in parallel mode. Otherwise the SQL path runs and raises

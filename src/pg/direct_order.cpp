@@ -43,6 +43,7 @@ using namespace detail;
 // relcache invalidation of any of them, the shape decision with them.
 struct Catalog {
     bool valid;
+    Oid user;  // the decisions below are this user's (privileges)
     Oid accounts, accounts_pkey;
     Oid holds, holds_key, hold_seq;
     Oid ledger, ledger_seq;
@@ -61,7 +62,7 @@ Oid identity_seq(Oid rel, const char *column) {
 
 // Inside pg_call. False: the extension's relations are not there.
 bool resolve() {
-    if (cat.valid) return true;
+    if (cat.valid && cat.user == GetUserId()) return true;
     Catalog c{};
     if (!find_watched(&watched, &cat.valid,
                       {{&c.accounts, "accounts"},
@@ -81,6 +82,7 @@ bool resolve() {
     if (!OidIsValid(c.hold_seq) || !OidIsValid(c.ledger_seq) || !OidIsValid(c.history_seq))
         return false;
     c.write_ok = -1;
+    c.user = GetUserId();
     c.valid = true;
     cat = c;
     return true;
@@ -260,7 +262,12 @@ Step open_write(Write *w) {
             shape(w->ledger, kLedger, true, led_att) && shape(w->orders, kOrders, true, o) &&
             shape(w->history, kHistory, true, hist_att) &&
             shape(w->reservations_rel, kReservationKey, false, res_key_att) &&
-            writable(w->accounts, true, {}) &&
+            allowed(w->accounts, ACL_SELECT | ACL_UPDATE) &&
+            allowed(w->holds, ACL_SELECT | ACL_INSERT) &&
+            allowed(w->ledger, ACL_SELECT | ACL_INSERT) &&
+            allowed(w->orders, ACL_SELECT | ACL_INSERT) &&
+            allowed(w->history, ACL_SELECT | ACL_INSERT) &&
+            allowed(w->reservations_rel, ACL_SELECT) && writable(w->accounts, true, {}) &&
             writable(w->holds, false, {h[H_EXPIRES_IN], h[H_EXPIRES_AT], h[H_REASON]}, true,
                      cat.accounts, h[H_ACCOUNT]) &&
             writable(w->ledger, false, {led_att[L_REF], led_att[L_REASON]}) &&
