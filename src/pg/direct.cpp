@@ -246,12 +246,12 @@ bool replica_identity_ok(Relation rel, CmdType cmd) {
 
 // Whether `check` is the row check the install script gives `rel`:
 // CHECK (order_credit._row_valid(<rel>)) over the whole row, the function
-// being the extension's C function, which the current user may execute. Compared as expressions (equal()
-// ignores parse locations), not by name: a constraint replaced under the
-// same name with another expression is not the rule check_row_values
-// enforces. Chosen over evaluating the table's CHECK constraints with the
-// executor: decided once per relcache validity, it costs nothing per call,
-// and the C++ check stays the one that raises.
+// being the extension's C function, which the current user may execute.
+// Compared as expressions (equal() ignores parse locations), not by name:
+// a constraint replaced under the same name with another expression is not
+// the rule check_row_values enforces. Chosen over evaluating the table's
+// CHECK constraints with the executor: decided once per relcache validity,
+// it costs nothing per call, and the C++ check stays the one that raises.
 bool is_row_check(Relation rel, const ConstrCheck *check) {
     Oid rowtype = rel->rd_rel->reltype;
     List *name = list_make2(makeString(pstrdup("order_credit")), makeString(pstrdup("_row_valid")));
