@@ -1,12 +1,13 @@
 -- The direct write path (src/pg/direct*.cpp) against what the executor
 -- checks on the SQL path: rules, replica identity of published tables, the
--- row check's expression (not its name), NOT NULL, partitions, the table
--- access method, the owner's privileges, read-only transactions. Each case
--- runs the same call with order_credit.direct_access on and off (handles
--- and SKUs carry the mode, so both start from the same levels) and shows
--- that the outcome is the same: the direct path falls back to the SQL path
--- (DEBUG2 names the path that ran) or raises what the SQL path raises.
--- Every table change is made in a transaction that is rolled back.
+-- row check's expression (not its name), NOT NULL, column defaults,
+-- partitions, the table access method, the owner's privileges, read-only
+-- transactions. Each case runs the same call with order_credit.direct_access
+-- on and off (handles and SKUs carry the mode, so both start from the same
+-- levels) and shows that the outcome is the same: the direct path falls
+-- back to the SQL path (DEBUG2 names the path that ran) or raises what the
+-- SQL path raises. Every table change is made in a transaction that is
+-- rolled back.
 \i sql/include/err.sql
 
 -- in_mode(mode, stmt): stmt's first column as text, or its SQLSTATE,
@@ -226,6 +227,25 @@ UPDATE order_credit.reservations SET reason = 'dc' WHERE reason IS NULL;
 ALTER TABLE order_credit.reservations ALTER COLUMN reason SET NOT NULL;
 SET LOCAL client_min_messages = debug2;
 SELECT * FROM pg_temp.both(pg_temp.stock('notnull'));
+ROLLBACK;
+
+-- ================================================================ defaults
+-- The SQL statements leave some columns to their defaults: another default
+-- is written by both paths.
+BEGIN;
+ALTER TABLE order_credit.reservations ALTER COLUMN reason SET DEFAULT 'dc-default';
+ALTER TABLE order_credit.holds ALTER COLUMN reason SET DEFAULT 'dc-default';
+ALTER TABLE order_credit.ledger ALTER COLUMN reason SET DEFAULT 'dc-default';
+ALTER TABLE order_credit.orders ALTER COLUMN payment_ref SET DEFAULT 'dc-default';
+SET LOCAL client_min_messages = debug2;
+SELECT * FROM pg_temp.both(pg_temp.stock('default'));
+SELECT * FROM pg_temp.both(pg_temp.credit('default'));
+SELECT * FROM pg_temp.both(pg_temp.order_('default'));
+SET LOCAL client_min_messages = notice;
+SELECT order_ref, reason FROM order_credit.reservations WHERE order_ref LIKE 'dc-_-default-%' ORDER BY 1;
+SELECT order_ref, reason FROM order_credit.holds WHERE order_ref LIKE 'dc-_-default-%' ORDER BY 1;
+SELECT order_ref, kind, reason FROM order_credit.ledger WHERE order_ref LIKE 'dc-_-default-%' ORDER BY 1;
+SELECT order_ref, payment_ref FROM order_credit.orders WHERE order_ref LIKE 'dc-_-default-%' ORDER BY 1;
 ROLLBACK;
 
 -- ================================================================ partitions

@@ -42,6 +42,7 @@ extern "C" {
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "utils/fmgrprotos.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -110,11 +111,18 @@ bool resolve() {
 const Col kItems[] = {{"sku", TEXTOID}, {"buckets", INT4OID}};
 enum { I_SKU, I_BUCKETS };
 
-const Col kReservations[] = {
-    {"reservation_id", INT8OID}, {"order_ref", TEXTOID},         {"sku", TEXTOID},
-    {"quantity", INT8OID},       {"part_buckets", INT4ARRAYOID}, {"part_qty", INT8ARRAYOID},
-    {"status", TEXTOID},         {"expires_in", INTERVALOID},    {"expires_at", TIMESTAMPTZOID},
-    {"reason", TEXTOID},         {"created_at", TIMESTAMPTZOID}, {"updated_at", TIMESTAMPTZOID}};
+const Col kReservations[] = {{"reservation_id", INT8OID},
+                             {"order_ref", TEXTOID},
+                             {"sku", TEXTOID},
+                             {"quantity", INT8OID},
+                             {"part_buckets", INT4ARRAYOID},
+                             {"part_qty", INT8ARRAYOID},
+                             {"status", TEXTOID, "'active'::text"},
+                             {"expires_in", INTERVALOID},
+                             {"expires_at", TIMESTAMPTZOID},
+                             {"reason", TEXTOID},
+                             {"created_at", TIMESTAMPTZOID, kNow},
+                             {"updated_at", TIMESTAMPTZOID, kNow}};
 enum {
     R_ID,
     R_ORDER_REF,
@@ -157,6 +165,19 @@ bool index_on(Relation index, std::initializer_list<AttrNumber> atts) {
     for (AttrNumber a : atts)
         if (ix->indkey.values[i++] != a) return false;
     return true;
+}
+
+const char *column_default(Relation rel, AttrNumber att) {
+    TupleDesc d = RelationGetDescr(rel);
+    if (!TupleDescAttr(d, att - 1)->atthasdef) return nullptr;
+    for (int i = 0; d->constr != nullptr && i < d->constr->num_defval; ++i) {
+        const AttrDefault &def = d->constr->defval[i];
+        if (def.adnum == att)
+            return TextDatumGetCString(
+                DirectFunctionCall2(pg_get_expr, CStringGetTextDatum(def.adbin),
+                                    ObjectIdGetDatum(RelationGetRelid(rel))));
+    }
+    return "";  // a default the relcache does not hold: not as created
 }
 
 bool find_relations(std::initializer_list<std::pair<Oid *, const char *>> relations) {
@@ -614,7 +635,9 @@ Step open_write(Write *w) {
             shape(buckets, kBuckets, true, b) && shape(reservations, kReservations, true, r) &&
             shape(claims, kClaims, true, c) && allowed(buckets, ACL_SELECT | ACL_UPDATE) &&
             allowed(reservations, ACL_SELECT | ACL_INSERT) &&
-            allowed(claims, ACL_SELECT | ACL_INSERT) && writable(buckets, true, {}) &&
+            allowed(claims, ACL_SELECT | ACL_INSERT) &&
+            defaults_as_created(reservations, kReservations, r) &&
+            defaults_as_created(claims, kClaims, c) && writable(buckets, true, {}) &&
             writable(reservations, false,
                      {r[R_PART_BUCKETS], r[R_PART_QTY], r[R_EXPIRES_IN], r[R_EXPIRES_AT],
                       r[R_REASON]}) &&

@@ -24,8 +24,9 @@
 // It is used only while every table it writes is exactly as the extension
 // created it: a plain heap table (not a partition, the heap access method,
 // no row-level security, no rule), the expected columns and types, the one
-// row check with the install script's expression, no NOT NULL on a column
-// left NULL, no trigger on the written event other than non-deferrable
+// row check with the install script's expression, the column defaults as
+// created, no NOT NULL on a column left NULL, the owner's privileges that
+// the statements would check, no trigger on the written event other than non-deferrable
 // foreign-key triggers that cannot fail, a replica identity that
 // CheckCmdReplicaIdentity accepts for the update or delete; and only in a
 // transaction that may write (not read-only, not parallel). Anything else

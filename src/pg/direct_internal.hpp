@@ -20,11 +20,16 @@ extern "C" {
 
 namespace oc::pg::direct::detail {
 
-// A column the direct path reads or writes: its name and type.
+// A column the direct path reads or writes: its name and type and, for a
+// table it inserts into, its default as the install script creates it (as
+// pg_get_expr shows it; null: none).
 struct Col {
     const char *name;
     Oid type;
+    const char *def = nullptr;
 };
+
+constexpr const char *kNow = "statement_timestamp()";
 
 // stock_buckets, written by the reservation (direct.cpp) and by the sweep
 // (direct_expire.cpp).
@@ -54,6 +59,23 @@ bool shape(Relation rel, const Col (&cols)[N], bool exact, AttrNumber *att) {
             att[c] = static_cast<AttrNumber>(i + 1);
         }
         if (att[c] == InvalidAttrNumber) return false;
+    }
+    return true;
+}
+
+// Column `att`'s default as pg_get_expr shows it; null: none.
+const char *column_default(Relation rel, AttrNumber att);
+
+// Each of `cols` (at `att`) has the default the install script gives it:
+// the SQL statements leave some columns to their defaults, which this path
+// writes itself.
+template <size_t N>
+bool defaults_as_created(Relation rel, const Col (&cols)[N], const AttrNumber *att) {
+    for (size_t c = 0; c < N; ++c) {
+        const char *have = column_default(rel, att[c]);
+        const char *want = cols[c].def;
+        if ((have == nullptr) != (want == nullptr)) return false;
+        if (have != nullptr && strcmp(have, want) != 0) return false;
     }
     return true;
 }

@@ -97,11 +97,17 @@ const Col kAccounts[] = {{"account", TEXTOID},          {"credit_limit", NUMERIC
                          {"updated_at", TIMESTAMPTZOID}};
 enum { A_ACCOUNT, A_LIMIT, A_POSTED, A_PENDING, A_STATUS, A_NEXT_EXPIRY, A_UPDATED_AT, A_N };
 
-const Col kHolds[] = {
-    {"hold_id", INT8OID},           {"order_ref", TEXTOID},         {"account", TEXTOID},
-    {"amount", NUMERICOID},         {"captured", NUMERICOID},       {"status", TEXTOID},
-    {"expires_in", INTERVALOID},    {"expires_at", TIMESTAMPTZOID}, {"reason", TEXTOID},
-    {"created_at", TIMESTAMPTZOID}, {"updated_at", TIMESTAMPTZOID}};
+const Col kHolds[] = {{"hold_id", INT8OID},
+                      {"order_ref", TEXTOID},
+                      {"account", TEXTOID},
+                      {"amount", NUMERICOID},
+                      {"captured", NUMERICOID, "0"},
+                      {"status", TEXTOID, "'pending'::text"},
+                      {"expires_in", INTERVALOID},
+                      {"expires_at", TIMESTAMPTZOID},
+                      {"reason", TEXTOID},
+                      {"created_at", TIMESTAMPTZOID, kNow},
+                      {"updated_at", TIMESTAMPTZOID, kNow}};
 enum {
     H_ID,
     H_ORDER_REF,
@@ -126,7 +132,7 @@ const Col kLedger[] = {{"entry_id", INT8OID},
                        {"reason", TEXTOID},
                        {"posted_after", NUMERICOID},
                        {"pending_after", NUMERICOID},
-                       {"created_at", TIMESTAMPTZOID},
+                       {"created_at", TIMESTAMPTZOID, kNow},
                        {"created_by", TEXTOID}};
 enum {
     L_ID,
@@ -143,11 +149,16 @@ enum {
     L_N
 };
 
-const Col kOrders[] = {
-    {"order_ref", TEXTOID},         {"account", TEXTOID},     {"status", TEXTOID},
-    {"amount", NUMERICOID},         {"items", JSONBOID},      {"expires_in", INTERVALOID},
-    {"expires_at", TIMESTAMPTZOID}, {"payment_ref", TEXTOID}, {"created_at", TIMESTAMPTZOID},
-    {"updated_at", TIMESTAMPTZOID}};
+const Col kOrders[] = {{"order_ref", TEXTOID},
+                       {"account", TEXTOID},
+                       {"status", TEXTOID},
+                       {"amount", NUMERICOID},
+                       {"items", JSONBOID},
+                       {"expires_in", INTERVALOID},
+                       {"expires_at", TIMESTAMPTZOID},
+                       {"payment_ref", TEXTOID},
+                       {"created_at", TIMESTAMPTZOID, kNow},
+                       {"updated_at", TIMESTAMPTZOID, kNow}};
 enum {
     O_ORDER_REF,
     O_ACCOUNT,
@@ -164,7 +175,7 @@ enum {
 
 const Col kHistory[] = {{"entry_id", INT8OID},    {"order_ref", TEXTOID},
                         {"from_status", TEXTOID}, {"to_status", TEXTOID},
-                        {"reason", TEXTOID},      {"created_at", TIMESTAMPTZOID},
+                        {"reason", TEXTOID},      {"created_at", TIMESTAMPTZOID, kNow},
                         {"created_by", TEXTOID}};
 enum { OH_ID, OH_ORDER_REF, OH_FROM, OH_TO, OH_REASON, OH_CREATED_AT, OH_CREATED_BY, OH_N };
 
@@ -267,7 +278,11 @@ Step open_write(Write *w) {
             allowed(w->ledger, ACL_SELECT | ACL_INSERT) &&
             allowed(w->orders, ACL_SELECT | ACL_INSERT) &&
             allowed(w->history, ACL_SELECT | ACL_INSERT) &&
-            allowed(w->reservations_rel, ACL_SELECT) && writable(w->accounts, true, {}) &&
+            allowed(w->reservations_rel, ACL_SELECT) && defaults_as_created(w->holds, kHolds, h) &&
+            defaults_as_created(w->ledger, kLedger, led_att) &&
+            defaults_as_created(w->orders, kOrders, o) &&
+            defaults_as_created(w->history, kHistory, hist_att) &&
+            writable(w->accounts, true, {}) &&
             writable(w->holds, false, {h[H_EXPIRES_IN], h[H_EXPIRES_AT], h[H_REASON]}, true,
                      cat.accounts, h[H_ACCOUNT]) &&
             writable(w->ledger, false, {led_att[L_REF], led_att[L_REASON]}) &&
