@@ -24,20 +24,30 @@ extern "C" {
 #include "access/table.h"
 #include "access/tableam.h"
 #include "catalog/dependency.h"
+#include "catalog/pg_am.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_constraint.h"
 #include "catalog/pg_index.h"
+#include "catalog/pg_language.h"
+#include "catalog/pg_proc.h"
+#include "catalog/pg_publication.h"
 #include "catalog/pg_trigger.h"
 #include "commands/sequence.h"
 #include "common/int.h"
 #include "executor/executor.h"
+#include "nodes/makefuncs.h"
+#include "parser/parse_func.h"
 #include "storage/lmgr.h"
 #include "storage/lock.h"
+#include "utils/acl.h"
 #include "utils/array.h"
+#include "utils/builtins.h"
 #include "utils/fmgroids.h"
+#include "utils/fmgrprotos.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/relcache.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 }
@@ -56,6 +66,7 @@ using namespace detail;
 // and forgotten on any relcache invalidation of one of them (Watched).
 struct Catalog {
     bool valid;
+    Oid user;  // the decisions below are this user's (privileges)
     Oid items, items_pkey;
     Oid buckets, buckets_pkey;
     Oid reservations, reservations_key, reservation_seq;
@@ -73,7 +84,7 @@ Watched watched{};
 
 // Inside pg_call. False: the extension's relations are not there.
 bool resolve() {
-    if (cat.valid) return true;
+    if (cat.valid && cat.user == GetUserId()) return true;
     Catalog c{};
     if (!find_watched(&watched, &cat.valid,
                       {{&c.items, "items"},
@@ -90,6 +101,7 @@ bool resolve() {
     c.reservation_seq = getIdentitySequence(c.reservations, id, true);
     if (!OidIsValid(c.reservation_seq)) return false;
     c.probe_ok = c.write_ok = -1;
+    c.user = GetUserId();
     c.valid = true;
     cat = c;
     return true;
@@ -100,11 +112,18 @@ bool resolve() {
 const Col kItems[] = {{"sku", TEXTOID}, {"buckets", INT4OID}};
 enum { I_SKU, I_BUCKETS };
 
-const Col kReservations[] = {
-    {"reservation_id", INT8OID}, {"order_ref", TEXTOID},         {"sku", TEXTOID},
-    {"quantity", INT8OID},       {"part_buckets", INT4ARRAYOID}, {"part_qty", INT8ARRAYOID},
-    {"status", TEXTOID},         {"expires_in", INTERVALOID},    {"expires_at", TIMESTAMPTZOID},
-    {"reason", TEXTOID},         {"created_at", TIMESTAMPTZOID}, {"updated_at", TIMESTAMPTZOID}};
+const Col kReservations[] = {{"reservation_id", INT8OID},
+                             {"order_ref", TEXTOID},
+                             {"sku", TEXTOID},
+                             {"quantity", INT8OID},
+                             {"part_buckets", INT4ARRAYOID},
+                             {"part_qty", INT8ARRAYOID},
+                             {"status", TEXTOID, "'active'::text"},
+                             {"expires_in", INTERVALOID},
+                             {"expires_at", TIMESTAMPTZOID},
+                             {"reason", TEXTOID},
+                             {"created_at", TIMESTAMPTZOID, kNow},
+                             {"updated_at", TIMESTAMPTZOID, kNow}};
 enum {
     R_ID,
     R_ORDER_REF,
@@ -149,6 +168,19 @@ bool index_on(Relation index, std::initializer_list<AttrNumber> atts) {
     return true;
 }
 
+const char *column_default(Relation rel, AttrNumber att) {
+    TupleDesc d = RelationGetDescr(rel);
+    if (!TupleDescAttr(d, att - 1)->atthasdef) return nullptr;
+    for (int i = 0; d->constr != nullptr && i < d->constr->num_defval; ++i) {
+        const AttrDefault &def = d->constr->defval[i];
+        if (def.adnum == att)
+            return TextDatumGetCString(
+                DirectFunctionCall2(pg_get_expr, CStringGetTextDatum(def.adbin),
+                                    ObjectIdGetDatum(RelationGetRelid(rel))));
+    }
+    return "";  // a default the relcache does not hold: not as created
+}
+
 bool find_relations(std::initializer_list<std::pair<Oid *, const char *>> relations) {
     Oid nsp = get_namespace_oid("order_credit", true);
     if (!OidIsValid(nsp)) return false;
@@ -167,12 +199,22 @@ void on_watched_relcache(Datum arg, Oid relid) {
     if (relid == InvalidOid) *w->valid = false;
 }
 
+// Any change of a function (the row check's function may have been
+// replaced: is_row_check), of a role or of role membership (privileges:
+// allowed) makes the next call decide again. Such DDL is rare.
+void on_watched_proc(Datum arg, int, uint32) {
+    *reinterpret_cast<Watched *>(DatumGetPointer(arg))->valid = false;
+}
+
 bool find_watched(Watched *w, bool *valid,
                   std::initializer_list<std::pair<Oid *, const char *>> relations) {
     if (relations.size() > sizeof w->oids / sizeof w->oids[0]) return false;
     if (!w->registered) {
         w->valid = valid;
         CacheRegisterRelcacheCallback(on_watched_relcache, PointerGetDatum(w));
+        CacheRegisterSyscacheCallback(PROCOID, on_watched_proc, PointerGetDatum(w));
+        CacheRegisterSyscacheCallback(AUTHOID, on_watched_proc, PointerGetDatum(w));
+        CacheRegisterSyscacheCallback(AUTHMEMROLEMEM, on_watched_proc, PointerGetDatum(w));
         w->registered = true;
     }
     if (!find_relations(relations)) return false;
@@ -197,26 +239,89 @@ bool fk_on(Oid conoid, AttrNumber att) {
     return ok;
 }
 
-// Rows may be written here without the executor: a plain table, no
-// row-level security, exactly its one row check `<table>_row_check` (or,
-// with `row_check` false, no CHECK constraint at all), and no trigger that
-// the write would fire, except non-deferrable foreign-key triggers whose
-// check PostgreSQL itself would skip or that the caller makes redundant:
-// for an update that keeps the key, the referenced side's; for an insert,
-// the referencing side's check of column `fk_att` against `fk_parent`,
-// whose referenced row the caller has locked (updated) in this transaction.
-bool writable(Relation rel, const char *table, bool update, bool row_check, Oid fk_parent,
-              AttrNumber fk_att) {
-    if (rel->rd_rel->relkind != RELKIND_RELATION || rel->rd_rel->relrowsecurity) return false;
-    TupleConstr *c = RelationGetDescr(rel)->constr;
+// A plain heap table as CREATE TABLE makes it: not a partition (the
+// executor would check the partition constraint), the heap access method
+// (being_updated reads heap tuple headers), no row-level security, no rule
+// (the rewriter would apply or refuse it).
+bool plain_heap(Relation rel) {
+    Form_pg_class c = rel->rd_rel;
+    return c->relkind == RELKIND_RELATION && !c->relispartition && c->relam == HEAP_TABLE_AM_OID &&
+           !c->relrowsecurity && rel->rd_rules == nullptr;
+}
+
+// Whether an UPDATE (`cmd`) or DELETE of `rel` passes CheckCmdReplicaIdentity,
+// decided as it decides (the same publication descriptor, kept by the
+// relcache): the row filters' and column lists' columns are in the replica
+// identity, and a table whose publications publish the command has an
+// identity index or REPLICA IDENTITY FULL. When it would not pass, the SQL
+// path runs and its statement raises the error.
+bool replica_identity_ok(Relation rel, CmdType cmd) {
+    PublicationDesc pub;
+    RelationBuildPublicationDesc(rel, &pub);
+    bool update = cmd == CMD_UPDATE;
+    if (!(update ? pub.rf_valid_for_update : pub.rf_valid_for_delete)) return false;
+    if (!(update ? pub.cols_valid_for_update : pub.cols_valid_for_delete)) return false;
+    if (!(update ? pub.pubactions.pubupdate : pub.pubactions.pubdelete)) return true;
+    return OidIsValid(RelationGetReplicaIndex(rel)) ||
+           rel->rd_rel->relreplident == REPLICA_IDENTITY_FULL;
+}
+
+// Whether `check` is the row check the install script gives `rel`:
+// CHECK (order_credit._row_valid(<rel>)) over the whole row, the function
+// being the extension's C function, which the current user may execute.
+// Compared as expressions (equal() ignores parse locations), not by name:
+// a constraint replaced under the same name with another expression is not
+// the rule check_row_values enforces. Chosen over evaluating the table's
+// CHECK constraints with the executor: decided once per relcache validity,
+// it costs nothing per call, and the C++ check stays the one that raises.
+bool is_row_check(Relation rel, const ConstrCheck *check) {
+    Oid rowtype = rel->rd_rel->reltype;
+    List *name = list_make2(makeString(pstrdup("order_credit")), makeString(pstrdup("_row_valid")));
+    Oid fn = LookupFuncName(name, 1, &rowtype, true);
+    if (!OidIsValid(fn) || check->ccbin == nullptr) return false;
+    Var *row = makeVar(1, InvalidAttrNumber, rowtype, -1, InvalidOid, 0);
+    FuncExpr *want =
+        makeFuncExpr(fn, BOOLOID, list_make1(row), InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
+    if (!equal(want, stringToNode(check->ccbin))) return false;
+    HeapTuple tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(fn));
+    if (!HeapTupleIsValid(tup)) return false;
+    Form_pg_proc p = reinterpret_cast<Form_pg_proc>(GETSTRUCT(tup));
+    // (the executor checks EXECUTE on every function of an expression)
+    bool ok = p->prolang == ClanguageId && p->prorettype == BOOLOID && !p->proretset &&
+              pg_proc_aclcheck(fn, GetUserId(), ACL_EXECUTE) == ACLCHECK_OK;
+    if (ok) {
+        bool isnull = false;
+        Datum src = SysCacheGetAttr(PROCOID, tup, Anum_pg_proc_prosrc, &isnull);
+        ok = !isnull && strcmp(TextDatumGetCString(src), "oc_row_valid") == 0;
+    }
+    ReleaseSysCache(tup);
+    return ok;
+}
+
+// Rows may be written here without the executor: a plain heap table
+// (plain_heap), its replica identity enough for an update (as
+// CheckCmdReplicaIdentity decides), no stored generated column, no NOT NULL
+// on a column the writer may leave NULL (`may_be_null`: the executor's
+// error carries the row, this path's would not), exactly its one row check
+// (is_row_check; with `row_check` false, no CHECK constraint at all), and no
+// trigger that the write would fire, except non-deferrable foreign-key
+// triggers whose check PostgreSQL itself would skip or that the caller makes
+// redundant: for an update that keeps the key, the referenced side's; for an
+// insert, the referencing side's check of column `fk_att` against
+// `fk_parent`, whose referenced row the caller has locked (updated) in this
+// transaction.
+bool writable(Relation rel, bool update, std::initializer_list<AttrNumber> may_be_null,
+              bool row_check, Oid fk_parent, AttrNumber fk_att) {
+    if (!plain_heap(rel)) return false;
+    if (update && !replica_identity_ok(rel, CMD_UPDATE)) return false;
+    TupleDesc d = RelationGetDescr(rel);
+    for (AttrNumber a : may_be_null)
+        if (TupleDescAttr(d, a - 1)->attnotnull) return false;
+    TupleConstr *c = d->constr;
     if (c != nullptr && c->has_generated_stored) return false;
     int checks = c == nullptr ? 0 : c->num_check;
     if (checks != (row_check ? 1 : 0)) return false;
-    if (row_check) {
-        char want[NAMEDATALEN];
-        snprintf(want, sizeof want, "%s_row_check", table);
-        if (strcmp(c->check[0].ccname, want) != 0) return false;
-    }
+    if (row_check && !is_row_check(rel, &c->check[0])) return false;
     TriggerDesc *t = rel->trigdesc;
     for (int i = 0; t != nullptr && i < t->numtriggers; ++i) {
         const Trigger *g = &t->triggers[i];
@@ -231,6 +336,14 @@ bool writable(Relation rel, const char *table, bool update, bool row_check, Oid 
         return false;
     }
     return true;
+}
+
+bool allowed(Relation rel, AclMode modes) {
+    return pg_class_aclmask(RelationGetRelid(rel), GetUserId(), modes, ACLMASK_ALL) == modes;
+}
+
+bool may_write_now() {
+    return !XactReadOnly && !IsInParallelMode();
 }
 
 WriteStart start_write() {
@@ -498,7 +611,7 @@ int due_claims(Write *w, int limit) {
 // Opens everything, checks that the direct path may write these tables, and
 // reads the item's buckets (w->cand, in the order they are tried).
 Step open_write(Write *w) {
-    if (!resolve()) return Step::Unusable;
+    if (!may_write_now() || !resolve()) return Step::Unusable;
     Relation buckets = try_table_open(cat.buckets, RowExclusiveLock);
     if (buckets == nullptr) {
         cat.valid = false;
@@ -521,9 +634,15 @@ Step open_write(Write *w) {
         AttrNumber *b = buckets_att, *r = res_att, *c = claims_att;
         cat.write_ok =
             shape(buckets, kBuckets, true, b) && shape(reservations, kReservations, true, r) &&
-            shape(claims, kClaims, true, c) && writable(buckets, "stock_buckets", true) &&
-            writable(reservations, "reservations", false) &&
-            writable(claims, "reservation_claims", false) &&
+            shape(claims, kClaims, true, c) && allowed(buckets, ACL_SELECT | ACL_UPDATE) &&
+            allowed(reservations, ACL_SELECT | ACL_INSERT) &&
+            allowed(claims, ACL_SELECT | ACL_INSERT) &&
+            defaults_as_created(reservations, kReservations, r) &&
+            defaults_as_created(claims, kClaims, c) && writable(buckets, true, {}) &&
+            writable(reservations, false,
+                     {r[R_PART_BUCKETS], r[R_PART_QTY], r[R_EXPIRES_IN], r[R_EXPIRES_AT],
+                      r[R_REASON]}) &&
+            writable(claims, false, {c[C_PART_BUCKETS], c[C_PART_QTY]}) &&
             index_on(buckets_pkey, {b[B_SKU], b[B_BUCKET]}) &&
             index_on(claims_pkey, {c[C_SKU], c[C_EXPIRES_AT], c[C_ID]});
     }
@@ -861,6 +980,7 @@ Probe probe(Datum order_ref, Datum sku) {
         if (!cat.valid) cat.probe_ok = 0;  // invalidated while opening: see open_write
         if (cat.probe_ok < 0)
             cat.probe_ok = shape(items, kItems, false, ia) && shape(res, kReservations, true, ra) &&
+                           allowed(items, ACL_SELECT) && allowed(res, ACL_SELECT) &&
                            index_on(items_pkey, {ia[I_SKU]}) &&
                            index_on(res_key, {ra[R_ORDER_REF], ra[R_SKU]});
         if (cat.probe_ok == 1) {

@@ -22,11 +22,17 @@
 // by the columns' attnotnull.
 //
 // It is used only while every table it writes is exactly as the extension
-// created it: the expected columns and types, the one row check, no
-// trigger on the written event other than non-deferrable foreign-key
-// triggers of an update that does not change the key, no row-level
-// security. Anything else (or order_credit.direct_access = off) and the
-// callers use the SQL path, which does the same thing through the executor.
+// created it: a plain heap table (not a partition, the heap access method,
+// no row-level security, no rule), the expected columns and types, the one
+// row check with the install script's expression, the column defaults as
+// created, no NOT NULL on a column left NULL, the owner's privileges that
+// the statements would check, no trigger on the written event other than non-deferrable
+// foreign-key triggers that cannot fail, a replica identity that
+// CheckCmdReplicaIdentity accepts for the update or delete; and only in a
+// transaction that may write (not read-only, not parallel). Anything else
+// (or order_credit.direct_access = off) and the callers use the SQL path,
+// which does the same thing through the executor (docs/DEVELOPING.md lists
+// the cases).
 #pragma once
 
 #include "pg/pg.hpp"

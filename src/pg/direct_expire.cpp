@@ -63,6 +63,7 @@ using namespace detail;
 // relcache invalidation of any of them, the shape decision with them.
 struct Catalog {
     bool valid;
+    Oid user;  // the decisions below are this user's (privileges)
     Oid claims, claims_due, buckets, buckets_pkey;
     int write_ok;  // -1 not decided yet, 0 no, 1 yes
 };
@@ -122,7 +123,7 @@ void on_subxact(SubXactEvent event, SubTransactionId sub, SubTransactionId, void
 }
 
 bool resolve() {
-    if (cat.valid) return true;
+    if (cat.valid && cat.user == GetUserId()) return true;
     Catalog c{};
     if (!find_watched(&watched, &cat.valid,
                       {{&c.claims, "reservation_claims"},
@@ -131,6 +132,7 @@ bool resolve() {
                        {&c.buckets_pkey, "stock_buckets_pkey"}}))
         return false;
     c.write_ok = -1;
+    c.user = GetUserId();
     c.valid = true;
     cat = c;
     return true;
@@ -149,13 +151,12 @@ enum { C_SKU, C_EXPIRES_AT, C_QUANTITY, C_PART_BUCKETS, C_PART_QTY, C_N };
 
 AttrNumber claims_att[C_N], buckets_att[B_N];
 
-// Rows of `rel` may be deleted here: a plain table without row-level
-// security or rules, and no trigger that a DELETE fires (a foreign key
-// referencing it would be one).
+// Rows of `rel` may be deleted here: a plain heap table (plain_heap: no
+// rule, not a partition, no row-level security), its replica identity
+// enough for a delete (as CheckCmdReplicaIdentity decides), and no trigger
+// that a DELETE fires (a foreign key referencing it would be one).
 bool deletable(Relation rel) {
-    if (rel->rd_rel->relkind != RELKIND_RELATION || rel->rd_rel->relrowsecurity ||
-        rel->rd_rules != nullptr)
-        return false;
+    if (!plain_heap(rel) || !replica_identity_ok(rel, CMD_DELETE)) return false;
     TriggerDesc *t = rel->trigdesc;
     for (int i = 0; t != nullptr && i < t->numtriggers; ++i)
         if (TRIGGER_FOR_DELETE(t->triggers[i].tgtype)) return false;
@@ -381,7 +382,7 @@ bool next_claim(Sweep *s) {
 // Opens everything and starts the due scan. False: the statement must do
 // it (nothing was done).
 bool open_sweep(Sweep *s, int64 budget) {
-    if (!resolve()) return false;
+    if (!may_write_now() || !resolve()) return false;
     Relation claims = try_table_open(cat.claims, RowExclusiveLock);
     if (claims == nullptr) {
         cat.valid = false;
@@ -397,9 +398,10 @@ bool open_sweep(Sweep *s, int64 budget) {
     if (cat.write_ok < 0) {
         AttrNumber *c = claims_att, *b = buckets_att;
         cat.write_ok = shape(s->claims, kClaims, false, c) &&
-                       shape(s->buckets, kBuckets, true, b) && deletable(s->claims) &&
-                       writable(s->buckets, "stock_buckets", true) &&
-                       btree_on(s->claims_due, c[C_EXPIRES_AT]) &&
+                       shape(s->buckets, kBuckets, true, b) &&
+                       allowed(s->claims, ACL_SELECT | ACL_DELETE) &&
+                       allowed(s->buckets, ACL_SELECT | ACL_UPDATE) && deletable(s->claims) &&
+                       writable(s->buckets, true, {}) && btree_on(s->claims_due, c[C_EXPIRES_AT]) &&
                        index_on(s->buckets_pkey, {b[B_SKU], b[B_BUCKET]});
     }
     if (cat.write_ok != 1) {

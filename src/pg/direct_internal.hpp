@@ -20,11 +20,16 @@ extern "C" {
 
 namespace oc::pg::direct::detail {
 
-// A column the direct path reads or writes: its name and type.
+// A column the direct path reads or writes: its name and type and, for a
+// table it inserts into, its default as the install script creates it (as
+// pg_get_expr shows it; null: none).
 struct Col {
     const char *name;
     Oid type;
+    const char *def = nullptr;
 };
+
+constexpr const char *kNow = "statement_timestamp()";
 
 // stock_buckets, written by the reservation (direct.cpp) and by the sweep
 // (direct_expire.cpp).
@@ -58,6 +63,23 @@ bool shape(Relation rel, const Col (&cols)[N], bool exact, AttrNumber *att) {
     return true;
 }
 
+// Column `att`'s default as pg_get_expr shows it; null: none.
+const char *column_default(Relation rel, AttrNumber att);
+
+// Each of `cols` (at `att`) has the default the install script gives it:
+// the SQL statements leave some columns to their defaults, which this path
+// writes itself.
+template <size_t N>
+bool defaults_as_created(Relation rel, const Col (&cols)[N], const AttrNumber *att) {
+    for (size_t c = 0; c < N; ++c) {
+        const char *have = column_default(rel, att[c]);
+        const char *want = cols[c].def;
+        if ((have == nullptr) != (want == nullptr)) return false;
+        if (have != nullptr && strcmp(have, want) != 0) return false;
+    }
+    return true;
+}
+
 // The OIDs of these relations of the extension's schema (each pointer
 // filled in turn); false when the schema or any of them is missing.
 bool find_relations(std::initializer_list<std::pair<Oid *, const char *>> relations);
@@ -65,7 +87,10 @@ bool find_relations(std::initializer_list<std::pair<Oid *, const char *>> relati
 // A backend's cache of relation OIDs (each direct path keeps one):
 // `*valid` is cleared by a relcache invalidation of any of the OIDs found
 // last, or of all relations (DDL, VACUUM's statistics update, DROP
-// EXTENSION), and the next call resolves them again.
+// EXTENSION, publications, privileges), by any change of a function (the
+// row checks' functions), a role or a role membership, and the next call
+// resolves them again. Each cache also keeps the user its decisions were
+// made for (privileges) and resolves again for another.
 struct Watched {
     bool *valid;
     Oid oids[12];
@@ -82,11 +107,31 @@ bool find_watched(Watched *w, bool *valid,
 // expression and no predicate.
 bool index_on(Relation index, std::initializer_list<AttrNumber> atts);
 
+// A plain heap table: not a partition, heap access method, no row-level
+// security, no rule.
+bool plain_heap(Relation rel);
+
+// Whether an UPDATE or DELETE (`cmd`) of `rel` passes
+// CheckCmdReplicaIdentity (without raising).
+bool replica_identity_ok(Relation rel, CmdType cmd);
+
 // Whether rows of `rel` may be written without the executor (see the
-// definition for the rules; `fk_parent`/`fk_att` name the one foreign key
-// whose insert check the caller makes redundant).
-bool writable(Relation rel, const char *table, bool update, bool row_check = true,
-              Oid fk_parent = InvalidOid, AttrNumber fk_att = InvalidAttrNumber);
+// definition for the rules; `may_be_null` the columns the writer may leave
+// NULL; `fk_parent`/`fk_att` name the one foreign key whose insert check
+// the caller makes redundant).
+bool writable(Relation rel, bool update, std::initializer_list<AttrNumber> may_be_null,
+              bool row_check = true, Oid fk_parent = InvalidOid,
+              AttrNumber fk_att = InvalidAttrNumber);
+
+// The current user (a writer's owner: the functions are SECURITY DEFINER)
+// holds all of `modes` on `rel`, as the SQL statements' privilege check
+// requires (a superuser always does); otherwise that check raises.
+bool allowed(Relation rel, AclMode modes);
+
+// The transaction may write here: not read-only (a standby, SET TRANSACTION
+// READ ONLY), not in parallel mode. Otherwise the SQL path runs and raises
+// what the executor raises.
+bool may_write_now();
 
 // The start of a direct write, as a statement starts: a new command (this
 // call's earlier writes become visible), the snapshot a statement would

@@ -44,6 +44,7 @@ using namespace detail;
 // relcache invalidation of any of them, the shape decision with them.
 struct Catalog {
     bool valid;
+    Oid user;  // the decisions below are this user's (privileges)
     Oid accounts, accounts_pkey;
     Oid holds, holds_key, hold_seq;
     Oid ledger, ledger_seq;
@@ -62,7 +63,7 @@ Oid identity_seq(Oid rel, const char *column) {
 
 // Inside pg_call. False: the extension's relations are not there.
 bool resolve() {
-    if (cat.valid) return true;
+    if (cat.valid && cat.user == GetUserId()) return true;
     Catalog c{};
     if (!find_watched(&watched, &cat.valid,
                       {{&c.accounts, "accounts"},
@@ -82,6 +83,7 @@ bool resolve() {
     if (!OidIsValid(c.hold_seq) || !OidIsValid(c.ledger_seq) || !OidIsValid(c.history_seq))
         return false;
     c.write_ok = -1;
+    c.user = GetUserId();
     c.valid = true;
     cat = c;
     return true;
@@ -96,11 +98,17 @@ const Col kAccounts[] = {{"account", TEXTOID},          {"credit_limit", NUMERIC
                          {"updated_at", TIMESTAMPTZOID}};
 enum { A_ACCOUNT, A_LIMIT, A_POSTED, A_PENDING, A_STATUS, A_NEXT_EXPIRY, A_UPDATED_AT, A_N };
 
-const Col kHolds[] = {
-    {"hold_id", INT8OID},           {"order_ref", TEXTOID},         {"account", TEXTOID},
-    {"amount", NUMERICOID},         {"captured", NUMERICOID},       {"status", TEXTOID},
-    {"expires_in", INTERVALOID},    {"expires_at", TIMESTAMPTZOID}, {"reason", TEXTOID},
-    {"created_at", TIMESTAMPTZOID}, {"updated_at", TIMESTAMPTZOID}};
+const Col kHolds[] = {{"hold_id", INT8OID},
+                      {"order_ref", TEXTOID},
+                      {"account", TEXTOID},
+                      {"amount", NUMERICOID},
+                      {"captured", NUMERICOID, "0"},
+                      {"status", TEXTOID, "'pending'::text"},
+                      {"expires_in", INTERVALOID},
+                      {"expires_at", TIMESTAMPTZOID},
+                      {"reason", TEXTOID},
+                      {"created_at", TIMESTAMPTZOID, kNow},
+                      {"updated_at", TIMESTAMPTZOID, kNow}};
 enum {
     H_ID,
     H_ORDER_REF,
@@ -125,7 +133,7 @@ const Col kLedger[] = {{"entry_id", INT8OID},
                        {"reason", TEXTOID},
                        {"posted_after", NUMERICOID},
                        {"pending_after", NUMERICOID},
-                       {"created_at", TIMESTAMPTZOID},
+                       {"created_at", TIMESTAMPTZOID, kNow},
                        {"created_by", TEXTOID}};
 enum {
     L_ID,
@@ -142,11 +150,16 @@ enum {
     L_N
 };
 
-const Col kOrders[] = {
-    {"order_ref", TEXTOID},         {"account", TEXTOID},     {"status", TEXTOID},
-    {"amount", NUMERICOID},         {"items", JSONBOID},      {"expires_in", INTERVALOID},
-    {"expires_at", TIMESTAMPTZOID}, {"payment_ref", TEXTOID}, {"created_at", TIMESTAMPTZOID},
-    {"updated_at", TIMESTAMPTZOID}};
+const Col kOrders[] = {{"order_ref", TEXTOID},
+                       {"account", TEXTOID},
+                       {"status", TEXTOID},
+                       {"amount", NUMERICOID},
+                       {"items", JSONBOID},
+                       {"expires_in", INTERVALOID},
+                       {"expires_at", TIMESTAMPTZOID},
+                       {"payment_ref", TEXTOID},
+                       {"created_at", TIMESTAMPTZOID, kNow},
+                       {"updated_at", TIMESTAMPTZOID, kNow}};
 enum {
     O_ORDER_REF,
     O_ACCOUNT,
@@ -163,7 +176,7 @@ enum {
 
 const Col kHistory[] = {{"entry_id", INT8OID},    {"order_ref", TEXTOID},
                         {"from_status", TEXTOID}, {"to_status", TEXTOID},
-                        {"reason", TEXTOID},      {"created_at", TIMESTAMPTZOID},
+                        {"reason", TEXTOID},      {"created_at", TIMESTAMPTZOID, kNow},
                         {"created_by", TEXTOID}};
 enum { OH_ID, OH_ORDER_REF, OH_FROM, OH_TO, OH_REASON, OH_CREATED_AT, OH_CREATED_BY, OH_N };
 
@@ -230,7 +243,7 @@ enum class Step { Unusable, NotPlaced, Go };
 // the snapshot, in w->acct). For a hold alone (reserve_credit), S_reserve's
 // guard: no hold for the order_ref yet, and the account.
 Step open_write(Write *w) {
-    if (!resolve()) return Step::Unusable;
+    if (!may_write_now() || !resolve()) return Step::Unusable;
     Relation accounts = try_table_open(cat.accounts, RowExclusiveLock);
     if (accounts == nullptr) {
         cat.valid = false;
@@ -261,11 +274,22 @@ Step open_write(Write *w) {
             shape(w->ledger, kLedger, true, led_att) && shape(w->orders, kOrders, true, o) &&
             shape(w->history, kHistory, true, hist_att) &&
             shape(w->reservations_rel, kReservationKey, false, res_key_att) &&
-            writable(w->accounts, "accounts", true) &&
-            writable(w->holds, "holds", false, true, cat.accounts, h[H_ACCOUNT]) &&
-            writable(w->ledger, "ledger", false) &&
-            writable(w->orders, "orders", false, true, cat.accounts, o[O_ACCOUNT]) &&
-            writable(w->history, "order_history", false, false) &&
+            allowed(w->accounts, ACL_SELECT | ACL_UPDATE) &&
+            allowed(w->holds, ACL_SELECT | ACL_INSERT) &&
+            allowed(w->ledger, ACL_SELECT | ACL_INSERT) &&
+            allowed(w->orders, ACL_SELECT | ACL_INSERT) &&
+            allowed(w->history, ACL_SELECT | ACL_INSERT) &&
+            allowed(w->reservations_rel, ACL_SELECT) && defaults_as_created(w->holds, kHolds, h) &&
+            defaults_as_created(w->ledger, kLedger, led_att) &&
+            defaults_as_created(w->orders, kOrders, o) &&
+            defaults_as_created(w->history, kHistory, hist_att) &&
+            writable(w->accounts, true, {}) &&
+            writable(w->holds, false, {h[H_EXPIRES_IN], h[H_EXPIRES_AT], h[H_REASON]}, true,
+                     cat.accounts, h[H_ACCOUNT]) &&
+            writable(w->ledger, false, {led_att[L_REF], led_att[L_REASON]}) &&
+            writable(w->orders, false, {o[O_EXPIRES_IN], o[O_EXPIRES_AT], o[O_PAYMENT_REF]}, true,
+                     cat.accounts, o[O_ACCOUNT]) &&
+            writable(w->history, false, {hist_att[OH_FROM]}, false) &&
             index_on(w->accounts_pkey, {a[A_ACCOUNT]}) &&
             index_on(w->holds_key, {h[H_ORDER_REF]}) &&
             index_on(w->orders_pkey, {o[O_ORDER_REF]}) &&

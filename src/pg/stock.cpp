@@ -438,7 +438,8 @@ enum class Sweep { First, IfShort };
 ResRow reserve_slow(Datum order_ref_d, const ReserveItem &it, const Ttl &ttl, Sweep sweep);
 
 // Reserves one SKU for order_ref (or recognises a replay). The caller holds
-// the order_ref handle lock. Returns the stock_reservation row.
+// the order_ref handle lock. Returns the stock_reservation row;
+// `*direct_used` is set when the direct path (pg/direct.hpp) placed it.
 //
 // One writer and one fallback. The writer is the direct path
 // (pg/direct.cpp): buyers of a striped item never queue behind each other,
@@ -451,7 +452,7 @@ ResRow reserve_slow(Datum order_ref_d, const ReserveItem &it, const Ttl &ttl, Sw
 // (order_credit.direct_access off, tables not as the extension created
 // them) or finds too few units in the bucket it tried, is (c): reserve_slow.
 ResRow reserve_one(Datum order_ref_d, const std::string &order_ref, const ReserveItem &it,
-                   const Ttl &ttl) {
+                   const Ttl &ttl, bool *direct_used = nullptr) {
     direct::Probe dp = direct::probe(order_ref_d, it.sku_d);
     if (dp.usable && !dp.item) item_not_found(it.sku);
     if (dp.usable && !dp.replay) {
@@ -462,7 +463,10 @@ ResRow reserve_one(Datum order_ref_d, const std::string &order_ref, const Reserv
         ResRow row;
         int32 offset = dp.buckets == 1 ? 0 : next_spread();
         Direct d = reserve_direct(order_ref_d, it, ttl, dp.buckets, offset, &row);
-        if (d == Direct::Placed) return row;
+        if (d == Direct::Placed) {
+            if (direct_used != nullptr) *direct_used = true;
+            return row;
+        }
         if (d == Direct::TooFew) return reserve_slow(order_ref_d, it, ttl, Sweep::First);
     }
     Rows probe = exec(S_res_probe, {val(order_ref_d), val(it.sku_d), ttl.arg(),
@@ -532,7 +536,9 @@ Datum reserve_stock(FunctionCallInfo fcinfo) {
         SingleArgs a = single_args(Args(call.fcinfo));
         apply_lock_timeout();
         lock_handle(LockSpace::OrderRef, a.order_ref);
-        ResRow r = reserve_one(a.order_ref_d, a.order_ref, a.item, a.ttl);
+        bool direct_used = false;
+        ResRow r = reserve_one(a.order_ref_d, a.order_ref, a.item, a.ttl, &direct_used);
+        debug_path("reserve_stock", direct_used ? "direct" : "SQL");
         return result_from_values(call, r.values, r.nulls, ResRow::kCols);
     });
 }
