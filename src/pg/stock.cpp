@@ -360,20 +360,22 @@ std::vector<core::BucketLevel> levels_from(const Rows &r) {
     return out;
 }
 
-// Locks every bucket of the SKU in bucket order (waiting), expires its due
-// reservations, and returns the exact levels. A re-stripe that committed
+// Locks every bucket of the SKU in bucket order (waiting), with `expire`
+// expires its due reservations, and returns the levels (exact with
+// `expire`). A re-stripe that committed
 // while we waited shows as a bucket count that differs from the item's:
 // lock again (the new rows have higher numbers or are free).
 std::vector<core::BucketLevel> lock_all_buckets(Datum sku_d, const std::string &sku,
                                                 bool expire = true) {
+    Rows b(nullptr, 0);
     for (int round = 0;; ++round) {
-        Rows b = exec(S_lock_buckets, {val(sku_d)});
-        uint64 got = b.count();
+        b = exec(S_lock_buckets, {val(sku_d)});
         Rows n = exec(S_item_buckets, {val(sku_d)});
         if (n.empty()) item_not_found(sku);
-        if (static_cast<int64_t>(got) == n.int8(0, 1) || round >= 3) break;
+        if (static_cast<int64_t>(b.count()) == n.int8(0, 1) || round >= 3) break;
     }
-    if (expire) (void)exec(S_expire_sku_due, {val(sku_d)});
+    if (!expire) return levels_from(b);
+    (void)exec(S_expire_sku_due, {val(sku_d)});
     return levels_from(exec(S_lock_buckets, {val(sku_d)}));
 }
 
