@@ -22,7 +22,7 @@ DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 DATA       = $(wildcard sql/$(EXTENSION)--*.sql)
 
 CORE_SRCS  = $(sort $(wildcard src/core/*.cpp))
-PG_SRCS    = $(sort $(wildcard src/pg/*.cpp))
+PG_SRCS    = $(sort $(wildcard src/pg/*.cpp src/pg/*/*.cpp))
 OBJS       = $(CORE_SRCS:.cpp=.o) $(PG_SRCS:.cpp=.o)
 
 # pg_regress: every sql/*.sql except the extension scripts; isolation specs

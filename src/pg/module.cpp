@@ -5,7 +5,8 @@
 
 #include "core/error.hpp"
 #include "pg/common.hpp"
-#include "pg/direct.hpp"
+#include "pg/access/table_access.hpp"
+#include "pg/stock/expire_direct.hpp"
 #include "pg/guard.hpp"
 
 extern "C" {

@@ -1,5 +1,5 @@
 // The row checks (src/pg/row_checks.cpp) for code that writes rows without
-// the executor (src/pg/direct.cpp): the same rules and the same 23514 error as
+// the executor (src/pg/stock/reserve_direct.cpp): the same rules and the same 23514 error as
 // the table's `CHECK (order_credit._row_valid(t))`.
 #pragma once
 

@@ -88,7 +88,7 @@ COMMENT ON TABLE order_credit.reservation_claims IS
     'One row per reservation whose units are counted in stock_buckets.reserved (same sku, parts and expires_at as the reservation; ''infinity'' when it never expires; part_buckets and part_qty NULL when all units are in bucket 0). Inserted by reserve, deleted by commit, release and expire_due, never updated (a re-stripe deletes and inserts); each bucket''s reserved is the sum of its claims'' parts.';
 
 -- Claims are only inserted and deleted: expire_due deletes them by ctid and
--- relies on no concurrent UPDATE (src/pg/stock.cpp, S_expire_stock_batch).
+-- relies on no concurrent UPDATE (src/pg/stock/stock.cpp, S_expire_stock_batch).
 CREATE FUNCTION order_credit._claims_no_update() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp

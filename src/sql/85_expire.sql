@@ -1,5 +1,5 @@
 -- ===================================================================
--- expire_due(): the sweep. One C++ entry point (src/pg/expire.cpp) runs
+-- expire_due(): the sweep. One C++ entry point (src/pg/expiry/expire.cpp) runs
 -- each area's step in turn with the remaining row budget; an area adds its
 -- purge step (idempotency keys, events, orders) to the step list there.
 -- ===================================================================

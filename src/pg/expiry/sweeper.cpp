@@ -8,11 +8,10 @@
 //
 // Why chunks: a transaction of n due reservations over many SKUs holds the
 // buckets of up to n SKUs for a time that also grows with n, so what buyers
-// wait for grows with n squared. The direct stock step (direct_expire.cpp)
-// takes ~6-13 ms for a 1,000-row chunk with 100,000 reservations falling
-// due over 1,000 SKUs beside 8 buyers, and 1,000-row chunks cost the buyers
-// less than 100-row ones (fewer commits, each bucket updated once for more
-// claims): the default is 1,000, one transaction per default run.
+// wait for grows with n squared. Chunks of 1,000 cost the buyers less than
+// chunks of 100 (fewer commits, each bucket updated once for more claims;
+// docs/benchmarks.md): the default is 1,000, one transaction per default
+// run.
 //
 // This file is plain C-style code: no C++ object lives in any frame here,
 // so PostgreSQL errors may longjmp through it freely.
@@ -22,7 +21,7 @@
 #include <cerrno>
 
 #include "pg/common.hpp"
-#include "pg/direct.hpp"
+#include "pg/stock/expire_direct.hpp"
 #include "pg/pg.hpp"
 
 extern "C" {

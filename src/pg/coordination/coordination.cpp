@@ -14,7 +14,7 @@
 #include "core/coordination.hpp"
 #include "core/error.hpp"
 #include "pg/common.hpp"
-#include "pg/expire.hpp"
+#include "pg/expiry/expire.hpp"
 #include "pg/spi.hpp"
 
 extern "C" {

@@ -21,7 +21,7 @@
 #include "core/error.hpp"
 #include "core/pace.hpp"
 #include "pg/common.hpp"
-#include "pg/expire.hpp"
+#include "pg/expiry/expire.hpp"
 #include "pg/spi.hpp"
 #include "pg/subxact.hpp"
 #include "storage/latch.h"

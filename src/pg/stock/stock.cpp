@@ -5,7 +5,7 @@
 // -> item row (set_stock / adjust_stock only) -> stock bucket rows sorted by
 // (sku, bucket) -> reservation rows. A reservation of a one-bucket item
 // updates bucket 0; on a striped item it takes a bucket no one holds or
-// waits for ONE bucket (both pg/direct.cpp); only when no single bucket has
+// waits for ONE bucket (both pg/stock/reserve_direct.cpp); only when no single bucket has
 // enough, or the direct path is unusable, does it lock every bucket of the
 // SKU in bucket order, waiting at most order_credit.lock_timeout
 // (reserve_one states the rule that keeps this deadlock-free). Multi-item
@@ -26,26 +26,20 @@
 #include "core/error.hpp"
 #include "core/stock.hpp"
 #include "pg/common.hpp"
-#include "pg/direct.hpp"
-#include "pg/expire.hpp"
-#include "pg/jsonb_field.hpp"
+#include "pg/stock/expire_direct.hpp"
+#include "pg/expiry/expire.hpp"
 #include "pg/spi.hpp"
 #include "pg/subxact.hpp"
+#include "pg/stock/buckets.hpp"
 
 namespace oc::pg {
 namespace {
 
 using core::Code;
 using core::Error;
+using namespace buckets;
 
 // ---------------------------------------------------------------- statements
-
-Statement S_status(
-    "SELECT sku, on_hand, reserved, available, buckets, updated_at "
-    "  FROM order_credit.stock_levels WHERE sku = $1",
-    {TEXTOID});
-
-Statement S_item_buckets("SELECT buckets FROM order_credit.items WHERE sku = $1", {TEXTOID});
 
 Statement S_item_create(
     "INSERT INTO order_credit.items (sku, buckets) VALUES ($1, $2) "
@@ -59,92 +53,6 @@ Statement S_item_set_buckets(
     "UPDATE order_credit.items SET buckets = $2, updated_at = statement_timestamp() "
     " WHERE sku = $1",
     {TEXTOID, INT4OID});
-
-Statement S_lock_buckets(
-    "SELECT bucket, on_hand, reserved FROM order_credit.stock_buckets "
-    " WHERE sku = $1 ORDER BY bucket FOR NO KEY UPDATE",
-    {TEXTOID});
-
-// A reservation's or claim's parts as stored: NULL for all units from
-// bucket 0 (the common case, see reservations and reservation_claims in
-// sql/20_stock.sql), and read back as arrays. OC_PARTS_STORED takes the
-// two array expressions; the others a row's qualifier `p` with its dot, or "".
-#define OC_PARTS_STORED(b, q) \
-    "nullif(" b ", '{0}'), CASE WHEN " b " = '{0}' THEN NULL ELSE " q " END"
-#define OC_CLAIM_STORED(p) OC_PARTS_STORED(p "part_buckets", p "part_qty")
-#define OC_CLAIM_BUCKETS(p) "coalesce(" p "part_buckets, '{0}') AS part_buckets"
-#define OC_CLAIM_PARTS(p) \
-    OC_CLAIM_BUCKETS(p) ", coalesce(" p "part_qty, ARRAY[" p "quantity]) AS part_qty"
-
-// With every bucket of the SKU locked: deletes the claims of its due
-// reservations and gives their units back to the buckets they came from (the
-// reservation rows stay as they are: past expiry, they read as expired).
-Statement S_expire_sku_due(
-    "WITH exp AS ("
-    "    DELETE FROM order_credit.reservation_claims "
-    "     WHERE sku = $1 AND expires_at <= statement_timestamp() "
-    "    RETURNING " OC_CLAIM_PARTS("") "), "
-    "parts AS (SELECT p.b, sum(p.q) AS q FROM exp, unnest(exp.part_buckets, exp.part_qty) AS p(b, q) "
-    "           GROUP BY p.b), "
-    "upd AS ("
-    "    UPDATE order_credit.stock_buckets s SET reserved = s.reserved - parts.q, "
-    "           updated_at = statement_timestamp() "
-    "      FROM parts WHERE s.sku = $1 AND s.bucket = parts.b RETURNING 1) "
-    "SELECT count(*) FROM exp",
-    {TEXTOID});
-
-// What a reservation starts from: the item's bucket count (no row: OC005)
-// and this order_ref's reservation of the SKU, if any (a replay).
-Statement S_res_probe(
-    "SELECT i.buckets, r.quantity, r.status, coalesce(r.expires_at <= statement_timestamp(), false), "
-    "       r.expires_in IS NOT DISTINCT FROM $3, r.reservation_id IS NOT NULL, "
-    "       (SELECT count(*) FROM (SELECT FROM order_credit.reservation_claims x "
-    "                               WHERE x.sku = $2 AND x.expires_at <= statement_timestamp() "
-    "                               LIMIT $4 + 1) d) > $4 "
-    "  FROM order_credit.items i "
-    "  LEFT JOIN order_credit.reservations r ON r.order_ref = $1 AND r.sku = i.sku "
-    " WHERE i.sku = $2",
-    {TEXTOID, TEXTOID, INTERVALOID, INT4OID});
-
-// The claim of every reservation inserted by the CTE r (which returns
-// reservation_id, sku, quantity, expires_at, part_buckets, part_qty): the
-// reservation's units are counted in reserved from now on.
-#define OC_INSERT_CLAIM                                                                    \
-    "c AS ("                                                                               \
-    "    INSERT INTO order_credit.reservation_claims (sku, expires_at, reservation_id, "   \
-    "                                                 quantity, part_buckets, part_qty) "  \
-    "    SELECT r.sku, coalesce(r.expires_at, 'infinity'), r.reservation_id, r.quantity, " \
-    "           " OC_CLAIM_STORED("r.") " FROM r) "
-
-// The slow path's write, with every bucket locked: the parts core::plan_allocation
-// planned. The bucket WHERE only re-checks that plan under the locks.
-Statement S_alloc(
-    "WITH p AS (SELECT * FROM unnest($4::int[], $5::bigint[]) AS p(b, q)), "
-    "u AS ("
-    "    UPDATE order_credit.stock_buckets s SET reserved = s.reserved + p.q, "
-    "           updated_at = statement_timestamp() "
-    "      FROM p WHERE s.sku = $1 AND s.bucket = p.b AND s.on_hand - s.reserved >= p.q "
-    "    RETURNING 1), "
-    "r AS ("
-    "    INSERT INTO order_credit.reservations (order_ref, sku, quantity, part_buckets, "
-    "                                           part_qty, expires_in, expires_at) "
-    "    SELECT $3, $1, $2, " OC_PARTS_STORED("$4", "$5") ", $6, statement_timestamp() + $6 "
-    "     WHERE (SELECT count(*) FROM u) = cardinality($4) "
-    "    RETURNING reservation_id, sku, quantity, expires_at, part_buckets, part_qty), "
-    OC_INSERT_CLAIM
-    "SELECT reservation_id FROM r",
-    {TEXTOID, INT8OID, TEXTOID, INT4ARRAYOID, INT8ARRAYOID, INTERVALOID});
-
-// Reservations as callers see them (stock_reservation), sku order.
-#define OC_RES_RESULT                                                                       \
-    "SELECT r.reservation_id, r.sku, r.order_ref, r.quantity, "                             \
-    "       CASE WHEN r.status = 'active' AND r.expires_at <= statement_timestamp() "       \
-    "            THEN 'expired' ELSE r.status END, "                                        \
-    "       r.expires_at, l.available "                                                     \
-    "  FROM order_credit.reservations r JOIN order_credit.stock_levels l ON l.sku = r.sku " \
-    " WHERE r.order_ref = $1 "
-Statement S_res_result_one(OC_RES_RESULT "AND r.sku = $2", {TEXTOID, TEXTOID});
-Statement S_res_result_order(OC_RES_RESULT "ORDER BY r.sku", {TEXTOID});
 
 // Byte order (COLLATE "C"), as core sorts the SKUs of a multi-item
 // reservation and place_order sorts its items: every writer takes the
@@ -300,9 +208,8 @@ Statement S_audit(
 // EvalPlanQual re-check, which a TID scan would not do). A row skipped now
 // (a bucket was busy) is taken by a later call. Planned without sequential
 // scans (kBatchByKey): the buckets are reached through their key, not by
-// hashing the whole table twice (measured: a 100-row call took 8-11 ms with
-// two sequential scans of 16,000 buckets, 3 ms by key; a 1,000-row call
-// 21-24 ms, 17-21 ms).
+// hashing the whole table twice, which is slower for any batch the sweep
+// runs (docs/stock.md).
 Statement S_expire_stock_batch(
     "WITH due AS MATERIALIZED ("
     "    SELECT c.ctid AS tid, c.sku, " OC_CLAIM_BUCKETS("c.") " "
@@ -327,355 +234,6 @@ Statement S_expire_stock_batch(
     "      FROM parts WHERE s.sku = parts.sku AND s.bucket = parts.b RETURNING 1) "
     "SELECT count(*) FROM exp",
     {INT8OID}, Statement::kBatchByKey | Statement::kGeneric);
-
-// ------------------------------------------------------------------ helpers
-
-[[noreturn]] void item_not_found(const std::string &sku) {
-    throw Error(Code::ItemNotFound, fmt::format("item \"{}\" does not exist", sku),
-                fmt::format("sku={}", sku), "Create it with order_credit.set_stock().");
-}
-
-[[noreturn]] void reservation_not_found(const std::string &order_ref) {
-    throw Error(Code::ReferenceNotFound,
-                fmt::format("no stock reservation for order_ref \"{}\"", order_ref),
-                fmt::format("order_ref={}", order_ref),
-                "Place one with order_credit.reserve_stock().");
-}
-
-int64_t arg_int8(const Args &args, int i, const char *what) {
-    if (args.is_null(i)) throw Error(Code::NullValue, fmt::format("{} must not be NULL", what));
-    return DatumGetInt64(args.datum(i));
-}
-
-int32 arg_int4(const Args &args, int i, const char *what) {
-    if (args.is_null(i)) throw Error(Code::NullValue, fmt::format("{} must not be NULL", what));
-    return DatumGetInt32(args.datum(i));
-}
-
-std::vector<core::BucketLevel> levels_from(const Rows &r) {
-    std::vector<core::BucketLevel> out;
-    for (uint64 i = 0; i < r.count(); ++i)
-        out.push_back(
-            core::BucketLevel{static_cast<int>(r.int8(i, 1)), r.int8(i, 2), r.int8(i, 3)});
-    return out;
-}
-
-// Locks every bucket of the SKU in bucket order (waiting), with `expire`
-// expires its due reservations, and returns the levels (exact with
-// `expire`). A re-stripe that committed
-// while we waited shows as a bucket count that differs from the item's:
-// lock again (the new rows have higher numbers or are free).
-std::vector<core::BucketLevel> lock_all_buckets(Datum sku_d, const std::string &sku,
-                                                bool expire = true) {
-    Rows b(nullptr, 0);
-    for (int round = 0;; ++round) {
-        b = exec(S_lock_buckets, {val(sku_d)});
-        Rows n = exec(S_item_buckets, {val(sku_d)});
-        if (n.empty()) item_not_found(sku);
-        if (static_cast<int64_t>(b.count()) == n.int8(0, 1) || round >= 3) break;
-    }
-    if (!expire) return levels_from(b);
-    (void)exec(S_expire_sku_due, {val(sku_d)});
-    return levels_from(exec(S_lock_buckets, {val(sku_d)}));
-}
-
-using direct::next_spread;
-
-struct ReserveItem {
-    std::string sku;
-    int64_t quantity;
-    Datum sku_d;
-};
-
-struct Ttl {
-    bool has;
-    Datum d;
-    Arg arg() const { return has ? val(d) : null_arg(); }
-};
-
-// A stock_reservation row (the function's result type), values valid for
-// the rest of the call.
-struct ResRow {
-    static constexpr int kCols = 7;
-    Datum values[kCols];
-    bool nulls[kCols];
-};
-
-ResRow res_row(const Rows &r) {
-    ResRow out{};
-    for (int c = 0; c < ResRow::kCols; ++c) {
-        out.nulls[c] = r.is_null(0, c + 1);
-        out.values[c] = r.datum(0, c + 1);
-    }
-    return out;
-}
-
-// A reservation of one bucket without the executor (pg/direct.hpp), when the
-// tables allow it (Direct::Unusable otherwise: the SQL path does it).
-enum class Direct { Unusable, TooFew, Placed };
-Direct reserve_direct(Datum order_ref_d, const ReserveItem &it, const Ttl &ttl, int32 buckets,
-                      int32 offset, ResRow *row) {
-    direct::Placed p =
-        direct::reserve(it.sku_d, order_ref_d, it.quantity, ttl.has, ttl.d, buckets, offset);
-    if (!p.usable) return Direct::Unusable;
-    stats::add_lock_wait_us(static_cast<int64_t>(p.lock_wait_ms * 1000.0));
-    if (!p.placed) return Direct::TooFew;
-    *row = ResRow{};
-    row->values[0] = Int64GetDatum(p.reservation_id);
-    row->values[1] = it.sku_d;
-    row->values[2] = order_ref_d;
-    row->values[3] = Int64GetDatum(it.quantity);
-    row->values[4] = text_datum("active");
-    row->values[5] = TimestampTzGetDatum(p.expires_at);
-    row->nulls[5] = p.expires_null;
-    row->values[6] = Int64GetDatum(p.available);
-    return Direct::Placed;
-}
-
-// When the slow path expires the SKU's due reservations: before it plans
-// (First), or only when no bucket alone has enough (IfShort: the requests
-// the direct path places in one bucket without expiring anything, so both
-// leave the same claims for expire_due).
-enum class Sweep { First, IfShort };
-ResRow reserve_slow(Datum order_ref_d, const ReserveItem &it, const Ttl &ttl, Sweep sweep);
-
-// Reserves one SKU for order_ref (or recognises a replay). The caller holds
-// the order_ref handle lock. Returns the stock_reservation row;
-// `*direct_used` is set when the direct path (pg/direct.hpp) placed it.
-//
-// One writer and one fallback. The writer is the direct path
-// (pg/direct.cpp): buyers of a striped item never queue behind each other,
-// and no two calls deadlock, because a call waits for bucket locks only (a)
-// for the single bucket of a one-bucket item, (b) for one bucket of a
-// striped item while holding no other bucket of that SKU (its gate first,
-// then its row only when a writer without a gate holds it), or (c) for all
-// buckets of the SKU in bucket order, holding at most bucket 0 of it
-// before. The fallback, when the direct path is unusable
-// (order_credit.direct_access off, tables not as the extension created
-// them) or finds too few units in the bucket it tried, is (c): reserve_slow.
-ResRow reserve_one(Datum order_ref_d, const std::string &order_ref, const ReserveItem &it,
-                   const Ttl &ttl, bool *direct_used = nullptr) {
-    direct::Probe dp = direct::probe(order_ref_d, it.sku_d);
-    if (dp.usable && !dp.item) item_not_found(it.sku);
-    if (dp.usable && !dp.replay) {
-        // TooFew leaves at most bucket 0 of a one-bucket item locked (rule
-        // (a)); a striped item waits for one bucket's gate and locks a row
-        // only to update it, so it keeps no bucket it does not use and the
-        // slow path may follow.
-        ResRow row;
-        int32 offset = dp.buckets == 1 ? 0 : next_spread();
-        Direct d = reserve_direct(order_ref_d, it, ttl, dp.buckets, offset, &row);
-        if (d == Direct::Placed) {
-            if (direct_used != nullptr) *direct_used = true;
-            return row;
-        }
-        if (d == Direct::TooFew) return reserve_slow(order_ref_d, it, ttl, Sweep::First);
-    }
-    Rows probe = exec(S_res_probe, {val(order_ref_d), val(it.sku_d), ttl.arg(),
-                                    val(Int32GetDatum(direct::kDueLimit))});
-    if (probe.empty()) item_not_found(it.sku);
-    if (probe.boolean(0, 6)) {
-        core::Reservation r{order_ref, it.sku, probe.int8(0, 2),
-                            core::parse_reservation_status(probe.text(0, 3)), probe.boolean(0, 4)};
-        core::check_reserve_replay(r, it.quantity, probe.boolean(0, 5));
-        return res_row(exec(S_res_result_one, {val(order_ref_d), val(it.sku_d)}));
-    }
-    // Too many due claims of the SKU: expire them first, as the direct path
-    // does (direct::kDueLimit).
-    bool many_due = probe.boolean(0, 7) && lock_handle(LockSpace::DueSweep, it.sku, false);
-    return reserve_slow(order_ref_d, it, ttl, many_due ? Sweep::First : Sweep::IfShort);
-}
-
-// (c) The slow path: every bucket locked in order, due reservations
-// expired (see Sweep), then the core's plan over the levels (or OC004 with
-// the numbers).
-ResRow reserve_slow(Datum order_ref_d, const ReserveItem &it, const Ttl &ttl, Sweep sweep) {
-    Datum q_d = Int64GetDatum(it.quantity);
-    std::vector<core::BucketLevel> levels =
-        lock_all_buckets(it.sku_d, it.sku, sweep == Sweep::First);
-    if (sweep == Sweep::IfShort && !core::one_bucket_serves(levels, it.quantity)) {
-        (void)exec(S_expire_sku_due, {val(it.sku_d)});
-        levels = levels_from(exec(S_lock_buckets, {val(it.sku_d)}));
-    }
-    std::vector<core::Part> parts = core::plan_allocation(it.sku, levels, it.quantity);
-    std::vector<int> pb;
-    std::vector<int64_t> pq;
-    for (const auto &p : parts) {
-        pb.push_back(p.bucket);
-        pq.push_back(p.quantity);
-    }
-    Rows placed = exec(S_alloc, {val(it.sku_d), val(q_d), val(order_ref_d), val(int4_array(pb)),
-                                 val(int8_array(pq)), ttl.arg()});
-    if (placed.empty())
-        throw Error(Code::Internal, "order_credit: reservation refused after the plan passed");
-    return res_row(exec(S_res_result_one, {val(order_ref_d), val(it.sku_d)}));
-}
-
-struct SingleArgs {
-    ReserveItem item;
-    std::string order_ref;
-    Datum order_ref_d;
-    Ttl ttl;
-};
-
-SingleArgs single_args(const Args &args) {
-    SingleArgs a;
-    a.item.sku = args.key(0, "sku");
-    a.item.quantity = arg_int8(args, 1, "quantity");
-    core::require_quantity(a.item.quantity, "quantity");
-    a.order_ref = args.key(2, "order_ref");
-    auto ttl = args.opt_expiry_interval(3, "expires_in");
-    a.item.sku_d = args.datum(0);
-    a.order_ref_d = args.datum(2);
-    a.ttl = Ttl{ttl.has_value(), ttl.value_or(Datum(0))};
-    return a;
-}
-
-// ---------------------------------------------------------------- reserve
-
-Datum reserve_stock(FunctionCallInfo fcinfo) {
-    return with_spi(fcinfo, [](const Call &call) {
-        SingleArgs a = single_args(Args(call.fcinfo));
-        apply_lock_timeout();
-        lock_handle(LockSpace::OrderRef, a.order_ref);
-        bool direct_used = false;
-        ResRow r = reserve_one(a.order_ref_d, a.order_ref, a.item, a.ttl, &direct_used);
-        debug_path("reserve_stock", direct_used ? "direct" : "SQL");
-        return result_from_values(call, r.values, r.nulls, ResRow::kCols);
-    });
-}
-
-Datum try_reserve_stock(FunctionCallInfo fcinfo) {
-    return with_spi(fcinfo, [](const Call &call) {
-        SingleArgs a = single_args(Args(call.fcinfo));
-        apply_lock_timeout();
-        Datum values[5] = {0};
-        bool nulls[5] = {false, true, true, true, true};
-        Outcome out = attempt([&] {
-            lock_handle(LockSpace::OrderRef, a.order_ref);
-            ResRow r = reserve_one(a.order_ref_d, a.order_ref, a.item, a.ttl);
-            values[3] = r.values[0];  // reservation_id (int8 by value)
-            nulls[3] = false;
-        });
-        values[0] = BoolGetDatum(out.ok);
-        if (!out.ok) {
-            stats::note_outcome(out.code);
-            values[1] = text_datum(std::string(core::code_name(out.code)));
-            values[2] = text_datum(out.message);
-            nulls[1] = nulls[2] = false;
-        }
-        Rows s = exec(S_status, {val(a.item.sku_d)});
-        if (!s.empty()) {
-            values[4] = s.datum(0, 4);
-            nulls[4] = false;
-        }
-        return return_one_row(call, values, nulls, 5);
-    });
-}
-
-// One element of the items array, as plain data (filled inside pg_call).
-struct RawElem {
-    bool is_object;
-    JsonField sku, quantity;
-    const char *unknown;  // the smallest key (byte order) besides sku and quantity, or null
-    int unknown_len;
-};
-
-// The smallest key of object `c` other than sku and quantity (keys are
-// compared as bytes), or null. Call only inside pg_call.
-void smallest_unknown_key(JsonbContainer *c, RawElem *e) {
-    JsonbIterator *it = JsonbIteratorInit(c);
-    JsonbValue v;
-    JsonbIteratorToken tok;
-    bool skip_nested = true;
-    while ((tok = JsonbIteratorNext(&it, &v, skip_nested)) != WJB_DONE) {
-        if (tok != WJB_KEY) continue;
-        const char *k = v.val.string.val;
-        int len = v.val.string.len;
-        if ((len == 3 && memcmp(k, "sku", 3) == 0) || (len == 8 && memcmp(k, "quantity", 8) == 0))
-            continue;
-        if (e->unknown != nullptr) {
-            int cmp = memcmp(k, e->unknown, static_cast<size_t>(std::min(len, e->unknown_len)));
-            if (cmp > 0 || (cmp == 0 && len >= e->unknown_len)) continue;
-        }
-        e->unknown = k;
-        e->unknown_len = len;
-    }
-}
-
-core::JsonKind json_kind(const JsonField &f) {
-    switch (f.kind) {
-        case kAbsent:
-            return core::JsonKind::Missing;
-        case kString:
-            return core::JsonKind::String;
-        case kNumber:
-            return core::JsonKind::Number;
-        default:
-            return core::JsonKind::Other;
-    }
-}
-
-std::vector<core::Item> read_items(Datum d) {
-    Jsonb *jb = pg_call([d]() -> Jsonb * { return DatumGetJsonbP(d); });
-    JsonbContainer *root = &jb->root;
-    bool is_array = JsonContainerIsArray(root) && !JsonContainerIsScalar(root);
-    int n = is_array ? static_cast<int>(JsonContainerSize(root)) : 0;
-    std::vector<core::RawItem> raw;
-    raw.reserve(static_cast<size_t>(n));
-    for (int i = 0; i < n; ++i) {
-        RawElem e = pg_call([root, i]() -> RawElem {
-            RawElem e{};
-            JsonbValue *v = getIthJsonbValueFromContainer(root, static_cast<uint32>(i));
-            if (v == nullptr || v->type != jbvBinary || !JsonContainerIsObject(v->val.binary.data))
-                return e;
-            e.is_object = true;
-            JsonbContainer *c = v->val.binary.data;
-            e.sku = read_json_field(c, "sku", 3);
-            e.quantity = read_json_field(c, "quantity", 8);
-            int known = (e.sku.kind != kAbsent) + (e.quantity.kind != kAbsent);
-            if (known < static_cast<int>(JsonContainerSize(c))) smallest_unknown_key(c, &e);
-            return e;
-        });
-        core::RawItem r;
-        r.is_object = e.is_object;
-        if (e.unknown != nullptr)
-            r.unknown_key.assign(e.unknown, static_cast<size_t>(e.unknown_len));
-        r.sku_kind = json_kind(e.sku);
-        if (e.sku.kind == kString) r.sku.assign(e.sku.str, static_cast<size_t>(e.sku.len));
-        r.sku_chars = static_cast<size_t>(e.sku.chars);
-        r.quantity_kind = json_kind(e.quantity);
-        if (e.quantity.kind == kNumber)
-            r.quantity.assign(e.quantity.str, static_cast<size_t>(e.quantity.len));
-        raw.push_back(std::move(r));
-    }
-    return core::validate_items(is_array, raw);
-}
-
-Datum reserve_stock_items(FunctionCallInfo fcinfo) {
-    return with_spi(fcinfo, [](const Call &call) {
-        Args args(call.fcinfo);
-        if (args.is_null(0)) throw Error(Code::NullValue, "items must not be NULL");
-        std::vector<core::Item> items = read_items(args.datum(0));
-        std::string order_ref = args.key(1, "order_ref");
-        auto ttl_opt = args.opt_expiry_interval(2, "expires_in");
-        Ttl ttl{ttl_opt.has_value(), ttl_opt.value_or(Datum(0))};
-        Datum order_ref_d = args.datum(1);
-        apply_lock_timeout();
-        lock_handle(LockSpace::OrderRef, order_ref);
-        // Sorted by sku: buckets are locked in the canonical order.
-        std::vector<ReserveItem> todo;
-        for (const auto &i : items)
-            todo.push_back(ReserveItem{i.sku, i.quantity, text_datum(i.sku)});
-        for (const auto &it : todo) (void)reserve_one(order_ref_d, order_ref, it, ttl);
-        SrfWriter w(call);
-        for (const auto &it : todo) {
-            Rows r = exec(S_res_result_one, {val(order_ref_d), val(it.sku_d)});
-            w.put_row(r, 0);
-        }
-        return Datum(0);
-    });
-}
 
 // ---------------------------------------------------------------- commit / release
 
@@ -711,7 +269,7 @@ std::vector<LockedReservation> lock_order(Datum order_ref_d, const std::string &
         lock_handle_mode(LockSpace::StockLevel, sku, RowExclusiveLock);
         Datum sku_d = text_datum(sku);
         if (all)
-            (void)exec(S_lock_buckets, {val(sku_d)});
+            (void)lock_buckets(sku_d);
         else
             (void)exec(S_lock_order_parts, {val(order_ref_d), val(sku_d)});
         if (on_hand_mode != NoLock) lock_handle_mode(LockSpace::StockOnHand, sku, on_hand_mode);
@@ -733,7 +291,7 @@ void expect_one(const Rows &r, const char *what) {
 
 Datum order_result(const Call &call, Datum order_ref_d) {
     SrfWriter w(call);
-    Rows r = exec(S_res_result_order, {val(order_ref_d)});
+    Rows r = order_reservations_result(order_ref_d);
     for (uint64 i = 0; i < r.count(); ++i) w.put_row(r, i);
     return Datum(0);
 }
@@ -783,7 +341,7 @@ Datum release_stock(FunctionCallInfo fcinfo) {
 // ---------------------------------------------------------------- levels
 
 Datum status_result(const Call &call, Datum sku_d, const std::string &sku) {
-    Rows r = exec(S_status, {val(sku_d)});
+    Rows r = status_row(sku_d);
     if (r.empty()) item_not_found(sku);
     return result_from_row(call, r, 0);
 }
@@ -872,12 +430,11 @@ Datum stock_status(FunctionCallInfo fcinfo) {
         return status_result(call, args.datum(0), sku);
     });
 }
-
 }  // namespace
 
 int64_t expire_stock_step(int64_t budget, Datum user) {
     (void)user;
-    // Without the executor when the tables allow it (pg/direct_expire.cpp),
+    // Without the executor when the tables allow it (pg/stock/expire_direct.cpp),
     // otherwise the statement; which one ran is reported at DEBUG2.
     direct::Expired e = direct::expire_claims(budget);
     const char *path = !e.usable ? "SQL" : e.heap ? "direct, heap order" : "direct";
@@ -900,15 +457,6 @@ OC_FUNCTION(oc_adjust_stock) {
 }
 OC_FUNCTION(oc_stock_status) {
     return guard(fcinfo, "stock_status", stock_status);
-}
-OC_FUNCTION(oc_reserve_stock) {
-    return guard(fcinfo, "reserve_stock", reserve_stock);
-}
-OC_FUNCTION(oc_reserve_stock_items) {
-    return guard(fcinfo, "reserve_stock", reserve_stock_items);
-}
-OC_FUNCTION(oc_try_reserve_stock) {
-    return guard(fcinfo, "try_reserve_stock", try_reserve_stock);
 }
 OC_FUNCTION(oc_commit_stock) {
     return guard(fcinfo, "commit_stock", commit_stock);

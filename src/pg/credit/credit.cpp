@@ -12,7 +12,7 @@
 #include "core/error.hpp"
 #include "core/money.hpp"
 #include "pg/common.hpp"
-#include "pg/direct.hpp"
+#include "pg/credit/hold_direct.hpp"
 #include "pg/spi.hpp"
 #include "pg/subxact.hpp"
 
@@ -331,7 +331,7 @@ Reserved do_reserve(const ReserveArgs &a) {
     // first to commit or roll back, then sees its hold (or none).
     lock_handle(LockSpace::OrderRef, a.order_ref);
     // The writer: the account, the hold and its ledger entry written without
-    // the executor (pg/direct.hpp) while the tables are as created; it
+    // the executor (pg/stock/reserve_direct.hpp) while the tables are as created; it
     // places only a new hold that core::hold_refusal accepts on the account
     // as read.
     Reserved out;

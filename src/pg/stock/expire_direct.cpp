@@ -1,9 +1,8 @@
-// Direct table access for expire_due's stock step (see direct.hpp,
-// expire_claims): what S_expire_stock_batch of stock.cpp does, without the
-// executor. That statement spent, per expired reservation, ~21 µs in a
-// 10,000-row call (EXPLAIN ANALYZE: materialized CTEs, a hash join, a TID
-// scan, an unnest function scan and a hash aggregate per claim), and ~0.5 ms
-// of executor start-up per call, which the sweeper pays per 100-row chunk.
+// expire_due's stock step without the executor (stock/expire_direct.hpp,
+// expire_claims), on the mechanics of access/table_access.hpp: what
+// S_expire_stock_batch of stock/stock.cpp does, without the statement's
+// executor start-up per call and its joins and aggregate per claim, which
+// cost more than the work itself.
 //
 // The rules are the statement's: due claims in expires_at order (the
 // partial index reservation_claims_due), never a wait (buckets locked with
@@ -15,7 +14,7 @@
 // skipped, as the statement's DELETE skips it.
 //
 // Used in READ COMMITTED only, and only while the tables are as created
-// (direct.cpp's rules; a claim delete must fire no trigger and no rule).
+// (stock/reserve_direct.cpp's rules; a claim delete must fire no trigger and no rule).
 // Otherwise, or with direct_access = off, the statement runs.
 //
 // Every PostgreSQL call is made inside pg_call; the row checks (C++) run
@@ -25,8 +24,8 @@
 
 #include "core/error.hpp"
 #include "core/row_checks.hpp"
-#include "pg/direct.hpp"
-#include "pg/direct_internal.hpp"
+#include "pg/access/table_access.hpp"
+#include "pg/stock/expire_direct.hpp"
 #include "pg/guard.hpp"
 #include "pg/row_checks.hpp"
 
@@ -59,7 +58,7 @@ using namespace detail;
 
 // ------------------------------------------------------------ catalog cache
 
-// As in direct.cpp: OIDs resolved by name once per backend, forgotten on a
+// As in stock/reserve_direct.cpp: OIDs resolved by name once per backend, forgotten on a
 // relcache invalidation of any of them, the shape decision with them.
 struct Catalog {
     bool valid;
@@ -76,11 +75,9 @@ Watched watched{};
 // A due claim, once deleted, stays in reservation_claims_due as a dead
 // entry until VACUUM removes it; a scan from the start of the index walks
 // past every one of them (kill_prior_tuple spares it the heap visit, not
-// the leaf pages), and the sweeper's chunks each start a scan. Measured:
-// a whole idle expire_due took 5.2-5.9 ms with 1,000,000 dead entries in
-// front; with 200,000, 2.2-3.3 ms scanning from the beginning, 0.5-0.6 ms
-// from the floor. So a call that deleted every due claim it read, in expiry
-// order, up to some point records that point, and the next call starts
+// the leaf pages), and the sweeper's chunks each start a scan, so an idle
+// call's cost grows with the dead entries in front (docs/stock.md). So a call that deleted every
+// due claim it read, in expiry order, up to some point records that point, and the next call starts
 // there: every claim before it is gone or was not yet visible to it (a
 // reservation committed late by a long transaction, with a short expiry).
 // For those, and for anything else the floor could pass, the scan starts
@@ -141,7 +138,7 @@ bool resolve() {
 // ------------------------------------------------------------ table shapes
 
 // Only the columns read (a claim is read and deleted); stock_buckets:
-// kBuckets (direct_internal.hpp).
+// kBuckets (access/table_access.hpp).
 const Col kClaims[] = {{"sku", TEXTOID},
                        {"expires_at", TIMESTAMPTZOID},
                        {"quantity", INT8OID},
@@ -393,7 +390,7 @@ bool open_sweep(Sweep *s, int64 budget) {
     s->claims_due = index_open(cat.claims_due, AccessShareLock);
     s->buckets_pkey = index_open(cat.buckets_pkey, AccessShareLock);
     // Opening them processed pending invalidations: a decision made before
-    // a concurrent DDL may be stale (see direct.cpp's open_write).
+    // a concurrent DDL may be stale (see stock/reserve_direct.cpp's open_write).
     if (!cat.valid) cat.write_ok = 0;
     if (cat.write_ok < 0) {
         AttrNumber *c = claims_att, *b = buckets_att;

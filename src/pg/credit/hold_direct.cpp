@@ -1,7 +1,7 @@
-// Direct table access for place_order's credit and order rows (see
-// direct.hpp, place_credit_order): the account, the hold, its ledger entry,
-// the order and its history row, without the executor (executor start-up
-// of the equivalent one-statement write was most of its cost).
+// The writer of credit holds (credit/hold_direct.hpp): place_order's
+// credit and order rows (place_credit_order): the account, the hold, its
+// ledger entry, the order and its history row, without the executor, on
+// the mechanics of access/table_access.hpp.
 //
 // reserve_credit's rows (place_credit_hold) are the first half of the same
 // write: the account, the hold and its ledger entry, what S_reserve of
@@ -19,8 +19,8 @@
 #include "core/row_checks.hpp"
 #include "pg/guard.hpp"
 #include "pg/row_checks.hpp"
-#include "pg/direct.hpp"
-#include "pg/direct_internal.hpp"
+#include "pg/access/table_access.hpp"
+#include "pg/credit/hold_direct.hpp"
 
 extern "C" {
 #include "access/table.h"
@@ -40,7 +40,7 @@ using namespace detail;
 
 // ------------------------------------------------------------ catalog cache
 
-// As in direct.cpp: OIDs resolved by name once per backend, forgotten on a
+// As in stock/reserve_direct.cpp: OIDs resolved by name once per backend, forgotten on a
 // relcache invalidation of any of them, the shape decision with them.
 struct Catalog {
     bool valid;

@@ -4,7 +4,7 @@
 //
 // place_order has one writer and one fallback. The writer, for an order on
 // an account with a total above zero, runs in a subtransaction without the
-// executor (pg/direct.hpp): each SKU reserved in canonical order as
+// executor (pg/stock/reserve_direct.hpp): each SKU reserved in canonical order as
 // reserve_stock reserves it, then the credit hold and the order. Anything
 // else, direct access unusable, and every fast attempt that places nothing
 // (short stock or credit, unknown SKU or account, blocked account, a hold
@@ -24,8 +24,9 @@
 #include "core/money.hpp"
 #include "core/orders.hpp"
 #include "pg/common.hpp"
-#include "pg/direct.hpp"
-#include "pg/expire.hpp"
+#include "pg/credit/hold_direct.hpp"
+#include "pg/stock/reserve_direct.hpp"
+#include "pg/expiry/expire.hpp"
 #include "pg/jsonb_field.hpp"
 #include "pg/spi.hpp"
 #include "pg/stats.hpp"
@@ -249,7 +250,7 @@ LockedOrder lock_order(Datum order_ref_d, const std::string &order_ref) {
 }
 
 // place_order's fast path for an order with an account and a total above
-// zero, without the executor (pg/direct.hpp): each SKU reserved in
+// zero, without the executor (pg/stock/reserve_direct.hpp): each SKU reserved in
 // canonical order as reserve_stock reserves it, then the credit hold and the
 // order. The caller holds the order_ref handle lock. Returns the result
 // row, or nullopt when it placed nothing (direct access unusable, or any

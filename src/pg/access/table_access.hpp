@@ -1,7 +1,35 @@
-// Shared pieces of the direct table access (pg/direct.cpp for stock,
-// pg/direct_order.cpp for place_order's credit and order rows). Only for
-// those two files: every function here may ereport and must be called
-// inside pg_call.
+// Direct table access: the table-access mechanics of the writers that
+// bypass SQL (stock/reserve_direct, stock/expire_direct, credit/hold_direct).
+// Every function here may ereport and must be called inside pg_call.
+//
+// Why: a statement pays executor start-up, plan-cache revalidation and the
+// CHECK text's re-read on every call, most of a short write's cost
+// (docs/benchmarks.md, "Instructions per call").
+//
+// The writers do the same work with the table access method and the
+// indexes directly, as PostgreSQL's logical replication apply does: rows are
+// found through their unique indexes under a fresh snapshot (the snapshot a
+// statement would take), a row is locked with table_tuple_lock (in READ
+// COMMITTED the newest version, as UPDATE's EvalPlanQual does; in
+// REPEATABLE READ or SERIALIZABLE a concurrent update is 40001), the guard
+// is evaluated on the locked version, and the new rows go through
+// table_tuple_insert / simple_table_tuple_update + ExecInsertIndexTuples
+// (unique checks, partial indexes). The table's rules are enforced by the
+// same row check as its CHECK constraint (pg/row_checks.hpp), and NOT NULL
+// by the columns' attnotnull.
+//
+// It is used only while every table it writes is exactly as the extension
+// created it: a plain heap table (not a partition, the heap access method,
+// no row-level security, no rule), the expected columns and types, the one
+// row check with the install script's expression, the column defaults as
+// created, no NOT NULL on a column left NULL, the owner's privileges that
+// the statements would check, no trigger on the written event other than non-deferrable
+// foreign-key triggers that cannot fail, a replica identity that
+// CheckCmdReplicaIdentity accepts for the update or delete; and only in a
+// transaction that may write (not read-only, not parallel). Anything else
+// (or order_credit.direct_access = off) and the callers use the SQL path,
+// which does the same thing through the executor (docs/DEVELOPING.md lists
+// the cases).
 #pragma once
 
 #include <cstring>
@@ -18,6 +46,12 @@ extern "C" {
 #include "utils/rel.h"
 }
 
+namespace oc::pg::direct {
+
+extern bool guc_enabled;  // order_credit.direct_access
+
+}  // namespace oc::pg::direct
+
 namespace oc::pg::direct::detail {
 
 // A column the direct path reads or writes: its name and type and, for a
@@ -31,8 +65,8 @@ struct Col {
 
 constexpr const char *kNow = "statement_timestamp()";
 
-// stock_buckets, written by the reservation (direct.cpp) and by the sweep
-// (direct_expire.cpp).
+// stock_buckets, written by the reservation (stock/reserve_direct.cpp) and by the sweep
+// (stock/expire_direct.cpp).
 inline constexpr Col kBuckets[] = {{"sku", TEXTOID},
                                    {"bucket", INT4OID},
                                    {"on_hand", INT8OID},
