@@ -188,7 +188,7 @@ SELECT cmp_ok((SELECT count(*)::int FROM pg_proc WHERE pronamespace = 'order_cre
               '>=', 17, 'the schema has the functions the checks below look at');
 -- SQL and PL/pgSQL functions pin search_path in their definition; C functions
 -- run every statement under a search path pinned in code (with_spi in
--- src/pg/spi.hpp: pg_catalog only), which test/pgtap/credit_privileges.sql
+-- src/pg/settings.hpp: pg_catalog, then pg_temp), which test/pgtap/credit_privileges.sql
 -- proves under a hostile search_path.
 SELECT is_empty(
     $$SELECT p.oid::regprocedure::text FROM pg_proc p

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Striped items under mixed load for 10 s (the bucket gates of
-# src/pg/direct.cpp against every other writer of the buckets): 40 clients
+# src/pg/stock/reserve_direct.cpp against every other writer of the buckets): 40 clients
 # reserve three small striped items (40 units over 8 buckets, 24 over 4, 18
 # over 3) in multi-item orders that list the SKUs in either order, or one
 # SKU alone, with 1-2 s expiry; others commit or release earlier orders in

@@ -116,7 +116,7 @@ oc_log "40 holds expired by $chunks sweeper transactions"
 oc_check "verify() after the chunked run" 0 "$(oc_value $DB "SELECT count(*) FROM order_credit.verify()")"
 
 # The sweeper's due scans start where its last one ended (the scan floor of
-# src/pg/direct_expire.cpp), and from the beginning at least once a second:
+# src/pg/stock/expire_direct.cpp), and from the beginning at least once a second:
 # a reservation whose transaction committed 2.5 s after it began, with
 # expires_in 1 second, was due long before the floor the sweeper had reached
 # by then; it is still swept, within 3 s of its commit.

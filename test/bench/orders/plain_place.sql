@@ -1,9 +1,9 @@
 -- (b) The rows place_order writes for the same order, as ONE plain SQL
 -- statement with data-modifying CTEs, run directly on the extension's tables
--- (superuser). It mirrors src/pg/orders.cpp -> reserve_stock (S_fast_reserve
--- of src/pg/stock.cpp, once per SKU), reserve_credit (S_reserve of
--- src/pg/credit.cpp) and S_order_insert, with the default TTL (15 min)
--- spelled out:
+-- (superuser): what place_order writes (src/pg/orders/orders.cpp: per SKU a
+-- reservation as reserve_stock writes it, the hold as reserve_credit writes
+-- it, the order and its history row), with the default TTL (15 min) spelled
+-- out:
 --   3 x stock_buckets UPDATE (reserved, guarded by on_hand - reserved >= q),
 --   3 x reservations INSERT, accounts UPDATE (pending, next_expiry, guarded by
 --   the credit checks), holds INSERT, ledger INSERT, orders INSERT,
