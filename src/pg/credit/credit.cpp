@@ -5,6 +5,7 @@
 // account row -> hold rows.
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -13,6 +14,7 @@
 #include "core/money.hpp"
 #include "pg/common.hpp"
 #include "pg/credit/hold_direct.hpp"
+#include "pg/expiry/expire.hpp"
 #include "pg/spi.hpp"
 #include "pg/subxact.hpp"
 
@@ -36,6 +38,20 @@ Statement S_lock_account(
     "  FROM order_credit.accounts WHERE account = $1 FOR NO KEY UPDATE",
     {TEXTOID}, Statement::kLocks);
 
+// The ledger entries of the holds the CTE `due` (order_ref, amount) expired,
+// one per hold with the balances right after it, given the account row
+// `acc` (posted, pending) after the update; then the count. What expiry
+// writes to the ledger, whether a call meets the due holds or the sweep does.
+#define OC_EXPIRE_HOLDS_LEDGER                                                                      \
+    "led AS ("                                                                                      \
+    "    INSERT INTO order_credit.ledger (account, kind, amount, order_ref, reason, posted_after, " \
+    "                                     pending_after, created_by) "                              \
+    "    SELECT $1, 'expire', d.amount, d.order_ref, 'expired', acc.posted, "                       \
+    "           acc.pending + coalesce(sum(d.amount) OVER (ORDER BY d.order_ref ROWS BETWEEN "      \
+    "                                  1 FOLLOWING AND UNBOUNDED FOLLOWING), 0), $2 "               \
+    "      FROM due d CROSS JOIN acc ORDER BY d.order_ref) "                                        \
+    "SELECT count(*) FROM due"
+
 // Marks the account's due holds expired and gives their credit back; one
 // ledger entry per hold, each with the balances right after it.
 Statement S_expire_account_due(
@@ -52,15 +68,49 @@ Statement S_expire_account_due(
     "           updated_at = statement_timestamp() "
     "     WHERE a.account = $1 "
     "    RETURNING a.posted, a.pending), "
-    "led AS ("
-    "    INSERT INTO order_credit.ledger (account, kind, amount, order_ref, reason, posted_after, "
-    "                                     pending_after, created_by) "
-    "    SELECT $1, 'expire', d.amount, d.order_ref, 'expired', acc.posted, "
-    "           acc.pending + coalesce(sum(d.amount) OVER (ORDER BY d.order_ref ROWS BETWEEN "
-    "                                  1 FOLLOWING AND UNBOUNDED FOLLOWING), 0), $2 "
-    "      FROM due d CROSS JOIN acc ORDER BY d.order_ref) "
-    "SELECT count(*) FROM due",
+    // clang-format off
+    OC_EXPIRE_HOLDS_LEDGER,
+    // clang-format on
     {TEXTOID, TEXTOID});
+
+// expire_due's credit step.
+// Accounts with due holds, earliest expiry first (a bounded index scan).
+Statement S_due_accounts(
+    "SELECT DISTINCT d.account FROM ("
+    "    SELECT account FROM order_credit.holds "
+    "     WHERE status = 'pending' AND expires_at <= statement_timestamp() "
+    "     ORDER BY expires_at LIMIT $1) d ORDER BY 1",
+    {INT8OID}, Statement::kBatch);
+
+Statement S_try_lock_account(
+    "SELECT 1 FROM order_credit.accounts WHERE account = $1 FOR NO KEY UPDATE SKIP LOCKED",
+    {TEXTOID});
+
+// With the account row locked: expires at most $3 of its due holds, one
+// ledger entry per hold with the balances right after it. next_expiry stays
+// a lower bound of the pending holds left (due ones skipped included).
+Statement S_expire_account_batch(
+    "WITH cand AS MATERIALIZED ("
+    "    SELECT hold_id FROM order_credit.holds "
+    "     WHERE account = $1 AND status = 'pending' AND expires_at <= statement_timestamp() "
+    "     ORDER BY expires_at LIMIT $3 FOR UPDATE SKIP LOCKED), "
+    "due AS ("
+    "    UPDATE order_credit.holds h SET status = 'expired', updated_at = statement_timestamp() "
+    "      FROM cand WHERE h.hold_id = cand.hold_id AND h.status = 'pending' "
+    "    RETURNING h.hold_id, h.order_ref, h.amount), "
+    "acc AS ("
+    "    UPDATE order_credit.accounts a "
+    "       SET pending = a.pending - (SELECT coalesce(sum(amount), 0) FROM due), "
+    "           next_expiry = (SELECT min(h.expires_at) FROM order_credit.holds h "
+    "                           WHERE h.account = $1 AND h.status = 'pending' "
+    "                             AND h.hold_id NOT IN (SELECT hold_id FROM cand)), "
+    "           updated_at = statement_timestamp() "
+    "     WHERE a.account = $1 AND EXISTS (SELECT 1 FROM due) "
+    "    RETURNING a.posted, a.pending), "
+    // clang-format off
+    OC_EXPIRE_HOLDS_LEDGER,
+    // clang-format on
+    {TEXTOID, TEXTOID, INT8OID}, Statement::kBatch);
 
 // The SQL write of a reservation, run after core::check_reserve accepted it
 // with the account row locked and its due holds expired. The WHERE only
@@ -582,6 +632,29 @@ Datum credit_status(FunctionCallInfo fcinfo) {
 }
 
 }  // namespace
+// expire_due's credit step (expiry/expire.hpp): per account with due holds,
+// earliest first, the account locked without waiting and its due holds
+// expired, each account in a subtransaction that gives up on a wait
+// (unless_busy).
+int64_t expire_credit_step(int64_t budget, Datum user) {
+    Rows acc = exec(S_due_accounts, {val(Int64GetDatum(budget))});
+    std::vector<std::string> accounts;
+    for (uint64 i = 0; i < acc.count(); ++i) accounts.push_back(acc.text(i, 1));
+    int64_t done = 0;
+    for (const std::string &a : accounts) {
+        if (done >= budget) break;
+        Datum a_d = text_datum(a);
+        done += unless_busy([&]() -> int64_t {
+            if (exec(S_try_lock_account, {val(a_d)}).empty())
+                return 0;  // a buyer has it: next time
+            Rows r = exec(S_expire_account_batch,
+                          {val(a_d), val(user), val(Int64GetDatum(budget - done))});
+            return r.int8(0, 1);
+        });
+    }
+    return done;
+}
+
 }  // namespace oc::pg
 
 using namespace oc::pg;

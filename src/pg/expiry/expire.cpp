@@ -33,49 +33,6 @@ namespace {
 using core::Code;
 using core::Error;
 
-// Accounts with due holds, earliest expiry first (a bounded index scan).
-Statement S_due_accounts(
-    "SELECT DISTINCT d.account FROM ("
-    "    SELECT account FROM order_credit.holds "
-    "     WHERE status = 'pending' AND expires_at <= statement_timestamp() "
-    "     ORDER BY expires_at LIMIT $1) d ORDER BY 1",
-    {INT8OID}, Statement::kBatch);
-
-Statement S_try_lock_account(
-    "SELECT 1 FROM order_credit.accounts WHERE account = $1 FOR NO KEY UPDATE SKIP LOCKED",
-    {TEXTOID});
-
-// With the account row locked: expires at most $3 of its due holds, one
-// ledger entry per hold with the balances right after it. next_expiry stays
-// a lower bound of the pending holds left (due ones skipped included).
-Statement S_expire_account_batch(
-    "WITH cand AS MATERIALIZED ("
-    "    SELECT hold_id FROM order_credit.holds "
-    "     WHERE account = $1 AND status = 'pending' AND expires_at <= statement_timestamp() "
-    "     ORDER BY expires_at LIMIT $3 FOR UPDATE SKIP LOCKED), "
-    "due AS ("
-    "    UPDATE order_credit.holds h SET status = 'expired', updated_at = statement_timestamp() "
-    "      FROM cand WHERE h.hold_id = cand.hold_id AND h.status = 'pending' "
-    "    RETURNING h.hold_id, h.order_ref, h.amount), "
-    "acc AS ("
-    "    UPDATE order_credit.accounts a "
-    "       SET pending = a.pending - (SELECT coalesce(sum(amount), 0) FROM due), "
-    "           next_expiry = (SELECT min(h.expires_at) FROM order_credit.holds h "
-    "                           WHERE h.account = $1 AND h.status = 'pending' "
-    "                             AND h.hold_id NOT IN (SELECT hold_id FROM cand)), "
-    "           updated_at = statement_timestamp() "
-    "     WHERE a.account = $1 AND EXISTS (SELECT 1 FROM due) "
-    "    RETURNING a.posted, a.pending), "
-    "led AS ("
-    "    INSERT INTO order_credit.ledger (account, kind, amount, order_ref, reason, posted_after, "
-    "                                     pending_after, created_by) "
-    "    SELECT $1, 'expire', d.amount, d.order_ref, 'expired', acc.posted, "
-    "           acc.pending + coalesce(sum(d.amount) OVER (ORDER BY d.order_ref ROWS BETWEEN "
-    "                                  1 FOLLOWING AND UNBOUNDED FOLLOWING), 0), $2 "
-    "      FROM due d CROSS JOIN acc ORDER BY d.order_ref) "
-    "SELECT count(*) FROM due",
-    {TEXTOID, TEXTOID, INT8OID}, Statement::kBatch);
-
 // One step of expire_due, in the order they run: the extension's lock order
 // (order rows, then stock buckets, then accounts and their holds), as every
 // writer takes them. SKIP LOCKED can still wait for a transaction that
@@ -93,41 +50,6 @@ constexpr Steps kSteps = {
 // What extension 1.0's expire_due (bound to oc_expire_due) runs: its schema
 // has no lease token sequence, so its leases are never purged.
 constexpr Steps kSteps_v1_0 = {kSteps[0], kSteps[1], kSteps[2], purge_coordination_step_v1_0};
-
-// The longest a sweep waits for a lock (ms).
-constexpr int kSweepLockWaitMs = 1;
-
-// Runs body() (returns rows done) in a subtransaction under the sweep's lock
-// timeout; 0 when it would have waited longer (its work rolled back). Other
-// errors propagate after the rollback.
-template <typename Body>
-int64_t unless_busy(Body &&body) {
-    Subxact sx;
-    std::exception_ptr failure;
-    int64_t done = 0;
-    try {
-        // Inside the subtransaction: its end, commit or rollback, puts back
-        // the lock_timeout in force before it (pg/settings.hpp).
-        set_lock_timeout(kSweepLockWaitMs);
-        done = body();
-    } catch (...) {
-        failure = std::current_exception();
-    }
-    sx.close(!failure);
-    if (!failure) return done;
-    try {
-        std::rethrow_exception(failure);
-    } catch (const core::Error &e) {
-        if (e.code() != Code::LockTimeout) throw;
-    } catch (const PgError &e) {
-        if (e.sqlerrcode() != ERRCODE_LOCK_NOT_AVAILABLE) throw;
-    }
-    pg_call([] {
-        ereport(DEBUG2,
-                (errmsg_internal("order_credit: expire_due left a busy row to a later call")));
-    });
-    return 0;
-}
 
 // This session's pacing of expire_due (order_credit.expire_max_rate), and
 // the local transaction of its last call.
@@ -182,25 +104,6 @@ Datum expire_due(FunctionCallInfo fcinfo, const Steps &steps) {
 }
 
 }  // namespace
-
-int64_t expire_credit_step(int64_t budget, Datum user) {
-    Rows acc = exec(S_due_accounts, {val(Int64GetDatum(budget))});
-    std::vector<std::string> accounts;
-    for (uint64 i = 0; i < acc.count(); ++i) accounts.push_back(acc.text(i, 1));
-    int64_t done = 0;
-    for (const std::string &a : accounts) {
-        if (done >= budget) break;
-        Datum a_d = text_datum(a);
-        done += unless_busy([&]() -> int64_t {
-            if (exec(S_try_lock_account, {val(a_d)}).empty())
-                return 0;  // a buyer has it: next time
-            Rows r = exec(S_expire_account_batch,
-                          {val(a_d), val(user), val(Int64GetDatum(budget - done))});
-            return r.int8(0, 1);
-        });
-    }
-    return done;
-}
 
 }  // namespace oc::pg
 

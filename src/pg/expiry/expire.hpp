@@ -7,8 +7,13 @@
 #pragma once
 
 #include <cstdint>
+#include <exception>
 
+#include "core/error.hpp"
+#include "pg/guard.hpp"
+#include "pg/settings.hpp"
 #include "pg/spi.hpp"
+#include "pg/subxact.hpp"
 
 namespace oc::pg {
 
@@ -26,5 +31,40 @@ int64_t purge_coordination_step(int64_t budget, Datum user);
 // The same without leases: what the 1.0 schema's entry points do (its lease
 // tokens count per key, so a purged lease would start again at 1).
 int64_t purge_coordination_step_v1_0(int64_t budget, Datum user);
+
+// The longest a sweep waits for a lock (ms).
+constexpr int kSweepLockWaitMs = 1;
+
+// Runs body() (returns rows done) in a subtransaction under the sweep's lock
+// timeout; 0 when it would have waited longer (its work rolled back). Other
+// errors propagate after the rollback.
+template <typename Body>
+int64_t unless_busy(Body &&body) {
+    Subxact sx;
+    std::exception_ptr failure;
+    int64_t done = 0;
+    try {
+        // Inside the subtransaction: its end, commit or rollback, puts back
+        // the lock_timeout in force before it (pg/settings.hpp).
+        set_lock_timeout(kSweepLockWaitMs);
+        done = body();
+    } catch (...) {
+        failure = std::current_exception();
+    }
+    sx.close(!failure);
+    if (!failure) return done;
+    try {
+        std::rethrow_exception(failure);
+    } catch (const core::Error &e) {
+        if (e.code() != core::Code::LockTimeout) throw;
+    } catch (const PgError &e) {
+        if (e.sqlerrcode() != ERRCODE_LOCK_NOT_AVAILABLE) throw;
+    }
+    pg_call([] {
+        ereport(DEBUG2,
+                (errmsg_internal("order_credit: expire_due left a busy row to a later call")));
+    });
+    return 0;
+}
 
 }  // namespace oc::pg
