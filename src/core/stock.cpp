@@ -127,6 +127,18 @@ namespace {
 }
 }  // namespace
 
+int spread_rank(int bucket, int offset, int buckets) noexcept {
+    if (buckets <= 0) return 0;
+    return static_cast<int>((static_cast<int64_t>(bucket) + offset) % buckets);
+}
+
+bool tried_before(const BucketCandidate &a, const BucketCandidate &b) noexcept {
+    if (a.enough != b.enough) return a.enough;
+    if (a.busy != b.busy) return !a.busy;
+    if (a.rank != b.rank) return a.rank < b.rank;
+    return a.bucket < b.bucket;
+}
+
 bool one_bucket_serves(const std::vector<BucketLevel> &buckets, int64_t quantity) {
     for (const auto &b : buckets)
         if (b.serves(quantity)) return true;

@@ -81,6 +81,23 @@ StockLevel total(const std::vector<BucketLevel> &buckets);
 // "available=…, requested=…, on_hand=…, reserved=…"
 std::string stock_detail(const StockLevel &level, std::optional<int64_t> requested = std::nullopt);
 
+// A bucket of a striped item as the direct writer found it in its snapshot.
+struct BucketCandidate {
+    int bucket;
+    bool enough;  // had enough free units (BucketLevel::serves)
+    bool busy;    // another transaction was updating it
+    int rank;     // its place in this call's spread order (spread_rank)
+};
+
+// Where bucket `bucket` of an item of `buckets` stands for a call with
+// `offset`: buyers with different offsets start on different buckets.
+int spread_rank(int bucket, int offset, int buckets) noexcept;
+
+// The order in which a writer tries the buckets of a striped item: those
+// with enough units first, then those no one was updating, then the spread
+// order, then the lower number.
+bool tried_before(const BucketCandidate &a, const BucketCandidate &b) noexcept;
+
 // Whether one bucket alone can give `quantity` as the levels stand. A
 // writer places such a request in one bucket without first expiring due
 // reservations; otherwise it expires them and plans (plan_allocation).

@@ -1,4 +1,6 @@
+#include <algorithm>
 #include <functional>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -120,6 +122,24 @@ TEST(StockBuckets, OneBucketServesAtTheBoundary) {
     EXPECT_TRUE(one_bucket_serves(b, 5));
     EXPECT_FALSE(one_bucket_serves(b, 6));  // 7 in all, but not in one bucket
     EXPECT_FALSE(one_bucket_serves({}, 1));
+}
+
+TEST(StockBuckets, CandidatesTriedInOrder) {
+    // enough units, then not busy, then the spread order, then the number
+    BucketCandidate enough_busy{3, true, true, 0}, enough_free_late{1, true, false, 5},
+        enough_free_early{2, true, false, 1}, short_free{0, false, false, 0};
+    std::vector<BucketCandidate> c = {short_free, enough_busy, enough_free_late, enough_free_early};
+    std::sort(c.begin(), c.end(), tried_before);
+    EXPECT_EQ(c[0].bucket, 2);
+    EXPECT_EQ(c[1].bucket, 1);
+    EXPECT_EQ(c[2].bucket, 3);
+    EXPECT_EQ(c[3].bucket, 0);
+    EXPECT_TRUE(tried_before({1, true, false, 2}, {4, true, false, 2}));
+    EXPECT_FALSE(
+        tried_before({4, true, false, 2}, {1, true, false, 2}));  // same rank: lower number
+    EXPECT_EQ(spread_rank(5, 4, 8), 1);
+    EXPECT_EQ(spread_rank(0, 0, 1), 0);
+    EXPECT_EQ(spread_rank(7, 2147483647, 8), static_cast<int>((7LL + 2147483647LL) % 8));
 }
 
 TEST(StockBuckets, AllocationSpansBuckets) {

@@ -158,12 +158,9 @@ using namespace detail;
 // ------------------------------------------------------------ the write
 
 // A bucket of the item, as the first scan saw it.
-struct Cand {
+// A bucket as read (core::BucketCandidate) and where its version is.
+struct Cand : core::BucketCandidate {
     ItemPointerData tid;
-    int32 bucket;
-    bool enough;  // had enough free units in that snapshot
-    bool busy;    // that version was being updated by a transaction running then
-    int32 rank;   // (bucket + offset) % buckets
 };
 constexpr int kMaxBuckets = 1024;  // set_stock's limit
 
@@ -332,9 +329,7 @@ Step open_write(Write *w) {
     }
 
     // The buckets: one-bucket items only bucket 0; striped items all of
-    // them, in this order (enough units in the snapshot
-    // first, then (bucket + offset) % buckets, then bucket), except that
-    // among those with enough units the ones no one was updating come first.
+    // them, in the order core::tried_before gives.
     // A one-bucket item has one candidate: no need for set_stock's maximum.
     int cap = w->nbuckets == 1 ? 1 : kMaxBuckets;
     w->cand = static_cast<Cand *>(palloc(sizeof(Cand) * cap));
@@ -345,7 +340,6 @@ Step open_write(Write *w) {
     IndexScanDesc scan = index_beginscan(buckets, buckets_pkey, w->snap, nkeys, 0);
     index_rescan(scan, k, nkeys, nullptr, 0);
     int64 sum = 0;
-    int32 modulo = w->nbuckets > 0 ? w->nbuckets : 1;
     while (w->ncand < cap && index_getnext_slot(scan, ForwardScanDirection, w->bucket)) {
         slot_getallattrs(w->bucket);
         int64 on_hand = DatumGetInt64(w->bucket->tts_values[w->b[B_ON_HAND] - 1]);
@@ -353,21 +347,18 @@ Step open_write(Write *w) {
         int32 bucket = DatumGetInt32(w->bucket->tts_values[w->b[B_BUCKET] - 1]);
         int64 free_units = on_hand - reserved;
         sum += free_units;
-        w->cand[w->ncand++] =
-            Cand{w->bucket->tts_tid, bucket,
-                 core::BucketLevel{bucket, on_hand, reserved}.serves(w->quantity),
-                 being_updated(w->bucket, w->snap),
-                 static_cast<int32>((static_cast<int64>(bucket) + w->offset) % modulo)};
+        Cand &c = w->cand[w->ncand++];
+        c.bucket = bucket;
+        c.enough = core::BucketLevel{bucket, on_hand, reserved}.serves(w->quantity);
+        c.busy = being_updated(w->bucket, w->snap);
+        c.rank = core::spread_rank(bucket, w->offset, w->nbuckets);
+        c.tid = w->bucket->tts_tid;
     }
     index_endscan(scan);
     ExecClearTuple(w->bucket);
     w->snapshot_free = sum;
-    std::sort(w->cand, w->cand + w->ncand, [](const Cand &x, const Cand &y) {
-        if (x.enough != y.enough) return x.enough;
-        if (x.busy != y.busy) return !x.busy;
-        if (x.rank != y.rank) return x.rank < y.rank;
-        return x.bucket < y.bucket;
-    });
+    std::sort(w->cand, w->cand + w->ncand,
+              [](const Cand &x, const Cand &y) { return core::tried_before(x, y); });
     return Step::Go;
 }
 
