@@ -1,5 +1,5 @@
 -- reserve_stock of a one-bucket item writes through the table access method
--- (src/pg/direct.cpp) while the tables are as the extension created them,
+-- (src/pg/stock/reserve_direct.cpp) while the tables are as the extension created them,
 -- and through SQL statements otherwise or with order_credit.direct_access
 -- off. Both must leave exactly the same rows and return the same results.
 \set VERBOSITY default
@@ -171,7 +171,7 @@ SELECT order_ref, amount, status FROM order_credit.holds WHERE order_ref LIKE 'd
 SELECT order_ref, kind, amount, pending_after FROM order_credit.ledger WHERE order_ref LIKE 'da-po%' ORDER BY 1;
 SELECT order_ref, from_status, to_status FROM order_credit.order_history WHERE order_ref LIKE 'da-po%' ORDER BY 1;
 -- The credit and order rows are written without the executor too
--- (src/pg/direct_order.cpp): column by column the same as the SQL path's,
+-- (src/pg/credit/hold_direct.cpp): column by column the same as the SQL path's,
 -- ids and times aside (both orders have the same expires_in).
 SELECT order_ref, to_jsonb(h) - '{hold_id,order_ref,created_at,updated_at,expires_at}'::text[] AS hold,
        expires_at - created_at AS ttl, updated_at = created_at AS same_time
@@ -193,7 +193,7 @@ SELECT a.pending, a.next_expiry = (SELECT min(expires_at) FROM order_credit.hold
        AS updated_ok
   FROM order_credit.accounts a WHERE account = 'da-acct';
 -- reserve_credit writes the account, the hold and its ledger entry without
--- the executor too (src/pg/direct_order.cpp, place_credit_hold): the same
+-- the executor too (src/pg/credit/hold_direct.cpp, place_credit_hold): the same
 -- result and, column by column, the same rows as the SQL path.
 SELECT account FROM order_credit.create_account('da-rc', 1000);
 SET client_min_messages = debug2;
@@ -305,7 +305,7 @@ SELECT count(*) AS violations FROM order_credit.verify();
 RESET order_credit.default_ttl;
 
 -- expire_due's stock step deletes due claims and gives their units back
--- without the executor too (src/pg/direct_expire.cpp); with direct access
+-- without the executor too (src/pg/stock/expire_direct.cpp); with direct access
 -- off, one statement does it (S_expire_stock_batch). The same rows either
 -- way: identical sets of items, each with due reservations (one-bucket;
 -- striped, one of them over both buckets) and live ones, one set swept in

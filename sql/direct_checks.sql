@@ -1,4 +1,4 @@
--- The direct write path (src/pg/direct*.cpp) against what the executor
+-- The direct write path (src/pg/stock/*_direct.cpp, src/pg/credit/hold_direct.cpp) against what the executor
 -- checks on the SQL path: rules, replica identity of published tables, the
 -- row check's expression (not its name), NOT NULL, column defaults,
 -- partitions, the table access method, the owner's privileges, read-only
