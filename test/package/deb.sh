@@ -47,8 +47,9 @@ check "debian/control is what debian/control.in gives (pg_buildext checkcontrol)
 T=$(mktemp -d /tmp/oc_deb.XXXXXX)
 chmod 755 "$T"
 C=$T/cluster
+STOPPED=0
 cleanup() {
-    [ -d "$C/data" ] && scripts/cluster.sh stop "$C"
+    [ $STOPPED -eq 0 ] && [ -d "$C/data" ] && scripts/cluster.sh stop "$C"
     rm -rf "$T"
 }
 trap cleanup EXIT
@@ -118,7 +119,7 @@ grep -E "tests (passed|failed)|FAILED" "$T/installcheck.log"
 check "make installcheck" 0 $rc
 
 if [ $REMOVE -eq 1 ]; then
-    scripts/cluster.sh stop "$C"
+    scripts/cluster.sh stop "$C" && STOPPED=1
     dpkg -r postgresql-15-order-credit >/dev/null && log "package removed"
 fi
 [ $FAILED -eq 0 ] || die "see above"
