@@ -75,6 +75,7 @@ int32 arg_int4(const Args &args, int i, const char *what) {
     return DatumGetInt32(args.datum(i));
 }
 
+namespace {
 std::vector<core::BucketLevel> levels_from(const Rows &r) {
     std::vector<core::BucketLevel> out;
     for (uint64 i = 0; i < r.count(); ++i)
@@ -82,6 +83,7 @@ std::vector<core::BucketLevel> levels_from(const Rows &r) {
             core::BucketLevel{static_cast<int>(r.int8(i, 1)), r.int8(i, 2), r.int8(i, 3)});
     return out;
 }
+}  // namespace
 
 // Locks every bucket of the SKU in bucket order (waiting), with `expire`
 // expires its due reservations, and returns the levels (exact with
@@ -96,17 +98,16 @@ std::vector<core::BucketLevel> lock_all_buckets(Datum sku_d, const std::string &
         if (n.empty()) item_not_found(sku);
         if (static_cast<int64_t>(b.count()) == n.int8(0, 1) || round >= 3) break;
     }
-    if (!expire) return levels_from(b);
-    expire_sku_due(sku_d);
-    return levels_from(lock_buckets(sku_d));
+    return expire ? expire_sku_due(sku_d) : levels_from(b);
 }
 
 Rows lock_buckets(Datum sku) {
     return exec(S_lock_buckets, {val(sku)});
 }
 
-void expire_sku_due(Datum sku) {
+std::vector<core::BucketLevel> expire_sku_due(Datum sku) {
     (void)exec(S_expire_sku_due, {val(sku)});
+    return levels_from(lock_buckets(sku));
 }
 
 Rows status_row(Datum sku) {

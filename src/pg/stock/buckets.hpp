@@ -35,7 +35,6 @@ int32 arg_int4(const Args &args, int i, const char *what);
 // Every bucket of the SKU locked in bucket order (waiting): one row per
 // bucket (bucket, on_hand, reserved).
 Rows lock_buckets(Datum sku);
-std::vector<core::BucketLevel> levels_from(const Rows &r);
 
 // Locks every bucket of the SKU in bucket order (waiting), with `expire`
 // expires its due reservations, and returns the levels (exact with
@@ -45,8 +44,9 @@ std::vector<core::BucketLevel> lock_all_buckets(Datum sku_d, const std::string &
                                                 bool expire = true);
 
 // With every bucket of the SKU locked: deletes the claims of its due
-// reservations and gives their units back to their buckets.
-void expire_sku_due(Datum sku);
+// reservations, gives their units back to their buckets, and returns the
+// levels after that (exact).
+std::vector<core::BucketLevel> expire_sku_due(Datum sku);
 
 // The stock_level row of a SKU (none: no such item).
 Rows status_row(Datum sku);

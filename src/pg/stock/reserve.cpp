@@ -179,10 +179,8 @@ ResRow reserve_slow(Datum order_ref_d, const ReserveItem &it, const Ttl &ttl, Sw
     Datum q_d = Int64GetDatum(it.quantity);
     std::vector<core::BucketLevel> levels =
         lock_all_buckets(it.sku_d, it.sku, sweep == Sweep::First);
-    if (sweep == Sweep::IfShort && !core::one_bucket_serves(levels, it.quantity)) {
-        expire_sku_due(it.sku_d);
-        levels = levels_from(lock_buckets(it.sku_d));
-    }
+    if (sweep == Sweep::IfShort && !core::one_bucket_serves(levels, it.quantity))
+        levels = expire_sku_due(it.sku_d);
     std::vector<core::Part> parts = core::plan_allocation(it.sku, levels, it.quantity);
     std::vector<int> pb;
     std::vector<int64_t> pq;
