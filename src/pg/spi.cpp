@@ -54,18 +54,6 @@ Datum int8_array(const std::vector<int64_t> &v) {
     });
 }
 
-Datum text_array(const std::vector<std::string> &v) {
-    std::vector<Datum> d;
-    d.reserve(v.size());
-    for (const auto &x : v) d.push_back(text_datum(x));
-    const Datum *p = d.data();
-    int n = static_cast<int>(d.size());
-    return pg_call([p, n]() -> Datum {
-        return PointerGetDatum(
-            construct_array(const_cast<Datum *>(p), n, TEXTOID, -1, false, TYPALIGN_INT));
-    });
-}
-
 Rows exec(Statement &st, std::initializer_list<Arg> args, long limit) {
     if (static_cast<int>(args.size()) != st.nargs())
         throw core::Error(core::Code::Internal,

@@ -152,6 +152,5 @@ Datum money_datum(core::Money m);
 Datum text_datum(const std::string &s);
 Datum int4_array(const std::vector<int> &v);
 Datum int8_array(const std::vector<int64_t> &v);
-Datum text_array(const std::vector<std::string> &v);
 
 }  // namespace oc::pg
