@@ -160,12 +160,19 @@ bool handle_held(LockSpace space, const std::string &key) {
 namespace {
 bool acquire_handle(LockSpace space, const std::string &key, bool wait, LOCKMODE mode) {
     uint64 k = lock_key(space, key);
+    auto take = [k, space, mode](bool wait) {
+        return pg_call([k, space, wait, mode]() -> bool {
+            LOCKTAG tag;
+            advisory_tag(&tag, space, k);
+            return LockAcquire(&tag, mode, false, !wait) != LOCKACQUIRE_NOT_AVAIL;
+        });
+    };
+    // Free at once: no wait, so no lock_timeout to put in force.
+    if (take(false)) return true;
+    if (!wait) return false;
     auto start = std::chrono::steady_clock::now();
-    bool got = pg_call([k, space, wait, mode]() -> bool {
-        LOCKTAG tag;
-        advisory_tag(&tag, space, k);
-        return LockAcquire(&tag, mode, false, !wait) != LOCKACQUIRE_NOT_AVAIL;
-    });
+    pg_call([] { before_lock_wait(); });
+    bool got = take(true);
     stats::add_lock_wait_us(static_cast<int64_t>(ms_since(start) * 1000.0));
     return got;
 }

@@ -62,10 +62,10 @@ class Args {
     FunctionCallInfo fcinfo_;
 };
 
-// Puts order_credit.lock_timeout in force as lock_timeout for the rest of
-// the call (pg/settings.hpp; LockTimeoutScope there for a single wait).
+// The call's lock waits use order_credit.lock_timeout, put in force at the
+// first wait (before_lock_wait, pg/settings.hpp).
 inline void apply_lock_timeout() {
-    set_lock_timeout(guc_lock_timeout_ms);
+    CallSettings::current().wait_with_timeout(guc_lock_timeout_ms);
 }
 
 // Advisory-lock spaces of the extension (locktag field 4). PostgreSQL's own

@@ -37,17 +37,18 @@ CallSettings &CallSettings::current() {
     return *innermost;
 }
 
-void CallSettings::set(const char *name, const char *value) {
+void CallSettings::set_raw(const char *name, const char *value) {
     // Inside an internal subtransaction of the call, its own nest level
     // keeps the saved value (see settings.hpp); the call's level is opened
     // only at the call's transaction nest level.
-    int *open =
-        guc_level_ == 0 && GetCurrentTransactionNestLevel() == xact_level_ ? &guc_level_ : nullptr;
-    pg_call([name, value, open] {
-        if (open != nullptr) *open = NewGUCNestLevel();
-        (void)set_config_option(name, value, PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
-                                false);
-    });
+    if (guc_level_ == 0 && GetCurrentTransactionNestLevel() == xact_level_)
+        guc_level_ = NewGUCNestLevel();
+    (void)set_config_option(name, value, PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
+                            false);
+}
+
+void CallSettings::set(const char *name, const char *value) {
+    pg_call([this, name, value] { set_raw(name, value); });
 }
 
 void CallSettings::close() {
@@ -64,6 +65,23 @@ void set_lock_timeout(int ms) {
     char value[16];
     snprintf(value, sizeof value, "%d", ms);  // milliseconds, lock_timeout's unit
     CallSettings::current().set("lock_timeout", value);
+}
+
+void before_lock_wait() {
+    CallSettings *c = innermost;
+    if (c == nullptr || c->wait_ms_ < 0 || c->own_timeouts_ > 0 || LockTimeout == c->wait_ms_)
+        return;
+    char value[16];
+    snprintf(value, sizeof value, "%d", c->wait_ms_);
+    c->set_raw("lock_timeout", value);
+}
+
+OwnLockTimeout::OwnLockTimeout() : call_(&CallSettings::current()) {
+    ++call_->own_timeouts_;
+}
+
+OwnLockTimeout::~OwnLockTimeout() {
+    --call_->own_timeouts_;
 }
 
 LockTimeoutScope::LockTimeoutScope(int timeout_ms)

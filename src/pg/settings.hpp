@@ -10,7 +10,11 @@
 // setting, closed once when it returns: PostgreSQL 15's AtEOXact_GUC walks
 // every GUC variable, so the cost is paid at most once per call, and not at
 // all by a call that changes nothing. A setting is changed only when the
-// value in force differs from the one wanted.
+// value in force differs from the one wanted, and only when something reads
+// it: search_path and the planner flags before an SPI statement (the direct
+// writers run none), lock_timeout before a lock wait (a lock that is free at
+// once is taken without waiting first, see before_lock_wait). An
+// uncontended direct call therefore changes no setting at all.
 //
 // Every way out puts the settings back:
 //  * a normal return: guard() calls close() (AtEOXact_GUC(true, level));
@@ -48,6 +52,8 @@ class CallSettings {
     // the call, or of the internal subtransaction it runs in. Call only
     // when the value in force differs.
     void set(const char *name, const char *value);
+    // The same inside pg_call (may ereport, never throws).
+    void set_raw(const char *name, const char *value);
 
     // A normal return: puts back everything changed at the call's level.
     void close();
@@ -58,16 +64,44 @@ class CallSettings {
     bool caller_hashjoin() const { return hashjoin_; }
     bool caller_mergejoin() const { return mergejoin_; }
 
+    // The lock_timeout this call's waits use (-1: the caller's), put in
+    // force by before_lock_wait().
+    void wait_with_timeout(int ms) { wait_ms_ = ms; }
+
   private:
+    friend void before_lock_wait();
+    friend class OwnLockTimeout;
     CallSettings *outer_;
-    int xact_level_;     // transaction nest level at the call's start
-    int guc_level_ = 0;  // the call's GUC nest level, 0 while not opened
+    int xact_level_;  // transaction nest level at the call's start
+    int wait_ms_ = -1;
+    int own_timeouts_ = 0;  // live OwnLockTimeout objects
+    int guc_level_ = 0;     // the call's GUC nest level, 0 while not opened
     bool seqscan_, hashjoin_, mergejoin_;
 };
 
 // Puts `ms` (0: wait forever) in force as lock_timeout for the rest of the
 // call, or of the internal subtransaction it runs in.
 void set_lock_timeout(int ms);
+
+// Called right before anything that may wait for a lock: puts the call's
+// wait timeout (wait_with_timeout) in force, unless code of the call has put
+// a lock_timeout of its own in force (OwnLockTimeout). A no-op outside a
+// guarded call and in a call that declared no timeout. Inside pg_call only
+// (may ereport, never throws).
+void before_lock_wait();
+
+// While alive, the lock_timeout the code put in force itself stays for its
+// waits (before_lock_wait leaves it). C++ bookkeeping only.
+class OwnLockTimeout {
+  public:
+    OwnLockTimeout();
+    ~OwnLockTimeout();
+    OwnLockTimeout(const OwnLockTimeout &) = delete;
+    OwnLockTimeout &operator=(const OwnLockTimeout &) = delete;
+
+  private:
+    CallSettings *call_;
+};
 
 // Puts a lock_timeout in force until end() puts back the value it replaced,
 // for a wait in the middle of a call. Not RAII: the destructor does nothing
@@ -83,6 +117,7 @@ class LockTimeoutScope {
     void end();
 
   private:
+    OwnLockTimeout own_;
     int saved_;
     int uncaught_;  // std::uncaught_exceptions() at construction
     bool ended_ = false;
@@ -95,8 +130,8 @@ class LockTimeoutScope {
 void plan_statement(bool key_access, bool by_key);
 
 // The search path every statement of the extension is prepared and run
-// under, put in force for the rest of the call (with_spi does it). See
-// with_spi in pg/spi.hpp.
+// under, put in force for the rest of the call before its first SPI
+// statement (exec in pg/spi.cpp). See with_spi in pg/spi.hpp.
 inline constexpr const char *kPinnedSearchPath = "pg_catalog, pg_temp";
 void pin_search_path();
 

@@ -76,6 +76,7 @@ Rows exec(Statement &st, std::initializer_list<Arg> args, long limit) {
     // GUC changes per statement for nothing.
     plan_statement(st.key_access(), st.by_key());
     int rc = pg_call([&]() -> int {
+        before_lock_wait();  // any statement may wait for a row lock
         int r = SPI_execute_plan(plan, values, nulls, false, limit);
         if (r < 0)
             elog(ERROR, "order_credit: SPI_execute_plan failed: %s", SPI_result_code_string(r));

@@ -123,9 +123,12 @@ class SrfWriter {
 // Returns a single row from a RETURNS TABLE function.
 Datum return_one_row(const Call &call, const Datum *values, const bool *nulls, int natts);
 
-// Runs `body(call)` with SPI connected, under the pinned search path
-// (kPinnedSearchPath, pg/settings.hpp: pg_catalog, then the temporary schema
-// for relations and types only, nothing of the caller's). It stays in force
+// Runs `body(call)` with SPI connected. Every SPI statement runs under the
+// pinned search path (kPinnedSearchPath, pg/settings.hpp: pg_catalog, then
+// the temporary schema for relations and types only, nothing of the
+// caller's), put in force by exec() before the call's first statement (a
+// direct writer, which runs none and resolves nothing by name, leaves the
+// caller's in place). It stays in force
 // for the rest of the call, which is what makes the C functions immune to
 // look-alike functions, operators and tables on the caller's search_path:
 // the plan cache prepares each kept plan under it and, since it matches at
@@ -138,7 +141,6 @@ Datum return_one_row(const Call &call, const Datum *values, const bool *nulls, i
 template <typename Body>
 Datum with_spi(FunctionCallInfo fcinfo, Body &&body) {
     Call call{fcinfo, CurrentMemoryContext};
-    pin_search_path();
     pg_call([] {
         if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "order_credit: SPI_connect failed");
     });

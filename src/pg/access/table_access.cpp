@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "pg/access/table_access.hpp"
+#include "pg/settings.hpp"
 
 extern "C" {
 #include "access/genam.h"
@@ -318,8 +319,16 @@ RowResult update_version(Relation rel, ResultRelInfo *rri, TupleTableSlot *old,
     TM_FailureData tmfd;
     LockTupleMode lockmode;
     bool update_indexes = false;
-    TM_Result r = table_tuple_update(rel, &old->tts_tid, updated, GetCurrentCommandId(true), snap,
-                                     InvalidSnapshot, wait, &tmfd, &lockmode, &update_indexes);
+    auto update = [&](bool wait_now) {
+        return table_tuple_update(rel, &old->tts_tid, updated, GetCurrentCommandId(true), snap,
+                                  InvalidSnapshot, wait_now, &tmfd, &lockmode, &update_indexes);
+    };
+    // Without waiting first: only a wait needs the call's lock_timeout.
+    TM_Result r = update(false);
+    if (r == TM_BeingModified && wait) {
+        before_lock_wait();
+        r = update(true);
+    }
     switch (r) {
         case TM_Ok:
             if (update_indexes) {
@@ -345,10 +354,18 @@ RowResult lock_newest(Relation rel, TupleTableSlot *slot, Snapshot snap, const c
                       bool wait) {
     TM_FailureData tmfd;
     ItemPointerData tid = slot->tts_tid;
-    TM_Result r = table_tuple_lock(
-        rel, &tid, snap, slot, GetCurrentCommandId(false), LockTupleNoKeyExclusive,
-        wait ? LockWaitBlock : LockWaitSkip,
-        IsolationUsesXactSnapshot() ? 0 : TUPLE_LOCK_FLAG_FIND_LAST_VERSION, &tmfd);
+    auto lock = [&](LockWaitPolicy policy) {
+        return table_tuple_lock(
+            rel, &tid, snap, slot, GetCurrentCommandId(false), LockTupleNoKeyExclusive, policy,
+            IsolationUsesXactSnapshot() ? 0 : TUPLE_LOCK_FLAG_FIND_LAST_VERSION, &tmfd);
+    };
+    // Without waiting first: only a wait needs the call's lock_timeout.
+    TM_Result r = lock(LockWaitSkip);
+    if (r == TM_WouldBlock && wait) {
+        before_lock_wait();
+        tid = slot->tts_tid;
+        r = lock(LockWaitBlock);
+    }
     switch (r) {
         case TM_Ok:
             return RowResult::Done;

@@ -46,6 +46,7 @@ int64_t unless_busy(Body &&body) {
     try {
         // Inside the subtransaction: its end, commit or rollback, puts back
         // the lock_timeout in force before it (pg/settings.hpp).
+        OwnLockTimeout own;
         set_lock_timeout(kSweepLockWaitMs);
         done = body();
     } catch (...) {

@@ -556,6 +556,7 @@ bool gate(uint64 sku_key, int32 bucket, GateOp op) {
     advisory_tag(&tag, LockSpace::BucketGate,
                  sku_key + static_cast<uint64>(static_cast<uint32>(bucket)));
     if (op == GateOp::Release) return LockRelease(&tag, ExclusiveLock, false);
+    if (op == GateOp::Wait) before_lock_wait();
     return LockAcquire(&tag, ExclusiveLock, false, op == GateOp::Try) != LOCKACQUIRE_NOT_AVAIL;
 }
 
