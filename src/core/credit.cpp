@@ -90,10 +90,11 @@ CaptureAction decide_capture(const Hold &h, std::optional<Money> requested) {
                     fmt::format("hold={}, requested={}", h.amount.to_string(), capture.to_string()),
                     "Capture at most the held amount; reserve more credit first.");
             }
-            return CaptureAction{false, capture, h.amount - capture};
+            return CaptureAction{false, capture, h.amount - capture, h.amount};
         }
         case HoldStatus::Captured:
-            if (!requested || *requested == h.captured) return CaptureAction{true, h.captured, {}};
+            if (!requested || *requested == h.captured)
+                return CaptureAction{true, h.captured, {}, h.amount};
             throw Error(Code::IdempotencyMismatch,
                         fmt::format("hold of order_ref \"{}\" was already captured with another "
                                     "amount",
@@ -146,6 +147,59 @@ void check_payment(std::string_view account, const Balances &b, Money amount) {
             fmt::format("posted={}, requested={}", b.posted.to_string(), amount.to_string()),
             "Record at most the posted (captured and unpaid) amount.");
     }
+}
+
+namespace {
+Balances checked(Balances b) {
+    if (b.posted.is_negative() || b.pending.is_negative())
+        throw Error(
+            Code::Internal, "order_credit: a transfer would leave a negative balance",
+            fmt::format("posted={}, pending={}", b.posted.to_string(), b.pending.to_string()));
+    return b;
+}
+}  // namespace
+
+Balances after_hold(const Balances &b, Money amount) {
+    return checked({b.credit_limit, b.posted, b.pending + amount});
+}
+
+CaptureBalances after_capture(const Balances &b, const CaptureAction &a) {
+    if (a.replay) return {b, b};
+    Balances released =
+        checked({b.credit_limit, b.posted + a.capture.canonical(), b.pending - a.held.canonical()});
+    Balances captured = {b.credit_limit, released.posted,
+                         released.pending + a.remainder.canonical()};
+    return {captured, released};
+}
+
+Balances after_release(const Balances &b, const ReleaseAction &a) {
+    switch (a.kind) {
+        case ReleaseKind::Replay:
+            return b;
+        case ReleaseKind::Void:
+        case ReleaseKind::Expire:
+            return checked({b.credit_limit, b.posted, b.pending - a.amount});
+        case ReleaseKind::Reverse:
+            return checked({b.credit_limit, b.posted - a.amount, b.pending});
+    }
+    throw Error(Code::Internal, "unreachable release kind");
+}
+
+Balances after_payment(const Balances &b, Money amount) {
+    return checked({b.credit_limit, b.posted - amount, b.pending});
+}
+
+std::vector<Balances> after_expiry(const Balances &b, const std::vector<Money> &amounts) {
+    Money total;
+    for (Money m : amounts) total = total + m;
+    Balances end = checked({b.credit_limit, b.posted, b.pending - total});
+    std::vector<Balances> steps(amounts.size(), end);
+    Money to_come;
+    for (size_t i = amounts.size(); i-- > 0;) {
+        steps[i].pending = end.pending + to_come;
+        to_come = to_come + amounts[i];
+    }
+    return steps;
 }
 
 }  // namespace oc::core

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/money.hpp"
 
@@ -58,6 +59,7 @@ struct CaptureAction {
     bool replay = false;  // already captured with these arguments: change nothing
     Money capture;        // moves from pending to posted
     Money remainder;      // released from pending (partial capture)
+    Money held;           // the hold's amount: capture + remainder, leaves pending
 };
 // pending -> captured. `requested` empty captures the whole hold.
 CaptureAction decide_capture(const Hold &h, std::optional<Money> requested);
@@ -72,6 +74,29 @@ ReleaseAction decide_release(const Hold &h, const Balances &b);
 
 // A payment reduces posted; it may not exceed the debt.
 void check_payment(std::string_view account, const Balances &b, Money amount);
+
+// What each transfer does to the account's balances. Every writer, direct
+// or SQL, stores these: the account's new posted and pending, and the
+// posted_after / pending_after of each ledger entry it writes, in order.
+// Amounts are taken as the writers store them (canonical, see Money), so
+// the display scale of each result is what numeric arithmetic gives.
+// Throws Error(Internal) when a balance would go negative (the rows
+// disagree with the decision that allowed the transfer).
+Balances after_hold(const Balances &b, Money amount);
+// The capture entry, then (when the capture is partial) the entry that
+// releases the remainder; the last is the account's new state.
+struct CaptureBalances {
+    Balances captured;
+    Balances released;
+};
+CaptureBalances after_capture(const Balances &b, const CaptureAction &a);
+// Void and expire give pending back; reverse takes the capture off posted.
+Balances after_release(const Balances &b, const ReleaseAction &a);
+Balances after_payment(const Balances &b, Money amount);
+// Expiry of several holds, in the order given (the ledger's order): the
+// balances after each one, that is, after the whole expiry plus the holds
+// still to come.
+std::vector<Balances> after_expiry(const Balances &b, const std::vector<Money> &amounts);
 
 // A new credit limit may be below what is in use (new holds then fail); it
 // only has to be non-negative, which require_non_negative checks.

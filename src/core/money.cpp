@@ -15,7 +15,7 @@ std::optional<Money> Money::parse(std::string_view s) noexcept {
         ++i;
     }
     __int128 ticks = 0;
-    int int_digits = 0;
+    int int_digits = 0, frac_digits = 0;
     bool seen_digit = false;
     // Integer part, skipping leading zeros for the digit count.
     for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i) {
@@ -30,6 +30,7 @@ std::optional<Money> Money::parse(std::string_view s) noexcept {
         __int128 place = kUnit / 10;
         for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i) {
             seen_digit = true;
+            ++frac_digits;
             int digit = s[i] - '0';
             if (place == 0) {
                 if (digit != 0) return std::nullopt;  // a fifth significant decimal
@@ -40,7 +41,26 @@ std::optional<Money> Money::parse(std::string_view s) noexcept {
         }
     }
     if (!seen_digit || i != s.size()) return std::nullopt;  // NaN, Infinity, junk
-    return Money(negative ? -ticks : ticks);
+    return Money(negative ? -ticks : ticks, frac_digits);
+}
+
+Money Money::canonical() const {
+    int digits = 0;
+    for (__int128 t = ticks_ % kUnit; t != 0; t = (t * 10) % kUnit) ++digits;
+    return Money(ticks_, digits);
+}
+
+std::string Money::to_numeric_text() const {
+    int scale = canonical().dscale_ > dscale_ ? canonical().dscale_ : dscale_;
+    unsigned __int128 mag = ticks_ < 0 ? -static_cast<unsigned __int128>(ticks_) : ticks_;
+    std::string out = Money(static_cast<__int128>(mag / kUnit) * kUnit, 0).to_string();
+    if (ticks_ < 0) out = "-" + out;
+    if (scale > 0) {
+        std::string f = fmt::format("{:04d}", static_cast<unsigned>(mag % kUnit));
+        f.resize(static_cast<size_t>(scale), '0');  // at most 4 significant digits
+        out += "." + f;
+    }
+    return out;
 }
 
 std::string Money::to_string() const {
@@ -75,7 +95,7 @@ Money parse_or_throw(std::string_view text, std::string_view what) {
 }  // namespace
 
 Money require_amount(std::string_view text, std::string_view what) {
-    Money m = parse_or_throw(text, what);
+    Money m = parse_or_throw(text, what).canonical();
     if (!m.is_positive()) {
         throw Error(Code::InvalidParameter, fmt::format("{} must be greater than zero", what),
                     fmt::format("{}={}", what, text));
@@ -84,7 +104,7 @@ Money require_amount(std::string_view text, std::string_view what) {
 }
 
 Money require_non_negative(std::string_view text, std::string_view what) {
-    Money m = parse_or_throw(text, what);
+    Money m = parse_or_throw(text, what).canonical();
     if (m.is_negative()) {
         throw Error(Code::InvalidParameter, fmt::format("{} must not be negative", what),
                     fmt::format("{}={}", what, text));

@@ -1,5 +1,10 @@
 // Fixed-point amounts: the contract allows at most 4 decimal places, so an
 // amount is an exact integer number of 1/10000 units held in 128 bits.
+// Each value also carries the display scale PostgreSQL's numeric would
+// give it (the digits after the point in the text it was parsed from; a sum
+// or difference takes the larger of its operands', as numeric's does), so
+// a balance core computes is stored exactly as the same SQL arithmetic
+// would store it. Comparisons ignore the display scale.
 #pragma once
 
 #include <cstdint>
@@ -18,8 +23,10 @@ class Money {
     static constexpr int kMaxIntegerDigits = 24;
 
     constexpr Money() = default;
-    static constexpr Money from_ticks(__int128 ticks) { return Money(ticks); }
-    static Money from_units(int64_t units) { return Money(static_cast<__int128>(units) * kUnit); }
+    static Money from_ticks(__int128 ticks) { return Money(ticks, 0).canonical(); }
+    static Money from_units(int64_t units) {
+        return Money(static_cast<__int128>(units) * kUnit, 0);
+    }
 
     // Parses PostgreSQL numeric text output ("-12.3400", "NaN", "Infinity").
     // Returns nullopt for anything that is not a finite number with at most
@@ -34,10 +41,19 @@ class Money {
 
     // Canonical text: no trailing zeros, no trailing point ("12.34", "-5", "0").
     std::string to_string() const;
+    // The text numeric shows at the display scale ("700.0", "0.00").
+    std::string to_numeric_text() const;
+    int dscale() const { return dscale_; }
+    // The same value at the smallest display scale (what to_string shows).
+    Money canonical() const;
 
-    friend Money operator+(Money a, Money b) { return Money(a.ticks_ + b.ticks_); }
-    friend Money operator-(Money a, Money b) { return Money(a.ticks_ - b.ticks_); }
-    friend Money operator*(Money a, int64_t n) { return Money(a.ticks_ * n); }
+    friend Money operator+(Money a, Money b) {
+        return Money(a.ticks_ + b.ticks_, a.dscale_ > b.dscale_ ? a.dscale_ : b.dscale_);
+    }
+    friend Money operator-(Money a, Money b) {
+        return Money(a.ticks_ - b.ticks_, a.dscale_ > b.dscale_ ? a.dscale_ : b.dscale_);
+    }
+    friend Money operator*(Money a, int64_t n) { return Money(a.ticks_ * n, a.dscale_); }
     friend bool operator==(Money a, Money b) { return a.ticks_ == b.ticks_; }
     friend bool operator!=(Money a, Money b) { return a.ticks_ != b.ticks_; }
     friend bool operator<(Money a, Money b) { return a.ticks_ < b.ticks_; }
@@ -46,12 +62,14 @@ class Money {
     friend bool operator>=(Money a, Money b) { return a.ticks_ >= b.ticks_; }
 
   private:
-    constexpr explicit Money(__int128 ticks) : ticks_(ticks) {}
+    constexpr Money(__int128 ticks, int dscale) : ticks_(ticks), dscale_(dscale) {}
     __int128 ticks_ = 0;
+    int dscale_ = 0;
 };
 
 // Validates an amount argument of the contract: finite, strictly positive,
 // at most 4 decimal places. Throws Error(InvalidParameter) naming `what`.
+// The result is canonical (the writers store arguments that way).
 Money require_amount(std::string_view numeric_text, std::string_view what);
 // Same rules but zero is allowed (credit limits).
 Money require_non_negative(std::string_view numeric_text, std::string_view what);

@@ -6,6 +6,7 @@
 #include "pg/spi.hpp"
 
 extern "C" {
+#include "utils/lsyscache.h"
 #include "utils/tuplestore.h"
 }
 
@@ -218,12 +219,33 @@ Datum return_one_row(const Call &call, const Datum *values, const bool *nulls, i
     return Datum(0);
 }
 
-Datum money_datum(core::Money m) {
-    std::string s = m.to_string();
+namespace {
+Datum numeric_datum(const std::string &s) {
     const char *cs = s.c_str();
     return pg_call([cs]() -> Datum {
         return DirectFunctionCall3(numeric_in, CStringGetDatum(cs), ObjectIdGetDatum(InvalidOid),
                                    Int32GetDatum(-1));
+    });
+}
+}  // namespace
+
+Datum money_datum(core::Money m) {
+    return numeric_datum(m.to_string());
+}
+
+Datum balance_datum(core::Money m) {
+    return numeric_datum(m.to_numeric_text());
+}
+
+Datum datum_array(const std::vector<Datum> &v, Oid type) {
+    const Datum *p = v.data();
+    int n = static_cast<int>(v.size());
+    return pg_call([p, n, type]() -> Datum {
+        int16 len;
+        bool byval;
+        char align;
+        get_typlenbyvalalign(type, &len, &byval, &align);
+        return PointerGetDatum(construct_array(const_cast<Datum *>(p), n, type, len, byval, align));
     });
 }
 

@@ -150,9 +150,14 @@ Datum with_spi(FunctionCallInfo fcinfo, Body &&body) {
 }
 
 // Conversions between core values and Datums (allocate in the current context).
+// money_datum: canonical text (amounts as the writers store them);
+// balance_datum: at the value's display scale (balances core computed).
 Datum money_datum(core::Money m);
+Datum balance_datum(core::Money m);
 Datum text_datum(const std::string &s);
 Datum int4_array(const std::vector<int> &v);
 Datum int8_array(const std::vector<int64_t> &v);
+// A one-dimensional array of `type` (text, numeric, ...) from its elements.
+Datum datum_array(const std::vector<Datum> &v, Oid type);
 
 }  // namespace oc::pg

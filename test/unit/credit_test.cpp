@@ -291,4 +291,69 @@ TEST(CheckPayment, UpToTheDebt) {
         Code::InvalidParameter);
 }
 
+// ------------------------------------------------------------ balance effects
+
+void expect_balances(const Balances &b, const char *posted, const char *pending) {
+    EXPECT_EQ(b.posted, M(posted));
+    EXPECT_EQ(b.pending, M(pending));
+}
+
+TEST(AfterTransfer, HoldAddsToPending) {
+    Balances b = oc::core::after_hold(bal("100", "30", "20"), M("0.0001"));
+    expect_balances(b, "30", "20.0001");
+    EXPECT_EQ(b.credit_limit, M("100"));
+    EXPECT_EQ(b.available(), M("49.9999"));
+}
+
+TEST(AfterTransfer, CaptureMovesPendingToPostedThenReleasesTheRemainder) {
+    auto act = oc::core::decide_capture(hold(HoldStatus::Pending, "100"), M("30"));
+    auto c = oc::core::after_capture(bal("1000", "5", "150"), act);
+    expect_balances(c.captured, "35", "120");  // the capture entry
+    expect_balances(c.released, "35", "50");   // the remainder's void entry: the new state
+    auto whole = oc::core::after_capture(
+        bal("1000", "5", "150"),
+        oc::core::decide_capture(hold(HoldStatus::Pending, "100"), std::nullopt));
+    expect_balances(whole.captured, "105", "50");
+    expect_balances(whole.released, "105", "50");
+    // A replay changes nothing.
+    auto replay = oc::core::after_capture(
+        bal("1000", "5", "150"),
+        oc::core::decide_capture(hold(HoldStatus::Captured, "100", "30"), std::nullopt));
+    expect_balances(replay.released, "5", "150");
+}
+
+TEST(AfterTransfer, ReleaseByKind) {
+    Balances b = bal("1000", "40", "100");
+    expect_balances(oc::core::after_release(b, {ReleaseKind::Void, M("60")}), "40", "40");
+    expect_balances(oc::core::after_release(b, {ReleaseKind::Expire, M("100")}), "40", "0");
+    expect_balances(oc::core::after_release(b, {ReleaseKind::Reverse, M("40")}), "0", "100");
+    expect_balances(oc::core::after_release(b, {ReleaseKind::Replay, M("0")}), "40", "100");
+}
+
+TEST(AfterTransfer, PaymentReducesPosted) {
+    expect_balances(oc::core::after_payment(bal("100", "50", "7"), M("50")), "0", "7");
+}
+
+TEST(AfterTransfer, ExpiryOneStepPerHoldInOrder) {
+    auto steps = oc::core::after_expiry(bal("100", "10", "60"), {M("25"), M("0.5"), M("34.5")});
+    ASSERT_EQ(steps.size(), 3u);
+    expect_balances(steps[0], "10", "35");
+    expect_balances(steps[1], "10", "34.5");
+    expect_balances(steps[2], "10", "0");
+    EXPECT_TRUE(oc::core::after_expiry(bal("100", "10", "60"), {}).empty());
+}
+
+TEST(AfterTransfer, NegativeBalanceIsInternal) {
+    EXPECT_EQ(expect_error([] {
+                  oc::core::after_release(bal("100", "10", "5"), {ReleaseKind::Void, M("5.0001")});
+              }).code(),
+              Code::Internal);
+    EXPECT_EQ(expect_error([] { oc::core::after_payment(bal("100", "10", "5"), M("11")); }).code(),
+              Code::Internal);
+    EXPECT_EQ(expect_error([] {
+                  oc::core::after_expiry(bal("100", "0", "5"), {M("3"), M("3")});
+              }).code(),
+              Code::Internal);
+}
+
 }  // namespace

@@ -205,3 +205,31 @@ TEST(RequireNonNegative, ZeroAllowedNegativeRefused) {
 }
 
 }  // namespace
+
+namespace {
+
+using oc::core::Money;
+
+Money P(const char *s) {
+    return *Money::parse(s);
+}
+
+// The display scale follows numeric's: the text's digits after the point,
+// and the larger of the operands' for a sum or difference.
+TEST(MoneyDisplayScale, FollowsNumericArithmetic) {
+    EXPECT_EQ(P("700.0").to_numeric_text(), "700.0");
+    EXPECT_EQ(P("700.0").to_string(), "700");
+    EXPECT_EQ((P("99.9999") + P("0.0001")).to_numeric_text(), "100.0000");
+    EXPECT_EQ((P("1000") - P("300.0")).to_numeric_text(), "700.0");
+    EXPECT_EQ((P("0.5") - P("0.50")).to_numeric_text(), "0.00");
+    EXPECT_EQ((P("-2") - P("0.25")).to_numeric_text(), "-2.25");
+    EXPECT_EQ(P("1.000000").to_numeric_text(), "1.000000");
+    EXPECT_EQ(P("7.50").canonical().to_numeric_text(), "7.5");
+    EXPECT_EQ(Money::from_units(3).to_numeric_text(), "3");
+    // Comparisons ignore it.
+    EXPECT_EQ(P("7.50"), P("7.5"));
+    // Amount arguments come back canonical.
+    EXPECT_EQ(oc::core::require_amount("7.50", "amount").to_numeric_text(), "7.5");
+}
+
+}  // namespace

@@ -5,12 +5,14 @@
 //
 // reserve_credit's rows (place_credit_hold) are the first half of the same
 // write: the account, the hold and its ledger entry, what S_reserve of
-// credit.cpp writes.
+// credit/holds.cpp writes.
 //
 // Every PostgreSQL call is made inside pg_call; the row checks (C++) run
 // between those steps. A step that fails raises, and the subtransaction of
 // place_order's fast path is rolled back with everything written here.
 #include <chrono>
+#include <optional>
+#include <string>
 #include <cstring>
 
 #include "core/credit.hpp"
@@ -361,33 +363,41 @@ AccountView read_account(Write *w) {
     return r;
 }
 
-// The guard of place_order's account update (reserve_credit's S_reserve):
-// core::hold_refusal on the version read. A refusal of any kind leaves the
-// call to the SQL path, which expires due holds or raises the error.
-bool hold_allowed(const AccountView &a, const char *total) {
-    if (!a.complete) return false;
+// The guard of the account update (reserve_credit's S_reserve re-checks
+// the same): core::hold_refusal on the version read; when it accepts, the
+// account's balances after the hold (core::after_hold). A refusal of any
+// kind leaves the call to the SQL path, which expires due holds or raises
+// the error.
+std::optional<core::Balances> hold_after(const AccountView &a, const char *total) {
+    if (!a.complete) return std::nullopt;
     auto limit = core::Money::parse(a.limit), posted = core::Money::parse(a.posted),
          pending = core::Money::parse(a.pending), amount = core::Money::parse(total);
-    if (!limit || !posted || !pending || !amount) return false;
+    if (!limit || !posted || !pending || !amount) return std::nullopt;
     core::Balances b{*limit, *posted, *pending};
-    return core::hold_refusal(b, !a.active, a.holds_due, *amount) == core::HoldRefusal::None;
+    if (core::hold_refusal(b, !a.active, a.holds_due, *amount) != core::HoldRefusal::None)
+        return std::nullopt;
+    return core::after_hold(b, *amount);
 }
 
-// The new version of the account in w->acct (which hold_allowed accepted)
-// in w->acct_new.
-void prepare_account(Write *w) {
+Datum numeric_from(const char *text) {
+    return DirectFunctionCall3(numeric_in, CStringGetDatum(text), ObjectIdGetDatum(InvalidOid),
+                               Int32GetDatum(-1));
+}
+
+// The new version of the account in w->acct (which hold_after accepted)
+// in w->acct_new: `pending` and `available` are core's balances after the
+// hold, as text.
+void prepare_account(Write *w, const char *pending, const char *available) {
     TupleTableSlot *a = w->acct;
     slot_getallattrs(a);
     auto v = [a](int c) { return a->tts_values[acc_att[c] - 1]; };
     auto null = [a](int c) { return a->tts_isnull[acc_att[c] - 1]; };
-    Datum free_credit = DirectFunctionCall2(
-        numeric_sub, DirectFunctionCall2(numeric_sub, v(A_LIMIT), v(A_POSTED)), v(A_PENDING));
 
     TupleTableSlot *n = w->acct_new;
     start_version(a, n);
     w->posted_after = v(A_POSTED);
-    w->pending_after = DirectFunctionCall2(numeric_add, v(A_PENDING), w->total);
-    w->available_after = DirectFunctionCall2(numeric_sub, free_credit, w->total);
+    w->pending_after = numeric_from(pending);
+    w->available_after = numeric_from(available);
     n->tts_values[acc_att[A_PENDING] - 1] = w->pending_after;
     if (w->has_ttl && (null(A_NEXT_EXPIRY) || DatumGetTimestampTz(w->expires_at) <
                                                   DatumGetTimestampTz(v(A_NEXT_EXPIRY)))) {
@@ -508,8 +518,12 @@ bool update_account(Write *w, double *lock_wait_ms) {
     });
     for (int round = 0; round < 2 && !updated; ++round) {
         AccountView view = pg_call([w]() -> AccountView { return read_account(w); });
-        if (!hold_allowed(view, total)) break;
-        pg_call([w] { prepare_account(w); });
+        std::optional<core::Balances> after = hold_after(view, total);
+        if (!after) break;
+        std::string pending = after->pending.to_numeric_text(),
+                    available = after->available().to_numeric_text();
+        const char *p = pending.c_str(), *av = available.c_str();
+        pg_call([w, p, av] { prepare_account(w, p, av); });
         check_row_values(core::CheckedTable::Accounts, RelationGetDescr(w->accounts),
                          w->acct_new->tts_values, w->acct_new->tts_isnull);
         // Waits for a holder (at most lock_timeout); Changed: a concurrent

@@ -1,6 +1,6 @@
 // A credit hold without the executor: the writer of reserve_credit and of
 // place_order's credit and order rows (credit/hold_direct.cpp), on the
-// table-access mechanics of access/table_access.hpp; credit/credit.cpp's
+// table-access mechanics of access/table_access.hpp; credit/holds.cpp's
 // slow path and orders/orders.cpp's composed path are their SQL fallbacks.
 #pragma once
 
@@ -26,7 +26,7 @@ struct OrderPlaced {
 OrderPlaced place_credit_order(Datum order_ref, Datum items, Datum account, bool has_ttl, Datum ttl,
                                Datum total, Datum created_by, int64 reservations);
 
-// reserve_credit's rows (S_reserve of credit.cpp): the account's pending
+// reserve_credit's rows (S_reserve of credit/holds.cpp): the account's pending
 // and next_expiry, guarded and waited for as place_credit_order does, the
 // hold and its ledger entry, only if the order_ref has no hold yet (the
 // caller holds its handle lock). `placed` false: nothing was written (the

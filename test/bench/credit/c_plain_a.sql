@@ -1,7 +1,7 @@
 -- (c-a) The rows reserve_credit writes, as ONE plain SQL statement run
 -- directly on the tables (superuser): guarded UPDATE of the account, INSERT
 -- of the hold and of its ledger entry, as data-modifying CTEs. It mirrors
--- S_reserve in src/pg/credit.cpp with the default TTL (15 min) spelled out,
+-- S_reserve in src/pg/credit/holds.cpp with the default TTL (15 min) spelled out,
 -- but has no idempotency lookup, no order_ref lock and no function call:
 -- the strongest fair baseline. Same accounts as (a).
 \set acct random(1, 1000)
