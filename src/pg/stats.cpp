@@ -43,6 +43,8 @@ Shared *shared = nullptr;
 
 // order_credit.latency_histograms: feed Entry::latency.
 bool histograms = true;
+// order_credit.low_stock_threshold: read by monitoring queries only.
+int low_stock_threshold = 0;
 
 // Current call of this backend.
 int depth = 0;
@@ -102,6 +104,14 @@ void define_gucs() {
                              "order_credit.stats and order_credit.stats_latency_buckets; off "
                              "leaves them as they are (calls, times and maxima are still counted).",
                              &histograms, true, PGC_SUSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("order_credit.low_stock_threshold",
+                            "Available units at or below which monitoring reports an item as low "
+                            "on stock.",
+                            "Read by the queries of monitoring/prometheus/queries.yaml (metric "
+                            "order_credit_stock_low_available, alert OrderCreditLowStock); the "
+                            "extension's functions do not use it. 0 (the default): sold out.",
+                            &low_stock_threshold, 0, 0, INT_MAX, PGC_USERSET, 0, nullptr, nullptr,
+                            nullptr);
 }
 
 bool enabled() {
