@@ -16,7 +16,7 @@ SELECT order_credit.stats_reset();
 -- Orders: accepted, then refused.
 SELECT status FROM order_credit.place_order('ord-1', '[{"sku": "widget", "quantity": 2, "unit_price": 100}]', 'acme');
 SELECT status FROM order_credit.place_order('ord-2', '[{"sku": "gadget", "quantity": 3, "unit_price": 50}]', 'acme');
-SELECT status FROM order_credit.place_order('ord-3', '[{"sku": "bolt", "quantity": 10, "unit_price": 5}]', 'small-shop');
+SELECT status FROM order_credit.place_order('ord-3', '[{"sku": "bolt", "quantity": 19, "unit_price": 5}]', 'small-shop');
 SELECT status FROM order_credit.place_order('ord-4', '[{"sku": "bolt", "quantity": 10, "unit_price": 10}]', 'small-shop');
 SELECT status FROM order_credit.place_order('ord-5', '[{"sku": "bolt", "quantity": 50, "unit_price": 10}]', 'small-shop');
 SELECT status FROM order_credit.place_order('ord-6', '[{"sku": "gadget", "quantity": 1, "unit_price": 50}]', 'acme');
