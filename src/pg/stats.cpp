@@ -252,7 +252,7 @@ void read_entry(stats::Entry *e, EntryRead *out) {
     SpinLockRelease(&e->mutex);
 }
 
-// Runs `row(entry, snapshot)` for every entry with calls, under the table's lock.
+// Runs `row(rs, entry, read)` for every entry with calls, under the table's lock.
 template <typename Row>
 void each_entry(ReturnSetInfo *rs, Row row) {
     if (stats::shared == nullptr) return;
