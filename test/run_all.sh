@@ -2,7 +2,9 @@
 # Runs every test suite of order_credit against a throwaway cluster:
 #   format (clang-format-14 against .clang-format) -> meta (META.json) -> unit (GoogleTest, pure core) -> pg_regress -> isolation specs -> pgTAP
 #   -> stress scenarios -> operations (backups, upgrades, replicas, logical
-#   decoding; each on clusters of its own) -> differential (direct and SQL
+#   decoding; each on clusters of its own) -> monitoring (latency histograms,
+#   the Prometheus exporter's metrics and alert rules, docs/operations.md's
+#   recipes; on preloaded clusters of their own) -> differential (direct and SQL
 #   paths, isolation levels) -> fuzz (every function's arguments from the
 #   catalog) -> node (examples/node-orders: npm ci, node --test) -> torture
 #   (short mode) -> crash check (no backend may die by a signal).
@@ -17,7 +19,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
-SUITES=${OC_SUITES:-"format meta unit regress isolation pgtap stress ops differential fuzz node torture"}
+SUITES=${OC_SUITES:-"format meta unit regress isolation pgtap stress ops monitoring differential fuzz node torture"}
 PORT=${OC_TEST_PORT:-55499}
 
 exec 9>/tmp/order_credit.lock
@@ -101,8 +103,9 @@ if [[ " $SUITES " == *" pgtap "* ]]; then
 fi
 
 # Script suites: every test/<suite>/*.sh, each recorded as <suite>:<name>.
-# The ops scenarios and the node example start databases or clusters of their own.
-for suite in stress ops differential fuzz node torture; do
+# The ops scenarios, the monitoring suite and the node example start
+# databases or clusters of their own.
+for suite in stress ops monitoring differential fuzz node torture; do
     [[ " $SUITES " == *" $suite "* ]] || continue
     for s in test/$suite/*.sh; do
         [ -e "$s" ] || continue

@@ -147,6 +147,7 @@ void _PG_init(void) {
                             "growing after a purge (one sequence).",
                             &guc_lease_retention_s, 86400, 1, INT_MAX, PGC_SUSET, GUC_UNIT_S,
                             nullptr, nullptr, nullptr);
+    stats::define_gucs();
     MarkGUCPrefixReserved("order_credit");
     register_named_lock_count();
 

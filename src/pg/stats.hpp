@@ -12,6 +12,8 @@ namespace oc::pg::stats {
 void request_shmem();  // from shmem_request_hook (postmaster, preload only)
 void startup_shmem();  // from shmem_startup_hook
 bool enabled();
+// order_credit.latency_histograms and order_credit.low_stock_threshold, from _PG_init.
+void define_gucs();
 
 // Outcome slots: 0 = ok, 1 + Code for each core::Code, kOther for any other
 // PostgreSQL error.

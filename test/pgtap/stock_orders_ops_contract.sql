@@ -2,7 +2,7 @@
 -- and operations (section 6) parts. Argument names, order, defaults and
 -- result columns are binding, so they are compared to the letter.
 BEGIN;
-SELECT plan(29);
+SELECT plan(31);
 
 -- Every function: its full argument list and its result, as \df shows them.
 SELECT is(pg_get_function_arguments(f::regprocedure) || ' -> ' || pg_get_function_result(f::regprocedure),
@@ -51,7 +51,11 @@ SELECT results_eq(
     ('order_credit.stats',
      $$VALUES ('operation', 'text'), ('outcome', 'text'), ('calls', 'bigint'),
               ('total_ms', 'double precision'), ('max_ms', 'double precision'),
-              ('lock_wait_ms', 'double precision')$$)) AS t(typ, want);
+              ('lock_wait_ms', 'double precision'), ('p50_ms', 'double precision'),
+              ('p95_ms', 'double precision'), ('p99_ms', 'double precision')$$),
+    ('order_credit.stats_latency_buckets',
+     $$VALUES ('operation', 'text'), ('outcome', 'text'), ('le', 'double precision'),
+              ('calls', 'bigint')$$)) AS t(typ, want);
 
 SELECT has_view('order_credit', 'active_reservations', 'view active_reservations exists');
 SELECT has_view('order_credit', 'stats', 'view stats exists');
@@ -73,6 +77,8 @@ SELECT results_eq(
 -- Without shared_preload_libraries the stats view is empty, the functions
 -- still work, and the view's comment says why.
 SELECT is((SELECT count(*)::int FROM order_credit.stats), 0, 'stats is empty without preloading');
+SELECT is((SELECT count(*)::int FROM order_credit.stats_latency_buckets), 0,
+          'stats_latency_buckets is empty without preloading');
 SELECT lives_ok('SELECT order_credit.stats_reset()', 'stats_reset works without preloading');
 SELECT matches(obj_description('order_credit.stats'::regclass, 'pg_class'), 'shared_preload_libraries',
                'the stats view''s comment says it needs shared_preload_libraries');
