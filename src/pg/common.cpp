@@ -157,15 +157,17 @@ bool handle_held(LockSpace space, const std::string &key) {
     });
 }
 
+bool take_advisory(LockSpace space, uint64 key, LOCKMODE mode, bool wait) {
+    LOCKTAG tag;
+    advisory_tag(&tag, space, key);
+    return LockAcquire(&tag, mode, false, !wait) != LOCKACQUIRE_NOT_AVAIL;
+}
+
 namespace {
 bool acquire_handle(LockSpace space, const std::string &key, bool wait, LOCKMODE mode) {
     uint64 k = lock_key(space, key);
     auto take = [k, space, mode](bool wait) {
-        return pg_call([k, space, wait, mode]() -> bool {
-            LOCKTAG tag;
-            advisory_tag(&tag, space, k);
-            return LockAcquire(&tag, mode, false, !wait) != LOCKACQUIRE_NOT_AVAIL;
-        });
+        return pg_call([k, space, wait, mode] { return take_advisory(space, k, mode, wait); });
     };
     // Free at once: no wait, so no lock_timeout to put in force.
     if (take(false)) return true;

@@ -88,6 +88,11 @@ uint64 lock_key(LockSpace space, const std::string &key);
 uint64 lock_key(LockSpace space, const char *data, int len);
 // The advisory lock tag of `key` in `space`, in the current database.
 void advisory_tag(LOCKTAG *tag, LockSpace space, uint64 key);
+// Inside pg_call: takes the transaction-scoped advisory lock on `key` in
+// `space` in `mode`, waiting (at most lock_timeout) or not; false when not
+// waiting and it is held elsewhere. Every advisory lock of the extension is
+// taken here (lock_handle, and the direct writers, which hold no C++ string).
+bool take_advisory(LockSpace space, uint64 key, LOCKMODE mode, bool wait);
 // Takes a transaction-scoped exclusive advisory lock on `key` in `space`,
 // waiting at most PostgreSQL's lock_timeout (55P03). Returns false only when
 // `wait` is false and the lock is held elsewhere.

@@ -223,11 +223,11 @@ uint64 sku_key(LockSpace space, Datum sku) {
     return lock_key(space, VARDATA_ANY(t), static_cast<int>(VARSIZE_ANY_EXHDR(t)));
 }
 
-// The SKU's DueSweep lock (transaction-scoped), without waiting.
+// The SKU's DueSweep lock (transaction-scoped), without waiting: the lock
+// reserve.cpp's slow path takes with lock_handle(DueSweep, sku, false).
 bool try_due_sweep(Datum sku) {
-    LOCKTAG tag;
-    advisory_tag(&tag, LockSpace::DueSweep, sku_key(LockSpace::DueSweep, sku));
-    return LockAcquire(&tag, ExclusiveLock, false, true) != LOCKACQUIRE_NOT_AVAIL;
+    return take_advisory(LockSpace::DueSweep, sku_key(LockSpace::DueSweep, sku), ExclusiveLock,
+                         false);
 }
 
 // The SKU's claims past expiry (under w->snap), counted up to `limit`.
@@ -552,12 +552,14 @@ Try try_bucket(Write *w, int i) {
 // (docs/stock.md).
 enum class GateOp { Try, Wait, Release };
 bool gate(uint64 sku_key, int32 bucket, GateOp op) {
-    LOCKTAG tag;
-    advisory_tag(&tag, LockSpace::BucketGate,
-                 sku_key + static_cast<uint64>(static_cast<uint32>(bucket)));
-    if (op == GateOp::Release) return LockRelease(&tag, ExclusiveLock, false);
+    uint64 key = sku_key + static_cast<uint64>(static_cast<uint32>(bucket));
+    if (op == GateOp::Release) {
+        LOCKTAG tag;
+        advisory_tag(&tag, LockSpace::BucketGate, key);
+        return LockRelease(&tag, ExclusiveLock, false);
+    }
     if (op == GateOp::Wait) before_lock_wait();
-    return LockAcquire(&tag, ExclusiveLock, false, op == GateOp::Try) != LOCKACQUIRE_NOT_AVAIL;
+    return take_advisory(LockSpace::BucketGate, key, ExclusiveLock, op == GateOp::Wait);
 }
 
 // A striped item (rule (b) in stock/reserve.cpp: a buyer waits for one bucket, and
