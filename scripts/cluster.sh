@@ -10,8 +10,10 @@
 set -euo pipefail
 BIN=$(pg_config --bindir)
 cmd=$1 dir=$2
+# fd 9 is closed for the server: it is test/run_all.sh's lock, which a
+# server left running must not keep.
 as_pg() {
-    if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+    if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@" 9>&-; else "$@" 9>&-; fi
 }
 case "$cmd" in
 start)
