@@ -277,7 +277,8 @@ COMMENT ON FUNCTION order_credit.default_ttl() IS
 -- shard) behind a PL/pgSQL one in order_credit that gives errors back as the
 -- shard raised them: PL/Proxy keeps the SQLSTATE but writes the shard's
 -- message as "f(n): [db] REMOTE ERROR: ...", its DETAIL as "Remote detail:
--- ..." and its HINT as "Remote hint: ...".
+-- ..." and its HINT as "Remote hint: ...". A shard it cannot reach is
+-- reported as 08006 (connection_failure), naming the shard's database.
 -- ===================================================================
 
 CREATE FUNCTION order_credit_proxy.reraise(sqlstate text, message text, detail text, hint text) RETURNS void
@@ -288,6 +289,14 @@ BEGIN
         message := regexp_replace(message, '^\S+\(\d+\): \[[^]]*\] REMOTE [A-Z]+: ', '');
         detail := regexp_replace(detail, '^Remote detail: ', '');
         hint := regexp_replace(hint, '^Remote hint: ', '');
+    ELSIF sqlstate = 'XX000' AND message ~ '^PL/Proxy function \S+: \[[^]]*\] ' THEN
+        -- PL/Proxy could not connect to a shard, or lost the connection: it
+        -- says so as an internal error (XX000) naming the shard's database.
+        detail := message;
+        message := format('shard database "%s" is not reachable',
+                          substring(message FROM '^PL/Proxy function \S+: \[([^]]*)\] '));
+        hint := 'Calls for the tenants of this shard fail until it is back; a call that failed wrote nothing there: retry it with the same handles.';
+        sqlstate := '08006';
     END IF;
     -- RAISE takes no NULL option, and GET STACKED DIAGNOSTICS gives '' for
     -- an absent DETAIL or HINT.
@@ -303,7 +312,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION order_credit_proxy.reraise(text, text, text, text) IS
-    'Raises an error caught from a PL/Proxy call again with the shard''s own MESSAGE, DETAIL and HINT (and its SQLSTATE).';
+    'Raises an error caught from a PL/Proxy call again with the shard''s own MESSAGE, DETAIL and HINT (and its SQLSTATE); a shard that cannot be reached as 08006.';
 
 -- ===================================================================
 -- Credit lines.
@@ -1242,6 +1251,10 @@ AS $$
 DECLARE
     n integer;
     issued bigint;
+    e_state text;
+    e_message text;
+    e_detail text;
+    e_hint text;
 BEGIN
     FOR n IN 0 .. order_credit_proxy.shard_count() - 1 LOOP
         SELECT max(i.last_value) INTO issued FROM order_credit_proxy.shard_ids(n) i;
@@ -1256,6 +1269,10 @@ BEGIN
     RETURN QUERY SELECT v.check_name, format('shard %s: %s', v.shard, v.subject), v.detail
                    FROM order_credit_proxy.verify_shards() v
                   ORDER BY v.shard, v.check_name, v.subject;
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
+                            e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
+    PERFORM order_credit_proxy.reraise(e_state, e_message, e_detail, e_hint);
 END
 $$;
 COMMENT ON FUNCTION order_credit.verify() IS
