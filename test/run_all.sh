@@ -2,7 +2,9 @@
 # Runs every test suite of order_credit against a throwaway cluster:
 #   format (clang-format-14 against .clang-format) -> meta (META.json) -> unit (GoogleTest, pure core) -> pg_regress -> isolation specs -> pgTAP
 #   -> stress scenarios -> operations (backups, upgrades, replicas, logical
-#   decoding; each on clusters of its own) -> differential (direct and SQL
+#   decoding; each on clusters of its own) -> shard (order_credit_proxy:
+#   four shard databases and a proxy; one shard on a second cluster at
+#   OC_SHARD_PORT, default the test port + 1) -> differential (direct and SQL
 #   paths, isolation levels) -> fuzz (every function's arguments from the
 #   catalog) -> node (examples/node-orders: npm ci, node --test) -> torture
 #   (short mode) -> crash check (no backend may die by a signal).
@@ -17,7 +19,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
-SUITES=${OC_SUITES:-"format meta unit regress isolation pgtap stress ops differential fuzz node torture"}
+SUITES=${OC_SUITES:-"format meta unit regress isolation pgtap stress ops shard differential fuzz node torture"}
 PORT=${OC_TEST_PORT:-55499}
 
 exec 9>/tmp/order_credit.lock
@@ -102,7 +104,7 @@ fi
 
 # Script suites: every test/<suite>/*.sh, each recorded as <suite>:<name>.
 # The ops scenarios and the node example start databases or clusters of their own.
-for suite in stress ops differential fuzz node torture; do
+for suite in stress ops shard differential fuzz node torture; do
     [[ " $SUITES " == *" $suite "* ]] || continue
     for s in test/$suite/*.sh; do
         [ -e "$s" ] || continue
