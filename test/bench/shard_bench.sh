@@ -31,7 +31,7 @@ bench_cluster shard 55623 "${CONF[@]}"
 OUT=$BENCH_OUT
 
 echo "machine: $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GiB RAM", $2/1048576}' /proc/meminfo);" \
-     "pgbench -n -M prepared -j 2 -T $SECS, clients: $CLIENTS, rounds: $ROUNDS (median shown)"
+     "pgbench -n -M simple -j 2 -T $SECS, clients: $CLIENTS, rounds: $ROUNDS (median shown)"
 
 echo "== setup: 4 shards, a proxy, 8 tenants per shard (125 accounts and 100 items each)"
 for i in 0 1 2 3; do
@@ -58,24 +58,24 @@ ALL=$(val "SELECT 'ARRAY[' || string_agg(quote_literal(t), ',') || ']' FROM (
                FROM generate_series(1, 1000) g) x WHERE k <= 8")
 # Accounts and items of every tenant, created through the proxy.
 val "SELECT count(*) FROM unnest($ALL) t, generate_series(1, 125) a,
-            order_credit.create_account(t || ':a' || a, 1e15)" >/dev/null
+            order_credit.create_account(t || ':acc' || a, 1e15)" >/dev/null
 val "SELECT count(*) FROM unnest($ALL) t, generate_series(1, 100) s,
-            order_credit.set_stock(t || ':s' || s, 1000000000)" >/dev/null
+            order_credit.set_stock(t || ':sku' || s, 1000000000)" >/dev/null
 psql -d postgres -c "CHECKPOINT" >/dev/null
 
 script() { # WORKLOAD TENANTS-ARRAY NTENANTS: a pgbench script
-    local tn="($2)[:t]"
+    local tn="($2)[:t::int]"
     echo "\\set t random(1, $3)"
     echo "\\set a random(1, 125)"
     echo "\\set s random(1, 100)"
     echo "\\set r random(1, 1000000000)"
     case $1 in
     reserve_credit)
-        echo "SELECT hold_id FROM order_credit.reserve_credit($tn || ':a' || :a, 1, $tn || ':h' || :client_id || '-' || :r, NULL);" ;;
+        echo "SELECT hold_id FROM order_credit.reserve_credit($tn || ':acc' || :a::text, 1, $tn || ':hold' || :client_id::text || '-' || :r::text, NULL);" ;;
     place_order)
-        echo "SELECT status FROM order_credit.place_order($tn || ':o' || :client_id || '-' || :r,
-                  ('[{\"sku\": \"' || $tn || ':s' || :s || '\", \"quantity\": 1, \"unit_price\": 1}]')::jsonb,
-                  $tn || ':a' || :a, NULL);" ;;
+        echo "SELECT status FROM order_credit.place_order($tn || ':ord' || :client_id::text || '-' || :r::text,
+                  ('[{\"sku\": \"' || $tn || ':sku' || :s::text || '\", \"quantity\": 1, \"unit_price\": 1}]')::jsonb,
+                  $tn || ':acc' || :a::text, NULL);" ;;
     esac
 }
 declare -A R
@@ -87,7 +87,7 @@ run() { # WORKLOAD MODE CLIENTS: tps
     local db=oc_bench_shard file=$OUT/$1.single.sql log=$OUT/$1.$2.$3.log
     [ "$2" = direct ] && db=oc_bench_shard_s0
     [ "$2" = spread ] && file=$OUT/$1.spread.sql
-    "$PGBENCH" -n -M prepared -j 2 -c "$3" -T "$SECS" -f "$file" "$db" >"$log" 2>&1 || { cat "$log"; exit 1; }
+    "$PGBENCH" -n -M simple -j 2 -c "$3" -T "$SECS" -f "$file" "$db" >"$log" 2>&1 || { cat "$log"; exit 1; }
     grep -q "number of failed transactions: 0 " "$log" || { cat "$log"; exit 1; }
     awk '/^tps = / {printf "%.0f", $3}' "$log"
 }
