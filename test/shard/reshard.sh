@@ -7,7 +7,8 @@
 #   3. shard 2's verify() is empty and M reads the same there;
 #   4. M is routed to shard 2: its balances, a pending hold (an id of shard
 #      1's range) and a pending order carry on there; new ids are shard 2's;
-#      verify() through the proxy is empty.
+#      verify() through the proxy is empty;
+#   5. shard 2 restored from pg_dump keeps issuing ids of its range.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 source test/shard/lib/shards.sh
@@ -90,6 +91,17 @@ oc_check "the event of $M counts as processed on shard 2" f \
 oc_check "shard 1 saw none of it" "0" \
     "$(oc_value $S1 "SELECT count(*) FROM order_credit.holds WHERE order_ref = '$M:h3'")"
 oc_check "verify() through the proxy" 0 "$(oc_value $PROXY "SELECT count(*) FROM order_credit.verify()")"
+
+# A shard restored from pg_dump keeps its id range (the sequences' positions
+# are in the dump).
+pg_dump -Fc -d $S2 -f "$OC_TMP/s2.dump" || oc_die "pg_dump of shard 2"
+oc_psql -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS oc_shr_restored" -c "CREATE DATABASE oc_shr_restored" >/dev/null
+pg_restore -d oc_shr_restored "$OC_TMP/s2.dump" || oc_die "pg_restore of shard 2"
+oc_check "a hold on the restored shard 2: an id of its range, after the last one" "2 t" \
+    "$(oc_value oc_shr_restored "SELECT (hold_id >> 48) || ' ' || (hold_id > (SELECT max(hold_id) FROM order_credit.holds
+                                                                           WHERE hold_id >> 48 = 2))
+                                   FROM order_credit.reserve_credit('$M:acct', 1, '$M:after-restore')")"
+oc_psql -d postgres -c "DROP DATABASE oc_shr_restored" >/dev/null
 
 sh_drop $SYS
 [ $OC_FAILURES -eq 0 ] || { oc_log "$OC_FAILURES failure(s)"; exit 1; }
