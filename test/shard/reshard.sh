@@ -97,7 +97,7 @@ oc_check "verify() through the proxy" 0 "$(oc_value $PROXY "SELECT count(*) FROM
 pg_dump -Fc -d $S2 -f "$OC_TMP/s2.dump" || oc_die "pg_dump of shard 2"
 oc_psql -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS oc_shr_restored" -c "CREATE DATABASE oc_shr_restored" >/dev/null
 pg_restore -d oc_shr_restored "$OC_TMP/s2.dump" || oc_die "pg_restore of shard 2"
-oc_check "a hold on the restored shard 2: an id of its range, after the last one" "2 t" \
+oc_check "a hold on the restored shard 2: an id of its range, after the last one" "2 true" \
     "$(oc_value oc_shr_restored "SELECT (hold_id >> 48) || ' ' || (hold_id > (SELECT max(hold_id) FROM order_credit.holds
                                                                            WHERE hold_id >> 48 = 2))
                                    FROM order_credit.reserve_credit('$M:acct', 1, '$M:after-restore')")"
