@@ -1307,3 +1307,21 @@ $$;
 REVOKE ALL ON ALL TABLES IN SCHEMA order_credit, order_credit_proxy FROM PUBLIC;
 REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA order_credit, order_credit_proxy FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION order_credit.default_ttl() TO PUBLIC;
+
+CREATE FUNCTION order_credit_proxy.grant_proxy(role regrole) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF role IS NULL THEN
+        RAISE EXCEPTION 'role must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    EXECUTE format('GRANT USAGE ON SCHEMA order_credit, order_credit_proxy TO %s', role);
+    EXECUTE format('GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA order_credit, order_credit_proxy TO %s', role);
+    EXECUTE format('GRANT SELECT ON order_credit.stats, order_credit_proxy.tenants TO %s', role);
+    EXECUTE format('GRANT USAGE ON FOREIGN SERVER order_credit_shards TO %s', role);
+    EXECUTE format('REVOKE EXECUTE ON FUNCTION order_credit_proxy.setup_shards(), order_credit_proxy.set_shard_ids(integer, bigint), order_credit_proxy.grant_proxy(regrole) FROM %s', role);
+END
+$$;
+COMMENT ON FUNCTION order_credit_proxy.grant_proxy(regrole) IS
+    'Lets a role call the functions of the proxy (the server order_credit_shards must exist). What it may do on the shards is what the shard role of its user mapping may do there (grant_app, grant_admin on each shard).';

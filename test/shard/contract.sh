@@ -208,7 +208,26 @@ oc_check "a key without a tenant" 22023 \
     "$(psql -X -q -At -v VERBOSITY=sqlstate -d $PROXY -c "SELECT order_credit.credit_status('plain')" 2>&1 |
        grep -oE '[0-9A-Z]{5}$')"
 
+# Privileges: a role of the proxy acts on the shards as the shard role of its
+# user mapping, with that role's grants there.
+oc_psql -d postgres -c "SET client_min_messages = warning" -c "DROP ROLE IF EXISTS oc_shc_app" \
+    -c "CREATE ROLE oc_shc_app LOGIN" >/dev/null
+for i in 0 1 2 3; do oc_value ${SYS}_s$i "SELECT order_credit.grant_app('oc_shc_app')" >/dev/null; done
+oc_psql -d $PROXY -c "SELECT order_credit_proxy.grant_proxy('oc_shc_app')" \
+    -c "CREATE USER MAPPING FOR oc_shc_app SERVER order_credit_shards OPTIONS (user 'oc_shc_app')" >/dev/null
+as_app() { psql -X -q -At -v VERBOSITY=sqlstate -U oc_shc_app -d $PROXY -c "$1" 2>&1 | tail -n 1; }
+oc_check "an app role through the proxy: reserve_credit" pending \
+    "$(as_app "SELECT status FROM order_credit.reserve_credit('$T:a1', 1, '$T:app-1')")"
+oc_check "an app role through the proxy: set_credit_limit (admin on the shard)" "ERROR:  42501" \
+    "$(as_app "SELECT order_credit.set_credit_limit('$T:a1', 5)")"
+oc_check "a role without grants on the proxy" "ERROR:  42501" \
+    "$(oc_psql -d postgres -c "SET client_min_messages = warning" -c "DROP ROLE IF EXISTS oc_shc_none" \
+           -c "CREATE ROLE oc_shc_none LOGIN" >/dev/null;
+       psql -X -q -At -v VERBOSITY=sqlstate -U oc_shc_none -d $PROXY \
+           -c "SELECT order_credit.credit_status('$T:a1')" 2>&1 | tail -n 1)"
+
 oc_psql -d postgres -c "DROP DATABASE $DIRECT" >/dev/null
 sh_drop $SYS
+oc_psql -d postgres -c "DROP ROLE oc_shc_app" -c "DROP ROLE oc_shc_none" >/dev/null
 [ $OC_FAILURES -eq 0 ] || { oc_log "$OC_FAILURES failure(s)"; exit 1; }
 oc_log "passed"
