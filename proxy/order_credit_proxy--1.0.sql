@@ -197,8 +197,8 @@ $$;
 COMMENT ON FUNCTION order_credit_proxy.setup_shards() IS
     'Moves the id sequences of every shard n to n << 48 (forward only), so ids seen by users are unique across shards. Run once after CREATE SERVER order_credit_shards, and after adding shards.';
 
--- The shard a row of a fan-out came from, computed on the shard from its ids.
--- (Used inside the SELECTs sent by RUN ON ALL below.)
+-- Fan-outs: each SELECT below runs on every shard at once (RUN ON ALL); the
+-- shard a row came from is computed there from its ids (largest id >> 48).
 
 CREATE FUNCTION order_credit_proxy.verify_shards()
     RETURNS TABLE (shard integer, check_name text, subject text, detail text)
