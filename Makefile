@@ -7,7 +7,10 @@
 # Everything else (unit tests, pgTAP, stress, crash check) is driven by
 # test/run_all.sh, which is what the README's test command runs.
 
-EXTENSION  = order_credit
+# order_credit_proxy (proxy/, pure SQL on PL/Proxy) puts the same contract on
+# a proxy database in front of shards running order_credit; see
+# docs/scaling-out.md.
+EXTENSION  = order_credit order_credit_proxy
 MODULE_big = order_credit
 
 # The install script of the current version (default_version in the control
@@ -16,10 +19,10 @@ MODULE_big = order_credit
 # in sql/: their install scripts (order_credit--A.sql, as shipped) and one
 # upgrade script per step (order_credit--A--B.sql). docs/DEVELOPING.md,
 # "Releases", says how a version is cut.
-EXTVERSION = $(shell sed -n "s/^default_version = '\\(.*\\)'/\\1/p" $(EXTENSION).control)
+EXTVERSION = $(shell sed -n "s/^default_version = '\\(.*\\)'/\\1/p" order_credit.control)
 SQL_PARTS  = $(sort $(wildcard src/sql/[0-9]*.sql))
-DATA_built = $(EXTENSION)--$(EXTVERSION).sql
-DATA       = $(wildcard sql/$(EXTENSION)--*.sql)
+DATA_built = order_credit--$(EXTVERSION).sql
+DATA       = $(wildcard sql/order_credit--*.sql) $(wildcard proxy/order_credit_proxy--*.sql)
 
 CORE_SRCS  = $(sort $(wildcard src/core/*.cpp))
 PG_SRCS    = $(sort $(wildcard src/pg/*.cpp src/pg/*/*.cpp))
@@ -50,7 +53,7 @@ include $(PGXS)
 # The LLVM bitcode rule does not see PG_CXXFLAGS; without this, C++17 fails there.
 COMPILE.cxx.bc += $(PG_CXXFLAGS)
 
-$(DATA_built): $(SQL_PARTS) $(EXTENSION).control
+$(DATA_built): $(SQL_PARTS) order_credit.control
 	cat $(SQL_PARTS) > $@
 
 # Rebuild when a header changes (the core is header-heavy), and when the

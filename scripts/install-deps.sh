@@ -4,7 +4,8 @@
 set -euo pipefail
 pkgs=(postgresql-15 postgresql-server-dev-15 postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl
       postgresql-15-wal2json postgresql-contrib libfmt-dev g++ clang-14 llvm-14 make cmake libgtest-dev
-      clang-format-14 python3-psycopg2 prometheus prometheus-postgres-exporter curl)
+      clang-format-14 python3-psycopg2 prometheus prometheus-postgres-exporter curl
+      postgresql-15-plproxy)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -4,7 +4,9 @@
 #   -> stress scenarios -> operations (backups, upgrades, replicas, logical
 #   decoding; each on clusters of its own) -> monitoring (latency histograms,
 #   the Prometheus exporter's metrics and alert rules, docs/operations.md's
-#   recipes; on preloaded clusters of their own) -> differential (direct and SQL
+#   recipes; on preloaded clusters of their own) -> shard (order_credit_proxy:
+#   four shard databases and a proxy; one shard on a second cluster at
+#   OC_SHARD_PORT, default the test port + 1) -> differential (direct and SQL
 #   paths, isolation levels) -> fuzz (every function's arguments from the
 #   catalog) -> node (examples/node-orders: npm ci, node --test) -> torture
 #   (short mode) -> crash check (no backend may die by a signal).
@@ -19,7 +21,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
-SUITES=${OC_SUITES:-"format meta unit regress isolation pgtap stress ops monitoring differential fuzz node torture"}
+SUITES=${OC_SUITES:-"format meta unit regress isolation pgtap stress ops monitoring shard differential fuzz node torture"}
 PORT=${OC_TEST_PORT:-55499}
 
 exec 9>/tmp/order_credit.lock
@@ -103,9 +105,9 @@ if [[ " $SUITES " == *" pgtap "* ]]; then
 fi
 
 # Script suites: every test/<suite>/*.sh, each recorded as <suite>:<name>.
-# The ops scenarios, the monitoring suite and the node example start
-# databases or clusters of their own.
-for suite in stress ops monitoring differential fuzz node torture; do
+# The ops scenarios, the monitoring and shard suites and the node example
+# start databases or clusters of their own.
+for suite in stress ops monitoring shard differential fuzz node torture; do
     [[ " $SUITES " == *" $suite "* ]] || continue
     for s in test/$suite/*.sh; do
         [ -e "$s" ] || continue

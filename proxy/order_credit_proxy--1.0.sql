@@ -1,0 +1,1327 @@
+-- order_credit_proxy 1.0: the contract of order_credit (docs/reference.md) on
+-- a proxy database. Every call runs on one shard, a database with the
+-- order_credit extension, chosen by the tenant of its key ("tenant:name");
+-- the whole-system functions (verify, stats, stats_reset, expire_due) run on
+-- every shard at once. Shards are the partitions of the PL/Proxy cluster
+-- order_credit_shards (a SQL/MED server of the plproxy wrapper). See
+-- docs/scaling-out.md.
+\echo Use "CREATE EXTENSION order_credit_proxy" to load this file. \quit
+
+CREATE SCHEMA order_credit_proxy;
+COMMENT ON SCHEMA order_credit_proxy IS
+    'Routing of order_credit_proxy: tenants, shard placement, shard setup.';
+
+-- ===================================================================
+-- Routing. A key's tenant is the text before its first ':'. A tenant
+-- listed in tenants runs on the shard given there (a tenant moved by a
+-- resharding); every other tenant on hashtext(tenant) & (shards - 1),
+-- PL/Proxy's mapping of a hash to a partition.
+-- ===================================================================
+
+CREATE TABLE order_credit_proxy.tenants (
+    tenant  text PRIMARY KEY CHECK (tenant <> '' AND strpos(tenant, ':') = 0),
+    shard   integer NOT NULL CHECK (shard >= 0),
+    moving  boolean NOT NULL DEFAULT false
+);
+COMMENT ON TABLE order_credit_proxy.tenants IS
+    'Tenants placed on a shard other than their hash''s (after a move). moving = true: calls for the tenant are refused (55000) while its rows are copied.';
+SELECT pg_catalog.pg_extension_config_dump('order_credit_proxy.tenants', '');
+
+CREATE FUNCTION order_credit_proxy.tenant_of(key text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN CASE WHEN strpos(key, ':') > 1 THEN substr(key, 1, strpos(key, ':') - 1) END;
+COMMENT ON FUNCTION order_credit_proxy.tenant_of(text) IS
+    'The tenant of a key: the text before its first colon; NULL when there is none.';
+
+CREATE FUNCTION order_credit_proxy.tenant_or_raise(key text) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+AS $$
+DECLARE
+    t text := order_credit_proxy.tenant_of(key);
+BEGIN
+    IF t IS NULL THEN
+        RAISE EXCEPTION 'key "%" names no tenant', key USING ERRCODE = '22023',
+            DETAIL = 'Through order_credit_proxy, accounts, skus, order_refs, keys and sources are written tenant:name.',
+            HINT = 'The tenant chooses the shard; everything one call touches belongs to one tenant.';
+    END IF;
+    RETURN t;
+END
+$$;
+
+CREATE FUNCTION order_credit_proxy.shard_of_tenant(tenant text) RETURNS integer
+    LANGUAGE plpgsql STABLE
+AS $$
+DECLARE
+    placed record;
+BEGIN
+    SELECT t.shard, t.moving INTO placed FROM order_credit_proxy.tenants t WHERE t.tenant = shard_of_tenant.tenant;
+    IF NOT FOUND THEN
+        RETURN hashtext(tenant);
+    END IF;
+    IF placed.moving THEN
+        RAISE EXCEPTION 'tenant "%" is being moved to another shard', tenant USING ERRCODE = '55000',
+            HINT = 'Retry once the move is done.';
+    END IF;
+    RETURN placed.shard;
+END
+$$;
+COMMENT ON FUNCTION order_credit_proxy.shard_of_tenant(text) IS
+    'The hash PL/Proxy maps to a shard for a tenant: its row in tenants, else hashtext(tenant). 55000 while the tenant is being moved.';
+
+-- route(key): the shard of key's tenant. A NULL key goes to shard 0, whose
+-- order_credit raises 22004 exactly as it does when called directly.
+CREATE FUNCTION order_credit_proxy.route(key text) RETURNS integer
+    LANGUAGE plpgsql STABLE
+AS $$
+BEGIN
+    IF key IS NULL THEN
+        RETURN 0;
+    END IF;
+    RETURN order_credit_proxy.shard_of_tenant(order_credit_proxy.tenant_or_raise(key));
+END
+$$;
+
+-- route(key, other): as route(key); other (when not NULL) must have the
+-- same tenant, else the call would need two shards and is refused (22023).
+CREATE FUNCTION order_credit_proxy.route(key text, other text) RETURNS integer
+    LANGUAGE plpgsql STABLE
+AS $$
+DECLARE
+    t text;
+    o text;
+BEGIN
+    IF key IS NULL THEN
+        RETURN 0;
+    END IF;
+    t := order_credit_proxy.tenant_or_raise(key);
+    IF other IS NOT NULL THEN
+        o := order_credit_proxy.tenant_or_raise(other);
+        IF o <> t THEN
+            RAISE EXCEPTION '"%" and "%" belong to different tenants', key, other USING ERRCODE = '22023',
+                DETAIL = format('tenants %s and %s', t, o),
+                HINT = 'A call through order_credit_proxy runs on one shard: everything it touches belongs to one tenant.';
+        END IF;
+    END IF;
+    RETURN order_credit_proxy.shard_of_tenant(t);
+END
+$$;
+
+-- route(key, items, other): as route(key, other), and every "sku" of items
+-- (an array of objects, as reserve_stock and place_order take) has key's
+-- tenant too. Items of another shape are left to the shard to refuse.
+CREATE FUNCTION order_credit_proxy.route(key text, items jsonb, other text) RETURNS integer
+    LANGUAGE plpgsql STABLE
+AS $$
+DECLARE
+    sku text;
+BEGIN
+    IF key IS NULL THEN
+        RETURN 0;
+    END IF;
+    IF jsonb_typeof(items) = 'array' THEN
+        FOR sku IN SELECT e ->> 'sku' FROM jsonb_array_elements(items) e
+                    WHERE jsonb_typeof(e) = 'object' AND jsonb_typeof(e -> 'sku') = 'string' LOOP
+            PERFORM order_credit_proxy.route(key, sku);
+        END LOOP;
+    END IF;
+    RETURN order_credit_proxy.route(key, other);
+END
+$$;
+
+-- ===================================================================
+-- The cluster and its shards.
+-- ===================================================================
+
+CREATE FUNCTION order_credit_proxy.shard_count() RETURNS integer
+    LANGUAGE sql STABLE
+    RETURN (SELECT count(*) FROM pg_catalog.pg_foreign_server s, unnest(s.srvoptions) o
+             WHERE s.srvname = 'order_credit_shards' AND o ~ '^p[0-9]+=');
+COMMENT ON FUNCTION order_credit_proxy.shard_count() IS
+    'Number of partitions (p0, p1, ...) of the server order_credit_shards.';
+
+-- The id sequences of shard n issue ids from n << 48 on, so a hold id,
+-- reservation id, ledger or audit entry id or fencing token names one shard
+-- (ids >> 48 = shard). The sequences' positions are part of a pg_dump of the
+-- shard, so a restored shard keeps its range.
+CREATE FUNCTION order_credit_proxy.shard_ids(shard integer)
+    RETURNS TABLE (sequence text, last_value bigint)
+    LANGUAGE plproxy
+AS $$
+    CLUSTER 'order_credit_shards';
+    RUN ON shard;
+    SELECT s.sequencename::text AS sequence, s.last_value
+      FROM pg_catalog.pg_sequences s WHERE s.schemaname = 'order_credit';
+$$;
+COMMENT ON FUNCTION order_credit_proxy.shard_ids(integer) IS
+    'The id sequences of shard n (partition n of order_credit_shards) and where they stand.';
+
+CREATE FUNCTION order_credit_proxy.set_shard_ids(shard integer, start bigint)
+    RETURNS TABLE (sequence text, last_value bigint)
+    LANGUAGE plproxy
+AS $$
+    CLUSTER 'order_credit_shards';
+    RUN ON shard;
+    SELECT s.sequencename::text AS sequence,
+           pg_catalog.setval(format('order_credit.%I', s.sequencename)::regclass, start) AS last_value
+      FROM pg_catalog.pg_sequences s
+     WHERE s.schemaname = 'order_credit' AND coalesce(s.last_value, 0) < start;
+$$;
+
+CREATE FUNCTION order_credit_proxy.setup_shards()
+    RETURNS TABLE (shard integer, sequences_moved integer)
+    LANGUAGE plpgsql
+AS $$
+DECLARE
+    n integer;
+    i integer;
+    r record;
+BEGIN
+    n := order_credit_proxy.shard_count();
+    IF n = 0 OR n & (n - 1) <> 0 THEN
+        RAISE EXCEPTION 'server order_credit_shards has % partitions', n USING ERRCODE = '22023',
+            HINT = 'PL/Proxy wants a power of two: p0 .. p3 for four shards.';
+    END IF;
+    FOR i IN 0 .. n - 1 LOOP
+        FOR r IN SELECT * FROM order_credit_proxy.shard_ids(i) d
+                  WHERE coalesce(d.last_value, 0) >> 48 NOT IN (0, i) LOOP
+            RAISE EXCEPTION 'partition % already issued ids of shard %', i, r.last_value >> 48
+                USING ERRCODE = '55000', DETAIL = format('sequence %s at %s', r.sequence, r.last_value),
+                      HINT = 'Partitions p0, p1, ... of order_credit_shards must stay in their order.';
+        END LOOP;
+        shard := i;
+        SELECT count(*) INTO sequences_moved FROM order_credit_proxy.set_shard_ids(i, i::bigint << 48);
+        RETURN NEXT;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION order_credit_proxy.setup_shards() IS
+    'Moves the id sequences of every shard n to n << 48 (forward only), so ids seen by users are unique across shards. Run once after CREATE SERVER order_credit_shards, and after adding shards.';
+
+-- Fan-outs: each SELECT below runs on every shard at once (RUN ON ALL); the
+-- shard a row came from is computed there from its ids (largest id >> 48).
+
+CREATE FUNCTION order_credit_proxy.verify_shards()
+    RETURNS TABLE (shard integer, check_name text, subject text, detail text)
+    LANGUAGE plproxy
+AS $$
+    CLUSTER 'order_credit_shards';
+    RUN ON ALL;
+    SELECT (SELECT coalesce(max(s.last_value), 0) >> 48 FROM pg_catalog.pg_sequences s
+             WHERE s.schemaname = 'order_credit')::integer AS shard,
+           v.check_name, v.subject, v.detail
+      FROM order_credit.verify() v;
+$$;
+
+CREATE FUNCTION order_credit_proxy.stats_shards()
+    RETURNS TABLE (shard integer, operation text, outcome text, calls bigint, total_ms double precision,
+                   max_ms double precision, lock_wait_ms double precision)
+    LANGUAGE plproxy
+AS $$
+    CLUSTER 'order_credit_shards';
+    RUN ON ALL;
+    SELECT (SELECT coalesce(max(s.last_value), 0) >> 48 FROM pg_catalog.pg_sequences s
+             WHERE s.schemaname = 'order_credit')::integer AS shard,
+           t.operation, t.outcome, t.calls, t.total_ms, t.max_ms, t.lock_wait_ms
+      FROM order_credit._stats() t;
+$$;
+COMMENT ON FUNCTION order_credit_proxy.stats_shards() IS
+    'order_credit.stats of every shard, with the shard it came from.';
+
+CREATE FUNCTION order_credit_proxy.stats_reset_shards() RETURNS SETOF integer
+    LANGUAGE plproxy
+AS $$
+    CLUSTER 'order_credit_shards';
+    RUN ON ALL;
+    SELECT 1 FROM order_credit.stats_reset();
+$$;
+
+CREATE FUNCTION order_credit_proxy.expire_due_shards(max_rows integer) RETURNS SETOF bigint
+    LANGUAGE plproxy
+AS $$
+    CLUSTER 'order_credit_shards';
+    RUN ON ALL;
+    TARGET order_credit.expire_due;
+$$;
+
+-- ===================================================================
+-- The contract's result types, as order_credit defines them.
+-- ===================================================================
+
+CREATE TYPE order_credit.account_status AS (
+    account text, currency text, credit_limit numeric, posted numeric, pending numeric,
+    available numeric, status text, blocked_reason text, updated_at timestamptz);
+CREATE TYPE order_credit.credit_hold AS (
+    hold_id bigint, account text, order_ref text, amount numeric, captured numeric,
+    status text, expires_at timestamptz, available numeric);
+CREATE TYPE order_credit.stock_status AS (
+    sku text, on_hand bigint, reserved bigint, available bigint, buckets integer, updated_at timestamptz);
+CREATE TYPE order_credit.stock_reservation AS (
+    reservation_id bigint, sku text, order_ref text, quantity bigint, status text,
+    expires_at timestamptz, available bigint);
+CREATE TYPE order_credit.order_status AS (
+    order_ref text, account text, status text, amount numeric, expires_at timestamptz,
+    updated_at timestamptz);
+
+-- The default expiry is the proxy's own order_credit.default_ttl (a
+-- placeholder setting here, 15min when unset): a DEFAULT is evaluated where
+-- the call is made, and PL/Proxy sends every argument.
+CREATE FUNCTION order_credit.default_ttl() RETURNS interval
+    LANGUAGE sql STABLE PARALLEL SAFE
+    RETURN coalesce(nullif(current_setting('order_credit.default_ttl', true), ''), '15min')::interval;
+COMMENT ON FUNCTION order_credit.default_ttl() IS
+    'order_credit.default_ttl as set on the proxy (15min when unset): the default expiry of holds, reservations and orders placed through it.';
+
+-- ===================================================================
+-- The contract's functions. Each is a PL/Proxy function in
+-- order_credit_proxy (routed, calling the function of the same name on the
+-- shard) behind a PL/pgSQL one in order_credit that gives errors back as the
+-- shard raised them: PL/Proxy keeps the SQLSTATE but writes the shard's
+-- message as "f(n): [db] REMOTE ERROR: ...", its DETAIL as "Remote detail:
+-- ..." and its HINT as "Remote hint: ...". A shard it cannot reach is
+-- reported as 08006 (connection_failure), naming the shard's database.
+-- ===================================================================
+
+CREATE FUNCTION order_credit_proxy.reraise(sqlstate text, message text, detail text, hint text) RETURNS void
+    LANGUAGE plpgsql
+AS $$
+BEGIN
+    IF message ~ '^\S+\(\d+\): \[[^]]*\] REMOTE [A-Z]+: ' THEN
+        message := regexp_replace(message, '^\S+\(\d+\): \[[^]]*\] REMOTE [A-Z]+: ', '');
+        detail := regexp_replace(detail, '^Remote detail: ', '');
+        hint := regexp_replace(hint, '^Remote hint: ', '');
+    ELSIF sqlstate = 'XX000' AND message ~ '^PL/Proxy function \S+: \[[^]]*\] ' THEN
+        -- PL/Proxy could not connect to a shard, or lost the connection: it
+        -- says so as an internal error (XX000) naming the shard's database.
+        detail := message;
+        message := format('shard database "%s" is not reachable',
+                          substring(message FROM '^PL/Proxy function \S+: \[([^]]*)\] '));
+        hint := 'Calls for the tenants of this shard fail until it is back; a call that failed wrote nothing there: retry it with the same handles.';
+        sqlstate := '08006';
+    END IF;
+    -- RAISE takes no NULL option, and GET STACKED DIAGNOSTICS gives '' for
+    -- an absent DETAIL or HINT.
+    IF detail <> '' AND hint <> '' THEN
+        RAISE EXCEPTION USING ERRCODE = sqlstate, MESSAGE = message, DETAIL = detail, HINT = hint;
+    ELSIF detail <> '' THEN
+        RAISE EXCEPTION USING ERRCODE = sqlstate, MESSAGE = message, DETAIL = detail;
+    ELSIF hint <> '' THEN
+        RAISE EXCEPTION USING ERRCODE = sqlstate, MESSAGE = message, HINT = hint;
+    ELSE
+        RAISE EXCEPTION USING ERRCODE = sqlstate, MESSAGE = message;
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION order_credit_proxy.reraise(text, text, text, text) IS
+    'Raises an error caught from a PL/Proxy call again with the shard''s own MESSAGE, DETAIL and HINT (and its SQLSTATE); a shard that cannot be reached as 08006.';
+
+-- ===================================================================
+-- Credit lines.
+-- ===================================================================
+
+CREATE FUNCTION order_credit_proxy.create_account(account text, credit_limit numeric, currency text)
+    RETURNS order_credit.account_status
+    LANGUAGE plproxy
+AS $$
+    CLUSTER 'order_credit_shards';
+    RUN ON order_credit_proxy.route(account);
+    TARGET order_credit.create_account;
+$$;
+
+CREATE FUNCTION order_credit.create_account(account text, credit_limit numeric, currency text DEFAULT NULL)
+    RETURNS order_credit.account_status
+    LANGUAGE plpgsql
+AS $$
+DECLARE
+    e_state text;
+    e_message text;
+    e_detail text;
+    e_hint text;
+BEGIN
+    RETURN order_credit_proxy.create_account(account, credit_limit, currency);
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
+                            e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
+    PERFORM order_credit_proxy.reraise(e_state, e_message, e_detail, e_hint);
+END
+$$;
+
+CREATE FUNCTION order_credit_proxy.set_credit_limit(account text, credit_limit numeric)
+    RETURNS order_credit.account_status
+    LANGUAGE plproxy
+AS $$
+    CLUSTER 'order_credit_shards';
+    RUN ON order_credit_proxy.route(account);
+    TARGET order_credit.set_credit_limit;
+$$;
+
+CREATE FUNCTION order_credit.set_credit_limit(account text, credit_limit numeric)
+    RETURNS order_credit.account_status
+    LANGUAGE plpgsql
+AS $$
+DECLARE
+    e_state text;
+    e_message text;
+    e_detail text;
+    e_hint text;
+BEGIN
+    RETURN order_credit_proxy.set_credit_limit(account, credit_limit);
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
+                            e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
+    PERFORM order_credit_proxy.reraise(e_state, e_message, e_detail, e_hint);
+END
+$$;
+
+CREATE FUNCTION order_credit_proxy.block_account(account text, reason text)
+    RETURNS order_credit.account_status
+    LANGUAGE plproxy
+AS $$
+    CLUSTER 'order_credit_shards';
+    RUN ON order_credit_proxy.route(account);
+    TARGET order_credit.block_account;
+$$;
+
+CREATE FUNCTION order_credit.block_account(account text, reason text)
+    RETURNS order_credit.account_status
+    LANGUAGE plpgsql
+AS $$
+DECLARE
+    e_state text;
+    e_message text;
+    e_detail text;
+    e_hint text;
+BEGIN
+    RETURN order_credit_proxy.block_account(account, reason);
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
+                            e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
+    PERFORM order_credit_proxy.reraise(e_state, e_message, e_detail, e_hint);
+END
+$$;
+
+CREATE FUNCTION order_credit_proxy.unblock_account(account text)
+    RETURNS order_credit.account_status
+    LANGUAGE plproxy
+AS $$
+    CLUSTER 'order_credit_shards';
+    RUN ON order_credit_proxy.route(account);
+    TARGET order_credit.unblock_account;
+$$;
+
+CREATE FUNCTION order_credit.unblock_account(account text)
+    RETURNS order_credit.account_status
+    LANGUAGE plpgsql
+AS $$
+DECLARE
+    e_state text;
+    e_message text;
+    e_detail text;
+    e_hint text;
+BEGIN
+    RETURN order_credit_proxy.unblock_account(account);
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
+                            e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
+    PERFORM order_credit_proxy.reraise(e_state, e_message, e_detail, e_hint);
+END
+$$;
+
+CREATE FUNCTION order_credit_proxy.credit_status(account text)
+    RETURNS order_credit.account_status
+    LANGUAGE plproxy
+AS $$
+    CLUSTER 'order_credit_shards';
+    RUN ON order_credit_proxy.route(account);
+    TARGET order_credit.credit_status;
+$$;
+
+CREATE FUNCTION order_credit.credit_status(account text)
+    RETURNS order_credit.account_status
+    LANGUAGE plpgsql
+AS $$
+DECLARE
+    e_state text;
+    e_message text;
+    e_detail text;
+    e_hint text;
+BEGIN
+    RETURN order_credit_proxy.credit_status(account);
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
+                            e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
+    PERFORM order_credit_proxy.reraise(e_state, e_message, e_detail, e_hint);
+END
+$$;
+
+CREATE FUNCTION order_credit_proxy.reserve_credit(account text, amount numeric, order_ref text, expires_in interval)
+    RETURNS order_credit.credit_hold
+    LANGUAGE plproxy
+AS $$
+    CLUSTER 'order_credit_shards';
+    RUN ON order_credit_proxy.route(account, order_ref);
+    TARGET order_credit.reserve_credit;
+$$;
+
+CREATE FUNCTION order_credit.reserve_credit(account text, amount numeric, order_ref text, expires_in interval DEFAULT order_credit.default_ttl())
+    RETURNS order_credit.credit_hold
+    LANGUAGE plpgsql
+AS $$
+DECLARE
+    e_state text;
+    e_message text;
+    e_detail text;
+    e_hint text;
+BEGIN
+    RETURN order_credit_proxy.reserve_credit(account, amount, order_ref, expires_in);
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
+                            e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
+    PERFORM order_credit_proxy.reraise(e_state, e_message, e_detail, e_hint);
+END
+$$;
+
+CREATE FUNCTION order_credit_proxy.try_reserve_credit(account text, amount numeric, order_ref text, expires_in interval)
+    RETURNS TABLE (ok boolean, code text, message text, hold_id bigint, available numeric, credit_limit numeric)
+    LANGUAGE plproxy
+AS $$
+    CLUSTER 'order_credit_shards';
+    RUN ON order_credit_proxy.route(account, order_ref);
+    TARGET order_credit.try_reserve_credit;
+$$;
+
+CREATE FUNCTION order_credit.try_reserve_credit(account text, amount numeric, order_ref text, expires_in interval DEFAULT order_credit.default_ttl())
+    RETURNS TABLE (ok boolean, code text, message text, hold_id bigint, available numeric, credit_limit numeric)
+    LANGUAGE plpgsql
+AS $$
+DECLARE
+    e_state text;
+    e_message text;
+    e_detail text;
+    e_hint text;
+BEGIN
+    RETURN QUERY SELECT * FROM order_credit_proxy.try_reserve_credit(account, amount, order_ref, expires_in);
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
+                            e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
+    PERFORM order_credit_proxy.reraise(e_state, e_message, e_detail, e_hint);
+END
+$$;
+
+CREATE FUNCTION order_credit_proxy.capture_credit(order_ref text, amount numeric)
+    RETURNS order_credit.credit_hold
+    LANGUAGE plproxy
+AS $$
+    CLUSTER 'order_credit_shards';
+    RUN ON order_credit_proxy.route(order_ref);
+    TARGET order_credit.capture_credit;
+$$;
+
+CREATE FUNCTION order_credit.capture_credit(order_ref text, amount numeric DEFAULT NULL)
+    RETURNS order_credit.credit_hold
+    LANGUAGE plpgsql
+AS $$
+DECLARE
+    e_state text;
+    e_message text;
+    e_detail text;
+    e_hint text;
+BEGIN
+    RETURN order_credit_proxy.capture_credit(order_ref, amount);
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
+                            e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
+    PERFORM order_credit_proxy.reraise(e_state, e_message, e_detail, e_hint);
+END
+$$;
+
+CREATE FUNCTION order_credit_proxy.release_credit(order_ref text, reason text)
+    RETURNS order_credit.credit_hold
+    LANGUAGE plproxy
+AS $$
+    CLUSTER 'order_credit_shards';
+    RUN ON order_credit_proxy.route(order_ref);
+    TARGET order_credit.release_credit;
+$$;
+
+CREATE FUNCTION order_credit.release_credit(order_ref text, reason text DEFAULT NULL)
+    RETURNS order_credit.credit_hold
+    LANGUAGE plpgsql
+AS $$
+DECLARE
+    e_state text;
+    e_message text;
+    e_detail text;
+    e_hint text;
+BEGIN
+    RETURN order_credit_proxy.release_credit(order_ref, reason);
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
+                            e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
+    PERFORM order_credit_proxy.reraise(e_state, e_message, e_detail, e_hint);
+END
+$$;
+
+CREATE FUNCTION order_credit_proxy.record_payment(account text, amount numeric, payment_ref text)
+    RETURNS order_credit.account_status
+    LANGUAGE plproxy
+AS $$
+    CLUSTER 'order_credit_shards';
+    RUN ON order_credit_proxy.route(account);
+    TARGET order_credit.record_payment;
+$$;
+
+CREATE FUNCTION order_credit.record_payment(account text, amount numeric, payment_ref text)
+    RETURNS order_credit.account_status
+    LANGUAGE plpgsql
+AS $$
+DECLARE
+    e_state text;
+    e_message text;
+    e_detail text;
+    e_hint text;
+BEGIN
+    RETURN order_credit_proxy.record_payment(account, amount, payment_ref);
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
+                            e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
+    PERFORM order_credit_proxy.reraise(e_state, e_message, e_detail, e_hint);
+END
+$$;
+
+-- ===================================================================
+-- Stock.
+-- ===================================================================
+
+CREATE FUNCTION order_credit_proxy.set_stock(sku text, on_hand bigint, buckets integer)
+    RETURNS order_credit.stock_status
+    LANGUAGE plproxy
+AS $$
+    CLUSTER 'order_credit_shards';
+    RUN ON order_credit_proxy.route(sku);
+    TARGET order_credit.set_stock;
+$$;
+
+CREATE FUNCTION order_credit.set_stock(sku text, on_hand bigint, buckets integer DEFAULT 1)
+    RETURNS order_credit.stock_status
+    LANGUAGE plpgsql
+AS $$
+DECLARE
+    e_state text;
+    e_message text;
+    e_detail text;
+    e_hint text;
+BEGIN
+    RETURN order_credit_proxy.set_stock(sku, on_hand, buckets);
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
+                            e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
+    PERFORM order_credit_proxy.reraise(e_state, e_message, e_detail, e_hint);
+END
+$$;
+
+CREATE FUNCTION order_credit_proxy.adjust_stock(sku text, delta bigint, reason text)
+    RETURNS order_credit.stock_status
+    LANGUAGE plproxy
+AS $$
+    CLUSTER 'order_credit_shards';
+    RUN ON order_credit_proxy.route(sku);
+    TARGET order_credit.adjust_stock;
+$$;
+
+CREATE FUNCTION order_credit.adjust_stock(sku text, delta bigint, reason text)
+    RETURNS order_credit.stock_status
+    LANGUAGE plpgsql
+AS $$
+DECLARE
+    e_state text;
+    e_message text;
+    e_detail text;
+    e_hint text;
+BEGIN
+    RETURN order_credit_proxy.adjust_stock(sku, delta, reason);
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
+                            e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
+    PERFORM order_credit_proxy.reraise(e_state, e_message, e_detail, e_hint);
+END
+$$;
+
+CREATE FUNCTION order_credit_proxy.stock_status(sku text)
+    RETURNS order_credit.stock_status
+    LANGUAGE plproxy
+AS $$
+    CLUSTER 'order_credit_shards';
+    RUN ON order_credit_proxy.route(sku);
+    TARGET order_credit.stock_status;
+$$;
+
+CREATE FUNCTION order_credit.stock_status(sku text)
+    RETURNS order_credit.stock_status
+    LANGUAGE plpgsql
+AS $$
+DECLARE
+    e_state text;
+    e_message text;
+    e_detail text;
+    e_hint text;
+BEGIN
+    RETURN order_credit_proxy.stock_status(sku);
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
+                            e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
+    PERFORM order_credit_proxy.reraise(e_state, e_message, e_detail, e_hint);
+END
+$$;
+
+CREATE FUNCTION order_credit_proxy.reserve_stock(sku text, quantity bigint, order_ref text, expires_in interval)
+    RETURNS order_credit.stock_reservation
+    LANGUAGE plproxy
+AS $$
+    CLUSTER 'order_credit_shards';
+    RUN ON order_credit_proxy.route(sku, order_ref);
+    TARGET order_credit.reserve_stock;
+$$;
+
+CREATE FUNCTION order_credit.reserve_stock(sku text, quantity bigint, order_ref text, expires_in interval DEFAULT order_credit.default_ttl())
+    RETURNS order_credit.stock_reservation
+    LANGUAGE plpgsql
+AS $$
+DECLARE
+    e_state text;
+    e_message text;
+    e_detail text;
+    e_hint text;
+BEGIN
+    RETURN order_credit_proxy.reserve_stock(sku, quantity, order_ref, expires_in);
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
+                            e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
+    PERFORM order_credit_proxy.reraise(e_state, e_message, e_detail, e_hint);
+END
+$$;
+
+CREATE FUNCTION order_credit_proxy.reserve_stock(items jsonb, order_ref text, expires_in interval)
+    RETURNS SETOF order_credit.stock_reservation
+    LANGUAGE plproxy
+AS $$
+    CLUSTER 'order_credit_shards';
+    RUN ON order_credit_proxy.route(order_ref, items, NULL);
+    TARGET order_credit.reserve_stock;
+$$;
+
+CREATE FUNCTION order_credit.reserve_stock(items jsonb, order_ref text, expires_in interval DEFAULT order_credit.default_ttl())
+    RETURNS SETOF order_credit.stock_reservation
+    LANGUAGE plpgsql
+AS $$
+DECLARE
+    e_state text;
+    e_message text;
+    e_detail text;
+    e_hint text;
+BEGIN
+    RETURN QUERY SELECT * FROM order_credit_proxy.reserve_stock(items, order_ref, expires_in);
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
+                            e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
+    PERFORM order_credit_proxy.reraise(e_state, e_message, e_detail, e_hint);
+END
+$$;
+
+CREATE FUNCTION order_credit_proxy.try_reserve_stock(sku text, quantity bigint, order_ref text, expires_in interval)
+    RETURNS TABLE (ok boolean, code text, message text, reservation_id bigint, available bigint)
+    LANGUAGE plproxy
+AS $$
+    CLUSTER 'order_credit_shards';
+    RUN ON order_credit_proxy.route(sku, order_ref);
+    TARGET order_credit.try_reserve_stock;
+$$;
+
+CREATE FUNCTION order_credit.try_reserve_stock(sku text, quantity bigint, order_ref text, expires_in interval DEFAULT order_credit.default_ttl())
+    RETURNS TABLE (ok boolean, code text, message text, reservation_id bigint, available bigint)
+    LANGUAGE plpgsql
+AS $$
+DECLARE
+    e_state text;
+    e_message text;
+    e_detail text;
+    e_hint text;
+BEGIN
+    RETURN QUERY SELECT * FROM order_credit_proxy.try_reserve_stock(sku, quantity, order_ref, expires_in);
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
+                            e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
+    PERFORM order_credit_proxy.reraise(e_state, e_message, e_detail, e_hint);
+END
+$$;
+
+CREATE FUNCTION order_credit_proxy.commit_stock(order_ref text)
+    RETURNS SETOF order_credit.stock_reservation
+    LANGUAGE plproxy
+AS $$
+    CLUSTER 'order_credit_shards';
+    RUN ON order_credit_proxy.route(order_ref);
+    TARGET order_credit.commit_stock;
+$$;
+
+CREATE FUNCTION order_credit.commit_stock(order_ref text)
+    RETURNS SETOF order_credit.stock_reservation
+    LANGUAGE plpgsql
+AS $$
+DECLARE
+    e_state text;
+    e_message text;
+    e_detail text;
+    e_hint text;
+BEGIN
+    RETURN QUERY SELECT * FROM order_credit_proxy.commit_stock(order_ref);
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
+                            e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
+    PERFORM order_credit_proxy.reraise(e_state, e_message, e_detail, e_hint);
+END
+$$;
+
+CREATE FUNCTION order_credit_proxy.release_stock(order_ref text, reason text)
+    RETURNS SETOF order_credit.stock_reservation
+    LANGUAGE plproxy
+AS $$
+    CLUSTER 'order_credit_shards';
+    RUN ON order_credit_proxy.route(order_ref);
+    TARGET order_credit.release_stock;
+$$;
+
+CREATE FUNCTION order_credit.release_stock(order_ref text, reason text DEFAULT NULL)
+    RETURNS SETOF order_credit.stock_reservation
+    LANGUAGE plpgsql
+AS $$
+DECLARE
+    e_state text;
+    e_message text;
+    e_detail text;
+    e_hint text;
+BEGIN
+    RETURN QUERY SELECT * FROM order_credit_proxy.release_stock(order_ref, reason);
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
+                            e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
+    PERFORM order_credit_proxy.reraise(e_state, e_message, e_detail, e_hint);
+END
+$$;
+
+-- ===================================================================
+-- Orders.
+-- ===================================================================
+
+CREATE FUNCTION order_credit_proxy.place_order(order_ref text, items jsonb, account text, expires_in interval)
+    RETURNS order_credit.order_status
+    LANGUAGE plproxy
+AS $$
+    CLUSTER 'order_credit_shards';
+    RUN ON order_credit_proxy.route(order_ref, items, account);
+    TARGET order_credit.place_order;
+$$;
+
+CREATE FUNCTION order_credit.place_order(order_ref text, items jsonb, account text DEFAULT NULL, expires_in interval DEFAULT order_credit.default_ttl())
+    RETURNS order_credit.order_status
+    LANGUAGE plpgsql
+AS $$
+DECLARE
+    e_state text;
+    e_message text;
+    e_detail text;
+    e_hint text;
+BEGIN
+    RETURN order_credit_proxy.place_order(order_ref, items, account, expires_in);
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
+                            e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
+    PERFORM order_credit_proxy.reraise(e_state, e_message, e_detail, e_hint);
+END
+$$;
+
+CREATE FUNCTION order_credit_proxy.confirm_order(order_ref text, payment_ref text)
+    RETURNS order_credit.order_status
+    LANGUAGE plproxy
+AS $$
+    CLUSTER 'order_credit_shards';
+    RUN ON order_credit_proxy.route(order_ref);
+    TARGET order_credit.confirm_order;
+$$;
+
+CREATE FUNCTION order_credit.confirm_order(order_ref text, payment_ref text DEFAULT NULL)
+    RETURNS order_credit.order_status
+    LANGUAGE plpgsql
+AS $$
+DECLARE
+    e_state text;
+    e_message text;
+    e_detail text;
+    e_hint text;
+BEGIN
+    RETURN order_credit_proxy.confirm_order(order_ref, payment_ref);
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
+                            e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
+    PERFORM order_credit_proxy.reraise(e_state, e_message, e_detail, e_hint);
+END
+$$;
+
+CREATE FUNCTION order_credit_proxy.set_order_status(order_ref text, status text)
+    RETURNS order_credit.order_status
+    LANGUAGE plproxy
+AS $$
+    CLUSTER 'order_credit_shards';
+    RUN ON order_credit_proxy.route(order_ref);
+    TARGET order_credit.set_order_status;
+$$;
+
+CREATE FUNCTION order_credit.set_order_status(order_ref text, status text)
+    RETURNS order_credit.order_status
+    LANGUAGE plpgsql
+AS $$
+DECLARE
+    e_state text;
+    e_message text;
+    e_detail text;
+    e_hint text;
+BEGIN
+    RETURN order_credit_proxy.set_order_status(order_ref, status);
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
+                            e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
+    PERFORM order_credit_proxy.reraise(e_state, e_message, e_detail, e_hint);
+END
+$$;
+
+CREATE FUNCTION order_credit_proxy.cancel_order(order_ref text, reason text)
+    RETURNS order_credit.order_status
+    LANGUAGE plproxy
+AS $$
+    CLUSTER 'order_credit_shards';
+    RUN ON order_credit_proxy.route(order_ref);
+    TARGET order_credit.cancel_order;
+$$;
+
+CREATE FUNCTION order_credit.cancel_order(order_ref text, reason text DEFAULT NULL)
+    RETURNS order_credit.order_status
+    LANGUAGE plpgsql
+AS $$
+DECLARE
+    e_state text;
+    e_message text;
+    e_detail text;
+    e_hint text;
+BEGIN
+    RETURN order_credit_proxy.cancel_order(order_ref, reason);
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
+                            e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
+    PERFORM order_credit_proxy.reraise(e_state, e_message, e_detail, e_hint);
+END
+$$;
+
+CREATE FUNCTION order_credit_proxy.order_status(order_ref text)
+    RETURNS order_credit.order_status
+    LANGUAGE plproxy
+AS $$
+    CLUSTER 'order_credit_shards';
+    RUN ON order_credit_proxy.route(order_ref);
+    TARGET order_credit.order_status;
+$$;
+
+CREATE FUNCTION order_credit.order_status(order_ref text)
+    RETURNS order_credit.order_status
+    LANGUAGE plpgsql
+AS $$
+DECLARE
+    e_state text;
+    e_message text;
+    e_detail text;
+    e_hint text;
+BEGIN
+    RETURN order_credit_proxy.order_status(order_ref);
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
+                            e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
+    PERFORM order_credit_proxy.reraise(e_state, e_message, e_detail, e_hint);
+END
+$$;
+
+-- ===================================================================
+-- Idempotency keys, leases, exactly-once events. Each call commits on its
+-- shard by itself: a key or an event is not atomic with the caller's other
+-- writes, as it is on a shard (docs/scaling-out.md).
+-- ===================================================================
+
+CREATE FUNCTION order_credit_proxy.idempotency_begin(key text, fingerprint text, lease interval, wait boolean)
+    RETURNS TABLE (state text, response jsonb, response_code integer, recovery_point text, retry_after interval)
+    LANGUAGE plproxy
+AS $$
+    CLUSTER 'order_credit_shards';
+    RUN ON order_credit_proxy.route(key);
+    TARGET order_credit.idempotency_begin;
+$$;
+
+CREATE FUNCTION order_credit.idempotency_begin(key text, fingerprint text, lease interval DEFAULT NULL, wait boolean DEFAULT false)
+    RETURNS TABLE (state text, response jsonb, response_code integer, recovery_point text, retry_after interval)
+    LANGUAGE plpgsql
+AS $$
+DECLARE
+    e_state text;
+    e_message text;
+    e_detail text;
+    e_hint text;
+BEGIN
+    RETURN QUERY SELECT * FROM order_credit_proxy.idempotency_begin(key, fingerprint, lease, wait);
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
+                            e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
+    PERFORM order_credit_proxy.reraise(e_state, e_message, e_detail, e_hint);
+END
+$$;
+
+CREATE FUNCTION order_credit_proxy.idempotency_checkpoint(key text, recovery_point text)
+    RETURNS void
+    LANGUAGE plproxy
+AS $$
+    CLUSTER 'order_credit_shards';
+    RUN ON order_credit_proxy.route(key);
+    TARGET order_credit.idempotency_checkpoint;
+$$;
+
+CREATE FUNCTION order_credit.idempotency_checkpoint(key text, recovery_point text)
+    RETURNS void
+    LANGUAGE plpgsql
+AS $$
+DECLARE
+    e_state text;
+    e_message text;
+    e_detail text;
+    e_hint text;
+BEGIN
+    PERFORM order_credit_proxy.idempotency_checkpoint(key, recovery_point);
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
+                            e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
+    PERFORM order_credit_proxy.reraise(e_state, e_message, e_detail, e_hint);
+END
+$$;
+
+CREATE FUNCTION order_credit_proxy.idempotency_complete(key text, response jsonb, response_code integer)
+    RETURNS void
+    LANGUAGE plproxy
+AS $$
+    CLUSTER 'order_credit_shards';
+    RUN ON order_credit_proxy.route(key);
+    TARGET order_credit.idempotency_complete;
+$$;
+
+CREATE FUNCTION order_credit.idempotency_complete(key text, response jsonb, response_code integer DEFAULT 200)
+    RETURNS void
+    LANGUAGE plpgsql
+AS $$
+DECLARE
+    e_state text;
+    e_message text;
+    e_detail text;
+    e_hint text;
+BEGIN
+    PERFORM order_credit_proxy.idempotency_complete(key, response, response_code);
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
+                            e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
+    PERFORM order_credit_proxy.reraise(e_state, e_message, e_detail, e_hint);
+END
+$$;
+
+CREATE FUNCTION order_credit_proxy.acquire_lease(key text, owner text, ttl interval)
+    RETURNS bigint
+    LANGUAGE plproxy
+AS $$
+    CLUSTER 'order_credit_shards';
+    RUN ON order_credit_proxy.route(key);
+    TARGET order_credit.acquire_lease;
+$$;
+
+CREATE FUNCTION order_credit.acquire_lease(key text, owner text, ttl interval)
+    RETURNS bigint
+    LANGUAGE plpgsql
+AS $$
+DECLARE
+    e_state text;
+    e_message text;
+    e_detail text;
+    e_hint text;
+BEGIN
+    RETURN order_credit_proxy.acquire_lease(key, owner, ttl);
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
+                            e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
+    PERFORM order_credit_proxy.reraise(e_state, e_message, e_detail, e_hint);
+END
+$$;
+
+CREATE FUNCTION order_credit_proxy.renew_lease(key text, owner text, token bigint, ttl interval)
+    RETURNS boolean
+    LANGUAGE plproxy
+AS $$
+    CLUSTER 'order_credit_shards';
+    RUN ON order_credit_proxy.route(key);
+    TARGET order_credit.renew_lease;
+$$;
+
+CREATE FUNCTION order_credit.renew_lease(key text, owner text, token bigint, ttl interval)
+    RETURNS boolean
+    LANGUAGE plpgsql
+AS $$
+DECLARE
+    e_state text;
+    e_message text;
+    e_detail text;
+    e_hint text;
+BEGIN
+    RETURN order_credit_proxy.renew_lease(key, owner, token, ttl);
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
+                            e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
+    PERFORM order_credit_proxy.reraise(e_state, e_message, e_detail, e_hint);
+END
+$$;
+
+CREATE FUNCTION order_credit_proxy.release_lease(key text, owner text, token bigint)
+    RETURNS boolean
+    LANGUAGE plproxy
+AS $$
+    CLUSTER 'order_credit_shards';
+    RUN ON order_credit_proxy.route(key);
+    TARGET order_credit.release_lease;
+$$;
+
+CREATE FUNCTION order_credit.release_lease(key text, owner text, token bigint)
+    RETURNS boolean
+    LANGUAGE plpgsql
+AS $$
+DECLARE
+    e_state text;
+    e_message text;
+    e_detail text;
+    e_hint text;
+BEGIN
+    RETURN order_credit_proxy.release_lease(key, owner, token);
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
+                            e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
+    PERFORM order_credit_proxy.reraise(e_state, e_message, e_detail, e_hint);
+END
+$$;
+
+CREATE FUNCTION order_credit_proxy.break_lease(key text)
+    RETURNS bigint
+    LANGUAGE plproxy
+AS $$
+    CLUSTER 'order_credit_shards';
+    RUN ON order_credit_proxy.route(key);
+    TARGET order_credit.break_lease;
+$$;
+
+CREATE FUNCTION order_credit.break_lease(key text)
+    RETURNS bigint
+    LANGUAGE plpgsql
+AS $$
+DECLARE
+    e_state text;
+    e_message text;
+    e_detail text;
+    e_hint text;
+BEGIN
+    RETURN order_credit_proxy.break_lease(key);
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
+                            e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
+    PERFORM order_credit_proxy.reraise(e_state, e_message, e_detail, e_hint);
+END
+$$;
+
+CREATE FUNCTION order_credit_proxy.check_fence(key text, token bigint)
+    RETURNS void
+    LANGUAGE plproxy
+AS $$
+    CLUSTER 'order_credit_shards';
+    RUN ON order_credit_proxy.route(key);
+    TARGET order_credit.check_fence;
+$$;
+
+CREATE FUNCTION order_credit.check_fence(key text, token bigint)
+    RETURNS void
+    LANGUAGE plpgsql
+AS $$
+DECLARE
+    e_state text;
+    e_message text;
+    e_detail text;
+    e_hint text;
+BEGIN
+    PERFORM order_credit_proxy.check_fence(key, token);
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
+                            e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
+    PERFORM order_credit_proxy.reraise(e_state, e_message, e_detail, e_hint);
+END
+$$;
+
+CREATE FUNCTION order_credit_proxy.process_once(source text, event_id text)
+    RETURNS boolean
+    LANGUAGE plproxy
+AS $$
+    CLUSTER 'order_credit_shards';
+    RUN ON order_credit_proxy.route(source);
+    TARGET order_credit.process_once;
+$$;
+
+CREATE FUNCTION order_credit.process_once(source text, event_id text)
+    RETURNS boolean
+    LANGUAGE plpgsql
+AS $$
+DECLARE
+    e_state text;
+    e_message text;
+    e_detail text;
+    e_hint text;
+BEGIN
+    RETURN order_credit_proxy.process_once(source, event_id);
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
+                            e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
+    PERFORM order_credit_proxy.reraise(e_state, e_message, e_detail, e_hint);
+END
+$$;
+
+
+-- lock() and try_lock() hold a lock until the caller's transaction ends.
+-- Through the proxy that transaction is the shard's, which ends with the
+-- call, so the lock would protect nothing: both are refused.
+CREATE FUNCTION order_credit.lock(key text, timeout interval DEFAULT NULL) RETURNS void
+    LANGUAGE plpgsql
+AS $$
+BEGIN
+    RAISE EXCEPTION 'lock() is not available through order_credit_proxy' USING ERRCODE = '0A000',
+        DETAIL = 'A call through the proxy commits on its shard at once, so a transaction-scoped lock would be released before the caller''s next statement.',
+        HINT = 'Use acquire_lease() with a fencing token, or call lock() on the shard in the transaction it protects.';
+END
+$$;
+CREATE FUNCTION order_credit.try_lock(key text) RETURNS boolean
+    LANGUAGE plpgsql
+AS $$
+BEGIN
+    RAISE EXCEPTION 'try_lock() is not available through order_credit_proxy' USING ERRCODE = '0A000',
+        DETAIL = 'A call through the proxy commits on its shard at once, so a transaction-scoped lock would be released before the caller''s next statement.',
+        HINT = 'Use acquire_lease() with a fencing token, or call try_lock() on the shard in the transaction it protects.';
+END
+$$;
+
+-- ===================================================================
+-- Operations: every shard.
+-- ===================================================================
+
+CREATE FUNCTION order_credit.expire_due(max_rows integer DEFAULT 10000) RETURNS bigint
+    LANGUAGE plpgsql
+AS $$
+DECLARE
+    e_state text;
+    e_message text;
+    e_detail text;
+    e_hint text;
+BEGIN
+    RETURN (SELECT sum(n)::bigint FROM order_credit_proxy.expire_due_shards(max_rows) n);
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
+                            e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
+    PERFORM order_credit_proxy.reraise(e_state, e_message, e_detail, e_hint);
+END
+$$;
+COMMENT ON FUNCTION order_credit.expire_due(integer) IS
+    'expire_due(max_rows) on every shard at once; the sum of what they expired and purged.';
+
+-- The rows of every shard's verify(); subject names the shard ("shard 2:
+-- ..."). A partition whose ids are not in its range (setup_shards() not run,
+-- or partitions listed out of order) is a row too.
+CREATE FUNCTION order_credit.verify() RETURNS TABLE (check_name text, subject text, detail text)
+    LANGUAGE plpgsql
+AS $$
+DECLARE
+    n integer;
+    issued bigint;
+    e_state text;
+    e_message text;
+    e_detail text;
+    e_hint text;
+BEGIN
+    FOR n IN 0 .. order_credit_proxy.shard_count() - 1 LOOP
+        SELECT max(i.last_value) INTO issued FROM order_credit_proxy.shard_ids(n) i;
+        IF n > 0 AND coalesce(issued, 0) >> 48 <> n THEN
+            check_name := 'shard_ids';
+            subject := format('shard %s', n);
+            detail := format('ids up to %s, not in [%s, %s): run order_credit_proxy.setup_shards()',
+                             issued, n::bigint << 48, (n + 1)::bigint << 48);
+            RETURN NEXT;
+        END IF;
+    END LOOP;
+    RETURN QUERY SELECT v.check_name, format('shard %s: %s', v.shard, v.subject), v.detail
+                   FROM order_credit_proxy.verify_shards() v
+                  ORDER BY v.shard, v.check_name, v.subject;
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
+                            e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
+    PERFORM order_credit_proxy.reraise(e_state, e_message, e_detail, e_hint);
+END
+$$;
+COMMENT ON FUNCTION order_credit.verify() IS
+    'verify() of every shard (subject "shard N: ..."), and a shard_ids row for a shard whose ids are out of its range. No rows: every invariant holds on every shard.';
+
+CREATE FUNCTION order_credit._stats()
+    RETURNS TABLE (operation text, outcome text, calls bigint, total_ms double precision,
+                   max_ms double precision, lock_wait_ms double precision)
+    LANGUAGE sql
+AS $$
+    SELECT s.operation, s.outcome, sum(s.calls)::bigint, sum(s.total_ms), max(s.max_ms), sum(s.lock_wait_ms)
+      FROM order_credit_proxy.stats_shards() s
+     GROUP BY s.operation, s.outcome
+$$;
+CREATE VIEW order_credit.stats AS
+    SELECT operation, outcome, calls, total_ms, max_ms, lock_wait_ms FROM order_credit._stats();
+COMMENT ON VIEW order_credit.stats IS
+    'order_credit.stats summed over every shard; order_credit_proxy.stats_shards() has them per shard.';
+
+CREATE FUNCTION order_credit.stats_reset() RETURNS void
+    LANGUAGE sql
+AS $$
+    SELECT count(*) FROM order_credit_proxy.stats_reset_shards();
+$$;
+
+-- ===================================================================
+-- Privileges: nothing for PUBLIC but default_ttl(), as on a shard. The
+-- proxy connects to the shards as the user mapping of the caller says,
+-- and the shard's grants (grant_app, grant_admin) apply there.
+-- ===================================================================
+
+REVOKE ALL ON ALL TABLES IN SCHEMA order_credit, order_credit_proxy FROM PUBLIC;
+REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA order_credit, order_credit_proxy FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION order_credit.default_ttl() TO PUBLIC;
+
+CREATE FUNCTION order_credit_proxy.grant_proxy(role regrole) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF role IS NULL THEN
+        RAISE EXCEPTION 'role must not be NULL' USING ERRCODE = '22004';
+    END IF;
+    EXECUTE format('GRANT USAGE ON SCHEMA order_credit, order_credit_proxy TO %s', role);
+    EXECUTE format('GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA order_credit, order_credit_proxy TO %s', role);
+    EXECUTE format('GRANT SELECT ON order_credit.stats, order_credit_proxy.tenants TO %s', role);
+    EXECUTE format('GRANT USAGE ON FOREIGN SERVER order_credit_shards TO %s', role);
+    EXECUTE format('REVOKE EXECUTE ON FUNCTION order_credit_proxy.setup_shards(), order_credit_proxy.set_shard_ids(integer, bigint), order_credit_proxy.grant_proxy(regrole) FROM %s', role);
+END
+$$;
+COMMENT ON FUNCTION order_credit_proxy.grant_proxy(regrole) IS
+    'Lets a role call the functions of the proxy (the server order_credit_shards must exist). What it may do on the shards is what the shard role of its user mapping may do there (grant_app, grant_admin on each shard).';
