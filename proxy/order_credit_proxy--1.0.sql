@@ -318,17 +318,32 @@ COMMENT ON FUNCTION order_credit_proxy.reraise(text, text, text, text) IS
 -- Credit lines.
 -- ===================================================================
 
-CREATE FUNCTION order_credit_proxy.create_account(account text, credit_limit numeric, currency text)
-    RETURNS order_credit.account_status
+-- Each function of the contract is a pair made by define_call:
+-- order_credit_proxy.NAME, the PL/Proxy call that runs order_credit.NAME on
+-- the shard ROUTE chooses, and order_credit.NAME (PARAMS, with the
+-- contract's defaults), which applications call and which gives back a
+-- shard's error with its own message, DETAIL and HINT (reraise). It is
+-- dropped at the end of this script.
+CREATE FUNCTION order_credit_proxy.define_call(name text, params text, returns text, route text)
+    RETURNS void
+    LANGUAGE plpgsql
+AS $def$
+DECLARE
+    plain text := regexp_replace(params, '\s+DEFAULT\s+[^,]+', '', 'g');
+    args text := coalesce((SELECT string_agg(split_part(btrim(a.p), ' ', 1), ', ' ORDER BY a.n)
+                             FROM unnest(string_to_array(plain, ',')) WITH ORDINALITY AS a(p, n)), '');
+    call text := CASE WHEN returns ~ '^(TABLE|SETOF) ' THEN 'RETURN QUERY SELECT * FROM ' ELSE 'RETURN ' END;
+BEGIN
+    EXECUTE format($f$CREATE FUNCTION order_credit_proxy.%1$s(%2$s)
+    RETURNS %3$s
     LANGUAGE plproxy
 AS $$
     CLUSTER 'order_credit_shards';
-    RUN ON order_credit_proxy.route(account);
-    TARGET order_credit.create_account;
-$$;
-
-CREATE FUNCTION order_credit.create_account(account text, credit_limit numeric, currency text DEFAULT NULL)
-    RETURNS order_credit.account_status
+    RUN ON %4$s;
+    TARGET order_credit.%1$s;
+$$$f$, name, plain, returns, route);
+    EXECUTE format($f$CREATE FUNCTION order_credit.%1$s(%2$s)
+    RETURNS %3$s
     LANGUAGE plpgsql
 AS $$
 DECLARE
@@ -337,615 +352,69 @@ DECLARE
     e_detail text;
     e_hint text;
 BEGIN
-    RETURN order_credit_proxy.create_account(account, credit_limit, currency);
+    %4$sorder_credit_proxy.%1$s(%5$s);
 EXCEPTION WHEN OTHERS THEN
     GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
                             e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
     PERFORM order_credit_proxy.reraise(e_state, e_message, e_detail, e_hint);
 END
-$$;
-
-CREATE FUNCTION order_credit_proxy.set_credit_limit(account text, credit_limit numeric)
-    RETURNS order_credit.account_status
-    LANGUAGE plproxy
-AS $$
-    CLUSTER 'order_credit_shards';
-    RUN ON order_credit_proxy.route(account);
-    TARGET order_credit.set_credit_limit;
-$$;
-
-CREATE FUNCTION order_credit.set_credit_limit(account text, credit_limit numeric)
-    RETURNS order_credit.account_status
-    LANGUAGE plpgsql
-AS $$
-DECLARE
-    e_state text;
-    e_message text;
-    e_detail text;
-    e_hint text;
-BEGIN
-    RETURN order_credit_proxy.set_credit_limit(account, credit_limit);
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
-                            e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
-    PERFORM order_credit_proxy.reraise(e_state, e_message, e_detail, e_hint);
+$$$f$, name, params, returns, call, args);
 END
-$$;
+$def$;
 
-CREATE FUNCTION order_credit_proxy.block_account(account text, reason text)
-    RETURNS order_credit.account_status
-    LANGUAGE plproxy
-AS $$
-    CLUSTER 'order_credit_shards';
-    RUN ON order_credit_proxy.route(account);
-    TARGET order_credit.block_account;
-$$;
+SELECT order_credit_proxy.define_call('create_account', 'account text, credit_limit numeric, currency text DEFAULT NULL', 'order_credit.account_status', 'order_credit_proxy.route(account)');
 
-CREATE FUNCTION order_credit.block_account(account text, reason text)
-    RETURNS order_credit.account_status
-    LANGUAGE plpgsql
-AS $$
-DECLARE
-    e_state text;
-    e_message text;
-    e_detail text;
-    e_hint text;
-BEGIN
-    RETURN order_credit_proxy.block_account(account, reason);
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
-                            e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
-    PERFORM order_credit_proxy.reraise(e_state, e_message, e_detail, e_hint);
-END
-$$;
+SELECT order_credit_proxy.define_call('set_credit_limit', 'account text, credit_limit numeric', 'order_credit.account_status', 'order_credit_proxy.route(account)');
 
-CREATE FUNCTION order_credit_proxy.unblock_account(account text)
-    RETURNS order_credit.account_status
-    LANGUAGE plproxy
-AS $$
-    CLUSTER 'order_credit_shards';
-    RUN ON order_credit_proxy.route(account);
-    TARGET order_credit.unblock_account;
-$$;
+SELECT order_credit_proxy.define_call('block_account', 'account text, reason text', 'order_credit.account_status', 'order_credit_proxy.route(account)');
 
-CREATE FUNCTION order_credit.unblock_account(account text)
-    RETURNS order_credit.account_status
-    LANGUAGE plpgsql
-AS $$
-DECLARE
-    e_state text;
-    e_message text;
-    e_detail text;
-    e_hint text;
-BEGIN
-    RETURN order_credit_proxy.unblock_account(account);
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
-                            e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
-    PERFORM order_credit_proxy.reraise(e_state, e_message, e_detail, e_hint);
-END
-$$;
+SELECT order_credit_proxy.define_call('unblock_account', 'account text', 'order_credit.account_status', 'order_credit_proxy.route(account)');
 
-CREATE FUNCTION order_credit_proxy.credit_status(account text)
-    RETURNS order_credit.account_status
-    LANGUAGE plproxy
-AS $$
-    CLUSTER 'order_credit_shards';
-    RUN ON order_credit_proxy.route(account);
-    TARGET order_credit.credit_status;
-$$;
+SELECT order_credit_proxy.define_call('credit_status', 'account text', 'order_credit.account_status', 'order_credit_proxy.route(account)');
 
-CREATE FUNCTION order_credit.credit_status(account text)
-    RETURNS order_credit.account_status
-    LANGUAGE plpgsql
-AS $$
-DECLARE
-    e_state text;
-    e_message text;
-    e_detail text;
-    e_hint text;
-BEGIN
-    RETURN order_credit_proxy.credit_status(account);
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
-                            e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
-    PERFORM order_credit_proxy.reraise(e_state, e_message, e_detail, e_hint);
-END
-$$;
+SELECT order_credit_proxy.define_call('reserve_credit', 'account text, amount numeric, order_ref text, expires_in interval DEFAULT order_credit.default_ttl()', 'order_credit.credit_hold', 'order_credit_proxy.route(account, order_ref)');
 
-CREATE FUNCTION order_credit_proxy.reserve_credit(account text, amount numeric, order_ref text, expires_in interval)
-    RETURNS order_credit.credit_hold
-    LANGUAGE plproxy
-AS $$
-    CLUSTER 'order_credit_shards';
-    RUN ON order_credit_proxy.route(account, order_ref);
-    TARGET order_credit.reserve_credit;
-$$;
+SELECT order_credit_proxy.define_call('try_reserve_credit', 'account text, amount numeric, order_ref text, expires_in interval DEFAULT order_credit.default_ttl()', 'TABLE (ok boolean, code text, message text, hold_id bigint, available numeric, credit_limit numeric)', 'order_credit_proxy.route(account, order_ref)');
 
-CREATE FUNCTION order_credit.reserve_credit(account text, amount numeric, order_ref text, expires_in interval DEFAULT order_credit.default_ttl())
-    RETURNS order_credit.credit_hold
-    LANGUAGE plpgsql
-AS $$
-DECLARE
-    e_state text;
-    e_message text;
-    e_detail text;
-    e_hint text;
-BEGIN
-    RETURN order_credit_proxy.reserve_credit(account, amount, order_ref, expires_in);
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
-                            e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
-    PERFORM order_credit_proxy.reraise(e_state, e_message, e_detail, e_hint);
-END
-$$;
+SELECT order_credit_proxy.define_call('capture_credit', 'order_ref text, amount numeric DEFAULT NULL', 'order_credit.credit_hold', 'order_credit_proxy.route(order_ref)');
 
-CREATE FUNCTION order_credit_proxy.try_reserve_credit(account text, amount numeric, order_ref text, expires_in interval)
-    RETURNS TABLE (ok boolean, code text, message text, hold_id bigint, available numeric, credit_limit numeric)
-    LANGUAGE plproxy
-AS $$
-    CLUSTER 'order_credit_shards';
-    RUN ON order_credit_proxy.route(account, order_ref);
-    TARGET order_credit.try_reserve_credit;
-$$;
+SELECT order_credit_proxy.define_call('release_credit', 'order_ref text, reason text DEFAULT NULL', 'order_credit.credit_hold', 'order_credit_proxy.route(order_ref)');
 
-CREATE FUNCTION order_credit.try_reserve_credit(account text, amount numeric, order_ref text, expires_in interval DEFAULT order_credit.default_ttl())
-    RETURNS TABLE (ok boolean, code text, message text, hold_id bigint, available numeric, credit_limit numeric)
-    LANGUAGE plpgsql
-AS $$
-DECLARE
-    e_state text;
-    e_message text;
-    e_detail text;
-    e_hint text;
-BEGIN
-    RETURN QUERY SELECT * FROM order_credit_proxy.try_reserve_credit(account, amount, order_ref, expires_in);
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
-                            e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
-    PERFORM order_credit_proxy.reraise(e_state, e_message, e_detail, e_hint);
-END
-$$;
-
-CREATE FUNCTION order_credit_proxy.capture_credit(order_ref text, amount numeric)
-    RETURNS order_credit.credit_hold
-    LANGUAGE plproxy
-AS $$
-    CLUSTER 'order_credit_shards';
-    RUN ON order_credit_proxy.route(order_ref);
-    TARGET order_credit.capture_credit;
-$$;
-
-CREATE FUNCTION order_credit.capture_credit(order_ref text, amount numeric DEFAULT NULL)
-    RETURNS order_credit.credit_hold
-    LANGUAGE plpgsql
-AS $$
-DECLARE
-    e_state text;
-    e_message text;
-    e_detail text;
-    e_hint text;
-BEGIN
-    RETURN order_credit_proxy.capture_credit(order_ref, amount);
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
-                            e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
-    PERFORM order_credit_proxy.reraise(e_state, e_message, e_detail, e_hint);
-END
-$$;
-
-CREATE FUNCTION order_credit_proxy.release_credit(order_ref text, reason text)
-    RETURNS order_credit.credit_hold
-    LANGUAGE plproxy
-AS $$
-    CLUSTER 'order_credit_shards';
-    RUN ON order_credit_proxy.route(order_ref);
-    TARGET order_credit.release_credit;
-$$;
-
-CREATE FUNCTION order_credit.release_credit(order_ref text, reason text DEFAULT NULL)
-    RETURNS order_credit.credit_hold
-    LANGUAGE plpgsql
-AS $$
-DECLARE
-    e_state text;
-    e_message text;
-    e_detail text;
-    e_hint text;
-BEGIN
-    RETURN order_credit_proxy.release_credit(order_ref, reason);
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
-                            e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
-    PERFORM order_credit_proxy.reraise(e_state, e_message, e_detail, e_hint);
-END
-$$;
-
-CREATE FUNCTION order_credit_proxy.record_payment(account text, amount numeric, payment_ref text)
-    RETURNS order_credit.account_status
-    LANGUAGE plproxy
-AS $$
-    CLUSTER 'order_credit_shards';
-    RUN ON order_credit_proxy.route(account);
-    TARGET order_credit.record_payment;
-$$;
-
-CREATE FUNCTION order_credit.record_payment(account text, amount numeric, payment_ref text)
-    RETURNS order_credit.account_status
-    LANGUAGE plpgsql
-AS $$
-DECLARE
-    e_state text;
-    e_message text;
-    e_detail text;
-    e_hint text;
-BEGIN
-    RETURN order_credit_proxy.record_payment(account, amount, payment_ref);
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
-                            e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
-    PERFORM order_credit_proxy.reraise(e_state, e_message, e_detail, e_hint);
-END
-$$;
+SELECT order_credit_proxy.define_call('record_payment', 'account text, amount numeric, payment_ref text', 'order_credit.account_status', 'order_credit_proxy.route(account)');
 
 -- ===================================================================
 -- Stock.
 -- ===================================================================
 
-CREATE FUNCTION order_credit_proxy.set_stock(sku text, on_hand bigint, buckets integer)
-    RETURNS order_credit.stock_status
-    LANGUAGE plproxy
-AS $$
-    CLUSTER 'order_credit_shards';
-    RUN ON order_credit_proxy.route(sku);
-    TARGET order_credit.set_stock;
-$$;
+SELECT order_credit_proxy.define_call('set_stock', 'sku text, on_hand bigint, buckets integer DEFAULT 1', 'order_credit.stock_status', 'order_credit_proxy.route(sku)');
 
-CREATE FUNCTION order_credit.set_stock(sku text, on_hand bigint, buckets integer DEFAULT 1)
-    RETURNS order_credit.stock_status
-    LANGUAGE plpgsql
-AS $$
-DECLARE
-    e_state text;
-    e_message text;
-    e_detail text;
-    e_hint text;
-BEGIN
-    RETURN order_credit_proxy.set_stock(sku, on_hand, buckets);
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
-                            e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
-    PERFORM order_credit_proxy.reraise(e_state, e_message, e_detail, e_hint);
-END
-$$;
+SELECT order_credit_proxy.define_call('adjust_stock', 'sku text, delta bigint, reason text', 'order_credit.stock_status', 'order_credit_proxy.route(sku)');
 
-CREATE FUNCTION order_credit_proxy.adjust_stock(sku text, delta bigint, reason text)
-    RETURNS order_credit.stock_status
-    LANGUAGE plproxy
-AS $$
-    CLUSTER 'order_credit_shards';
-    RUN ON order_credit_proxy.route(sku);
-    TARGET order_credit.adjust_stock;
-$$;
+SELECT order_credit_proxy.define_call('stock_status', 'sku text', 'order_credit.stock_status', 'order_credit_proxy.route(sku)');
 
-CREATE FUNCTION order_credit.adjust_stock(sku text, delta bigint, reason text)
-    RETURNS order_credit.stock_status
-    LANGUAGE plpgsql
-AS $$
-DECLARE
-    e_state text;
-    e_message text;
-    e_detail text;
-    e_hint text;
-BEGIN
-    RETURN order_credit_proxy.adjust_stock(sku, delta, reason);
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
-                            e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
-    PERFORM order_credit_proxy.reraise(e_state, e_message, e_detail, e_hint);
-END
-$$;
+SELECT order_credit_proxy.define_call('reserve_stock', 'sku text, quantity bigint, order_ref text, expires_in interval DEFAULT order_credit.default_ttl()', 'order_credit.stock_reservation', 'order_credit_proxy.route(sku, order_ref)');
 
-CREATE FUNCTION order_credit_proxy.stock_status(sku text)
-    RETURNS order_credit.stock_status
-    LANGUAGE plproxy
-AS $$
-    CLUSTER 'order_credit_shards';
-    RUN ON order_credit_proxy.route(sku);
-    TARGET order_credit.stock_status;
-$$;
+SELECT order_credit_proxy.define_call('reserve_stock', 'items jsonb, order_ref text, expires_in interval DEFAULT order_credit.default_ttl()', 'SETOF order_credit.stock_reservation', 'order_credit_proxy.route(order_ref, items, NULL)');
 
-CREATE FUNCTION order_credit.stock_status(sku text)
-    RETURNS order_credit.stock_status
-    LANGUAGE plpgsql
-AS $$
-DECLARE
-    e_state text;
-    e_message text;
-    e_detail text;
-    e_hint text;
-BEGIN
-    RETURN order_credit_proxy.stock_status(sku);
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
-                            e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
-    PERFORM order_credit_proxy.reraise(e_state, e_message, e_detail, e_hint);
-END
-$$;
+SELECT order_credit_proxy.define_call('try_reserve_stock', 'sku text, quantity bigint, order_ref text, expires_in interval DEFAULT order_credit.default_ttl()', 'TABLE (ok boolean, code text, message text, reservation_id bigint, available bigint)', 'order_credit_proxy.route(sku, order_ref)');
 
-CREATE FUNCTION order_credit_proxy.reserve_stock(sku text, quantity bigint, order_ref text, expires_in interval)
-    RETURNS order_credit.stock_reservation
-    LANGUAGE plproxy
-AS $$
-    CLUSTER 'order_credit_shards';
-    RUN ON order_credit_proxy.route(sku, order_ref);
-    TARGET order_credit.reserve_stock;
-$$;
+SELECT order_credit_proxy.define_call('commit_stock', 'order_ref text', 'SETOF order_credit.stock_reservation', 'order_credit_proxy.route(order_ref)');
 
-CREATE FUNCTION order_credit.reserve_stock(sku text, quantity bigint, order_ref text, expires_in interval DEFAULT order_credit.default_ttl())
-    RETURNS order_credit.stock_reservation
-    LANGUAGE plpgsql
-AS $$
-DECLARE
-    e_state text;
-    e_message text;
-    e_detail text;
-    e_hint text;
-BEGIN
-    RETURN order_credit_proxy.reserve_stock(sku, quantity, order_ref, expires_in);
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
-                            e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
-    PERFORM order_credit_proxy.reraise(e_state, e_message, e_detail, e_hint);
-END
-$$;
-
-CREATE FUNCTION order_credit_proxy.reserve_stock(items jsonb, order_ref text, expires_in interval)
-    RETURNS SETOF order_credit.stock_reservation
-    LANGUAGE plproxy
-AS $$
-    CLUSTER 'order_credit_shards';
-    RUN ON order_credit_proxy.route(order_ref, items, NULL);
-    TARGET order_credit.reserve_stock;
-$$;
-
-CREATE FUNCTION order_credit.reserve_stock(items jsonb, order_ref text, expires_in interval DEFAULT order_credit.default_ttl())
-    RETURNS SETOF order_credit.stock_reservation
-    LANGUAGE plpgsql
-AS $$
-DECLARE
-    e_state text;
-    e_message text;
-    e_detail text;
-    e_hint text;
-BEGIN
-    RETURN QUERY SELECT * FROM order_credit_proxy.reserve_stock(items, order_ref, expires_in);
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
-                            e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
-    PERFORM order_credit_proxy.reraise(e_state, e_message, e_detail, e_hint);
-END
-$$;
-
-CREATE FUNCTION order_credit_proxy.try_reserve_stock(sku text, quantity bigint, order_ref text, expires_in interval)
-    RETURNS TABLE (ok boolean, code text, message text, reservation_id bigint, available bigint)
-    LANGUAGE plproxy
-AS $$
-    CLUSTER 'order_credit_shards';
-    RUN ON order_credit_proxy.route(sku, order_ref);
-    TARGET order_credit.try_reserve_stock;
-$$;
-
-CREATE FUNCTION order_credit.try_reserve_stock(sku text, quantity bigint, order_ref text, expires_in interval DEFAULT order_credit.default_ttl())
-    RETURNS TABLE (ok boolean, code text, message text, reservation_id bigint, available bigint)
-    LANGUAGE plpgsql
-AS $$
-DECLARE
-    e_state text;
-    e_message text;
-    e_detail text;
-    e_hint text;
-BEGIN
-    RETURN QUERY SELECT * FROM order_credit_proxy.try_reserve_stock(sku, quantity, order_ref, expires_in);
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
-                            e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
-    PERFORM order_credit_proxy.reraise(e_state, e_message, e_detail, e_hint);
-END
-$$;
-
-CREATE FUNCTION order_credit_proxy.commit_stock(order_ref text)
-    RETURNS SETOF order_credit.stock_reservation
-    LANGUAGE plproxy
-AS $$
-    CLUSTER 'order_credit_shards';
-    RUN ON order_credit_proxy.route(order_ref);
-    TARGET order_credit.commit_stock;
-$$;
-
-CREATE FUNCTION order_credit.commit_stock(order_ref text)
-    RETURNS SETOF order_credit.stock_reservation
-    LANGUAGE plpgsql
-AS $$
-DECLARE
-    e_state text;
-    e_message text;
-    e_detail text;
-    e_hint text;
-BEGIN
-    RETURN QUERY SELECT * FROM order_credit_proxy.commit_stock(order_ref);
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
-                            e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
-    PERFORM order_credit_proxy.reraise(e_state, e_message, e_detail, e_hint);
-END
-$$;
-
-CREATE FUNCTION order_credit_proxy.release_stock(order_ref text, reason text)
-    RETURNS SETOF order_credit.stock_reservation
-    LANGUAGE plproxy
-AS $$
-    CLUSTER 'order_credit_shards';
-    RUN ON order_credit_proxy.route(order_ref);
-    TARGET order_credit.release_stock;
-$$;
-
-CREATE FUNCTION order_credit.release_stock(order_ref text, reason text DEFAULT NULL)
-    RETURNS SETOF order_credit.stock_reservation
-    LANGUAGE plpgsql
-AS $$
-DECLARE
-    e_state text;
-    e_message text;
-    e_detail text;
-    e_hint text;
-BEGIN
-    RETURN QUERY SELECT * FROM order_credit_proxy.release_stock(order_ref, reason);
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
-                            e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
-    PERFORM order_credit_proxy.reraise(e_state, e_message, e_detail, e_hint);
-END
-$$;
+SELECT order_credit_proxy.define_call('release_stock', 'order_ref text, reason text DEFAULT NULL', 'SETOF order_credit.stock_reservation', 'order_credit_proxy.route(order_ref)');
 
 -- ===================================================================
 -- Orders.
 -- ===================================================================
 
-CREATE FUNCTION order_credit_proxy.place_order(order_ref text, items jsonb, account text, expires_in interval)
-    RETURNS order_credit.order_status
-    LANGUAGE plproxy
-AS $$
-    CLUSTER 'order_credit_shards';
-    RUN ON order_credit_proxy.route(order_ref, items, account);
-    TARGET order_credit.place_order;
-$$;
+SELECT order_credit_proxy.define_call('place_order', 'order_ref text, items jsonb, account text DEFAULT NULL, expires_in interval DEFAULT order_credit.default_ttl()', 'order_credit.order_status', 'order_credit_proxy.route(order_ref, items, account)');
 
-CREATE FUNCTION order_credit.place_order(order_ref text, items jsonb, account text DEFAULT NULL, expires_in interval DEFAULT order_credit.default_ttl())
-    RETURNS order_credit.order_status
-    LANGUAGE plpgsql
-AS $$
-DECLARE
-    e_state text;
-    e_message text;
-    e_detail text;
-    e_hint text;
-BEGIN
-    RETURN order_credit_proxy.place_order(order_ref, items, account, expires_in);
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
-                            e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
-    PERFORM order_credit_proxy.reraise(e_state, e_message, e_detail, e_hint);
-END
-$$;
+SELECT order_credit_proxy.define_call('confirm_order', 'order_ref text, payment_ref text DEFAULT NULL', 'order_credit.order_status', 'order_credit_proxy.route(order_ref)');
 
-CREATE FUNCTION order_credit_proxy.confirm_order(order_ref text, payment_ref text)
-    RETURNS order_credit.order_status
-    LANGUAGE plproxy
-AS $$
-    CLUSTER 'order_credit_shards';
-    RUN ON order_credit_proxy.route(order_ref);
-    TARGET order_credit.confirm_order;
-$$;
+SELECT order_credit_proxy.define_call('set_order_status', 'order_ref text, status text', 'order_credit.order_status', 'order_credit_proxy.route(order_ref)');
 
-CREATE FUNCTION order_credit.confirm_order(order_ref text, payment_ref text DEFAULT NULL)
-    RETURNS order_credit.order_status
-    LANGUAGE plpgsql
-AS $$
-DECLARE
-    e_state text;
-    e_message text;
-    e_detail text;
-    e_hint text;
-BEGIN
-    RETURN order_credit_proxy.confirm_order(order_ref, payment_ref);
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
-                            e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
-    PERFORM order_credit_proxy.reraise(e_state, e_message, e_detail, e_hint);
-END
-$$;
+SELECT order_credit_proxy.define_call('cancel_order', 'order_ref text, reason text DEFAULT NULL', 'order_credit.order_status', 'order_credit_proxy.route(order_ref)');
 
-CREATE FUNCTION order_credit_proxy.set_order_status(order_ref text, status text)
-    RETURNS order_credit.order_status
-    LANGUAGE plproxy
-AS $$
-    CLUSTER 'order_credit_shards';
-    RUN ON order_credit_proxy.route(order_ref);
-    TARGET order_credit.set_order_status;
-$$;
-
-CREATE FUNCTION order_credit.set_order_status(order_ref text, status text)
-    RETURNS order_credit.order_status
-    LANGUAGE plpgsql
-AS $$
-DECLARE
-    e_state text;
-    e_message text;
-    e_detail text;
-    e_hint text;
-BEGIN
-    RETURN order_credit_proxy.set_order_status(order_ref, status);
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
-                            e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
-    PERFORM order_credit_proxy.reraise(e_state, e_message, e_detail, e_hint);
-END
-$$;
-
-CREATE FUNCTION order_credit_proxy.cancel_order(order_ref text, reason text)
-    RETURNS order_credit.order_status
-    LANGUAGE plproxy
-AS $$
-    CLUSTER 'order_credit_shards';
-    RUN ON order_credit_proxy.route(order_ref);
-    TARGET order_credit.cancel_order;
-$$;
-
-CREATE FUNCTION order_credit.cancel_order(order_ref text, reason text DEFAULT NULL)
-    RETURNS order_credit.order_status
-    LANGUAGE plpgsql
-AS $$
-DECLARE
-    e_state text;
-    e_message text;
-    e_detail text;
-    e_hint text;
-BEGIN
-    RETURN order_credit_proxy.cancel_order(order_ref, reason);
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
-                            e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
-    PERFORM order_credit_proxy.reraise(e_state, e_message, e_detail, e_hint);
-END
-$$;
-
-CREATE FUNCTION order_credit_proxy.order_status(order_ref text)
-    RETURNS order_credit.order_status
-    LANGUAGE plproxy
-AS $$
-    CLUSTER 'order_credit_shards';
-    RUN ON order_credit_proxy.route(order_ref);
-    TARGET order_credit.order_status;
-$$;
-
-CREATE FUNCTION order_credit.order_status(order_ref text)
-    RETURNS order_credit.order_status
-    LANGUAGE plpgsql
-AS $$
-DECLARE
-    e_state text;
-    e_message text;
-    e_detail text;
-    e_hint text;
-BEGIN
-    RETURN order_credit_proxy.order_status(order_ref);
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
-                            e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
-    PERFORM order_credit_proxy.reraise(e_state, e_message, e_detail, e_hint);
-END
-$$;
+SELECT order_credit_proxy.define_call('order_status', 'order_ref text', 'order_credit.order_status', 'order_credit_proxy.route(order_ref)');
 
 -- ===================================================================
 -- Idempotency keys, leases, exactly-once events. Each call commits on its
@@ -953,32 +422,7 @@ $$;
 -- writes, as it is on a shard (docs/scaling-out.md).
 -- ===================================================================
 
-CREATE FUNCTION order_credit_proxy.idempotency_begin(key text, fingerprint text, lease interval, wait boolean)
-    RETURNS TABLE (state text, response jsonb, response_code integer, recovery_point text, retry_after interval)
-    LANGUAGE plproxy
-AS $$
-    CLUSTER 'order_credit_shards';
-    RUN ON order_credit_proxy.route(key);
-    TARGET order_credit.idempotency_begin;
-$$;
-
-CREATE FUNCTION order_credit.idempotency_begin(key text, fingerprint text, lease interval DEFAULT NULL, wait boolean DEFAULT false)
-    RETURNS TABLE (state text, response jsonb, response_code integer, recovery_point text, retry_after interval)
-    LANGUAGE plpgsql
-AS $$
-DECLARE
-    e_state text;
-    e_message text;
-    e_detail text;
-    e_hint text;
-BEGIN
-    RETURN QUERY SELECT * FROM order_credit_proxy.idempotency_begin(key, fingerprint, lease, wait);
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
-                            e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
-    PERFORM order_credit_proxy.reraise(e_state, e_message, e_detail, e_hint);
-END
-$$;
+SELECT order_credit_proxy.define_call('idempotency_begin', 'key text, fingerprint text, lease interval DEFAULT NULL, wait boolean DEFAULT false', 'TABLE (state text, response jsonb, response_code integer, recovery_point text, retry_after interval)', 'order_credit_proxy.route(key)');
 
 CREATE FUNCTION order_credit_proxy.idempotency_checkpoint(key text, recovery_point text)
     RETURNS void
@@ -1034,113 +478,13 @@ EXCEPTION WHEN OTHERS THEN
 END
 $$;
 
-CREATE FUNCTION order_credit_proxy.acquire_lease(key text, owner text, ttl interval)
-    RETURNS bigint
-    LANGUAGE plproxy
-AS $$
-    CLUSTER 'order_credit_shards';
-    RUN ON order_credit_proxy.route(key);
-    TARGET order_credit.acquire_lease;
-$$;
+SELECT order_credit_proxy.define_call('acquire_lease', 'key text, owner text, ttl interval', 'bigint', 'order_credit_proxy.route(key)');
 
-CREATE FUNCTION order_credit.acquire_lease(key text, owner text, ttl interval)
-    RETURNS bigint
-    LANGUAGE plpgsql
-AS $$
-DECLARE
-    e_state text;
-    e_message text;
-    e_detail text;
-    e_hint text;
-BEGIN
-    RETURN order_credit_proxy.acquire_lease(key, owner, ttl);
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
-                            e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
-    PERFORM order_credit_proxy.reraise(e_state, e_message, e_detail, e_hint);
-END
-$$;
+SELECT order_credit_proxy.define_call('renew_lease', 'key text, owner text, token bigint, ttl interval', 'boolean', 'order_credit_proxy.route(key)');
 
-CREATE FUNCTION order_credit_proxy.renew_lease(key text, owner text, token bigint, ttl interval)
-    RETURNS boolean
-    LANGUAGE plproxy
-AS $$
-    CLUSTER 'order_credit_shards';
-    RUN ON order_credit_proxy.route(key);
-    TARGET order_credit.renew_lease;
-$$;
+SELECT order_credit_proxy.define_call('release_lease', 'key text, owner text, token bigint', 'boolean', 'order_credit_proxy.route(key)');
 
-CREATE FUNCTION order_credit.renew_lease(key text, owner text, token bigint, ttl interval)
-    RETURNS boolean
-    LANGUAGE plpgsql
-AS $$
-DECLARE
-    e_state text;
-    e_message text;
-    e_detail text;
-    e_hint text;
-BEGIN
-    RETURN order_credit_proxy.renew_lease(key, owner, token, ttl);
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
-                            e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
-    PERFORM order_credit_proxy.reraise(e_state, e_message, e_detail, e_hint);
-END
-$$;
-
-CREATE FUNCTION order_credit_proxy.release_lease(key text, owner text, token bigint)
-    RETURNS boolean
-    LANGUAGE plproxy
-AS $$
-    CLUSTER 'order_credit_shards';
-    RUN ON order_credit_proxy.route(key);
-    TARGET order_credit.release_lease;
-$$;
-
-CREATE FUNCTION order_credit.release_lease(key text, owner text, token bigint)
-    RETURNS boolean
-    LANGUAGE plpgsql
-AS $$
-DECLARE
-    e_state text;
-    e_message text;
-    e_detail text;
-    e_hint text;
-BEGIN
-    RETURN order_credit_proxy.release_lease(key, owner, token);
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
-                            e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
-    PERFORM order_credit_proxy.reraise(e_state, e_message, e_detail, e_hint);
-END
-$$;
-
-CREATE FUNCTION order_credit_proxy.break_lease(key text)
-    RETURNS bigint
-    LANGUAGE plproxy
-AS $$
-    CLUSTER 'order_credit_shards';
-    RUN ON order_credit_proxy.route(key);
-    TARGET order_credit.break_lease;
-$$;
-
-CREATE FUNCTION order_credit.break_lease(key text)
-    RETURNS bigint
-    LANGUAGE plpgsql
-AS $$
-DECLARE
-    e_state text;
-    e_message text;
-    e_detail text;
-    e_hint text;
-BEGIN
-    RETURN order_credit_proxy.break_lease(key);
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
-                            e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
-    PERFORM order_credit_proxy.reraise(e_state, e_message, e_detail, e_hint);
-END
-$$;
+SELECT order_credit_proxy.define_call('break_lease', 'key text', 'bigint', 'order_credit_proxy.route(key)');
 
 CREATE FUNCTION order_credit_proxy.check_fence(key text, token bigint)
     RETURNS void
@@ -1169,32 +513,7 @@ EXCEPTION WHEN OTHERS THEN
 END
 $$;
 
-CREATE FUNCTION order_credit_proxy.process_once(source text, event_id text)
-    RETURNS boolean
-    LANGUAGE plproxy
-AS $$
-    CLUSTER 'order_credit_shards';
-    RUN ON order_credit_proxy.route(source);
-    TARGET order_credit.process_once;
-$$;
-
-CREATE FUNCTION order_credit.process_once(source text, event_id text)
-    RETURNS boolean
-    LANGUAGE plpgsql
-AS $$
-DECLARE
-    e_state text;
-    e_message text;
-    e_detail text;
-    e_hint text;
-BEGIN
-    RETURN order_credit_proxy.process_once(source, event_id);
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
-                            e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
-    PERFORM order_credit_proxy.reraise(e_state, e_message, e_detail, e_hint);
-END
-$$;
+SELECT order_credit_proxy.define_call('process_once', 'source text, event_id text', 'boolean', 'order_credit_proxy.route(source)');
 
 
 -- lock() and try_lock() hold a lock until the caller's transaction ends.
@@ -1325,3 +644,5 @@ END
 $$;
 COMMENT ON FUNCTION order_credit_proxy.grant_proxy(regrole) IS
     'Lets a role call the functions of the proxy (the server order_credit_shards must exist). What it may do on the shards is what the shard role of its user mapping may do there (grant_app, grant_admin on each shard).';
+
+DROP FUNCTION order_credit_proxy.define_call(text, text, text, text);
