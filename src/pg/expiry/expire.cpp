@@ -42,7 +42,7 @@ using core::Error;
 using Step = int64_t (*)(int64_t budget, Datum user);
 using Steps = std::array<Step, 5>;
 constexpr Steps kSteps = {
-    expire_orders_step, expire_stock_step,   expire_credit_step,
+    expire_orders_step,      expire_stock_step,   expire_credit_step,
     purge_coordination_step, purge_finished_step,
 };
 // What extension 1.0's expire_due (bound to oc_expire_due) runs: its schema

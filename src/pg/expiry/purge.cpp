@@ -35,48 +35,53 @@ using core::Error;
 
 // A reservation past expiry whose claim expire_due already deleted (the claim
 // is found by its primary key: sku, expires_at, reservation_id).
-#define OC_NO_CLAIM                                                                     \
-    "NOT EXISTS (SELECT 1 FROM order_credit.reservation_claims k "                      \
-    "             WHERE k.sku = r.sku AND k.expires_at = r.expires_at "                 \
+#define OC_NO_CLAIM                                                     \
+    "NOT EXISTS (SELECT 1 FROM order_credit.reservation_claims k "      \
+    "             WHERE k.sku = r.sku AND k.expires_at = r.expires_at " \
     "               AND k.reservation_id = r.reservation_id)"
 
-const std::string kOrdersSql =
+// The statements name the finished statuses as core/lifecycle.hpp lists them.
+std::string with_statuses(const char *sql) {
+    return fmt::format(sql, fmt::arg("orders", core::finished_order_statuses_sql()),
+                       fmt::arg("holds", core::finished_hold_statuses_sql()),
+                       fmt::arg("reservations", core::finished_reservation_statuses_sql()));
+}
+
+const std::string kOrdersSql = with_statuses(
     "WITH o AS ("
     "    SELECT order_ref FROM order_credit.orders "
-    "     WHERE status IN (" + core::finished_order_statuses_sql() + ") "
-    "       AND updated_at < statement_timestamp() - $1 "
+    "     WHERE status IN ({orders}) AND updated_at < statement_timestamp() - $1 "
     "     ORDER BY updated_at LIMIT $2 FOR UPDATE SKIP LOCKED), "
     "h AS (DELETE FROM order_credit.holds h USING o "
-    "       WHERE h.order_ref = o.order_ref "
-    "         AND h.status IN (" + core::finished_hold_statuses_sql() + ") RETURNING 1), "
+    "       WHERE h.order_ref = o.order_ref AND h.status IN ({holds}) RETURNING 1), "
     "r AS (DELETE FROM order_credit.reservations r USING o "
     "       WHERE r.order_ref = o.order_ref "
-    "         AND (r.status IN (" + core::finished_reservation_statuses_sql() + ") "
+    "         AND (r.status IN ({reservations}) "
     "              OR (r.status = 'active' AND r.expires_at <= statement_timestamp() "
-    "                  AND " OC_NO_CLAIM ")) RETURNING 1), "
+    "                  AND " OC_NO_CLAIM
+    ")) RETURNING 1), "
     "x AS (DELETE FROM order_credit.order_history x USING o "
     "       WHERE x.order_ref = o.order_ref RETURNING 1), "
     "d AS (DELETE FROM order_credit.orders d USING o "
     "       WHERE d.order_ref = o.order_ref RETURNING 1) "
     "SELECT (SELECT count(*) FROM d) + (SELECT count(*) FROM h) "
-    "     + (SELECT count(*) FROM r) + (SELECT count(*) FROM x)";
+    "     + (SELECT count(*) FROM r) + (SELECT count(*) FROM x)");
 
 // Scans the partial index holds_finished (same status list).
-const std::string kHoldsSql =
+const std::string kHoldsSql = with_statuses(
     "WITH c AS ("
     "    SELECT h.hold_id FROM order_credit.holds h "
-    "     WHERE h.status IN (" + core::finished_hold_statuses_sql() + ") "
-    "       AND h.updated_at < statement_timestamp() - $1 "
+    "     WHERE h.status IN ({holds}) AND h.updated_at < statement_timestamp() - $1 "
     "       AND NOT EXISTS (SELECT 1 FROM order_credit.orders o WHERE o.order_ref = h.order_ref) "
     "     ORDER BY h.updated_at LIMIT $2 FOR UPDATE SKIP LOCKED), "
     "d AS (DELETE FROM order_credit.holds h USING c WHERE h.hold_id = c.hold_id RETURNING 1) "
-    "SELECT count(*) FROM d";
+    "SELECT count(*) FROM d");
 
 // reservations has no index on status or updated_at (commit and release
 // stay HOT updates): the scan walks the primary key from the oldest row and
 // stops at the first reservation created within the retention, since
 // reservation ids grow with created_at.
-const std::string kReservationsSql =
+const std::string kReservationsSql = with_statuses(
     "WITH c AS ("
     "    SELECT r.reservation_id FROM order_credit.reservations r "
     "     WHERE r.reservation_id < coalesce(("
@@ -84,15 +89,15 @@ const std::string kReservationsSql =
     "                WHERE y.created_at >= statement_timestamp() - $1 "
     "                ORDER BY y.reservation_id LIMIT 1), 9223372036854775807) "
     "       AND r.created_at < statement_timestamp() - $1 "
-    "       AND ((r.status IN (" + core::finished_reservation_statuses_sql() + ") "
-    "             AND r.updated_at < statement_timestamp() - $1) "
+    "       AND ((r.status IN ({reservations}) AND r.updated_at < statement_timestamp() - $1) "
     "            OR (r.status = 'active' AND r.expires_at < statement_timestamp() - $1 "
-    "                AND " OC_NO_CLAIM ")) "
+    "                AND " OC_NO_CLAIM
+    ")) "
     "       AND NOT EXISTS (SELECT 1 FROM order_credit.orders o WHERE o.order_ref = r.order_ref) "
     "     ORDER BY r.reservation_id LIMIT $2 FOR UPDATE OF r SKIP LOCKED), "
     "d AS (DELETE FROM order_credit.reservations r USING c "
     "       WHERE r.reservation_id = c.reservation_id RETURNING 1) "
-    "SELECT count(*) FROM d";
+    "SELECT count(*) FROM d");
 
 Statement S_purge_orders(kOrdersSql.c_str(), {INTERVALOID, INT4OID}, Statement::kBatchByKey);
 Statement S_purge_holds(kHoldsSql.c_str(), {INTERVALOID, INT4OID}, Statement::kBatchByKey);
