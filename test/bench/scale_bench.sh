@@ -31,7 +31,10 @@
 #
 #   OC_SCALE=0.1 test/bench/scale_bench.sh      development size
 #   OC_SCALE=1 test/bench/scale_bench.sh        full size (~25 GB of disk)
-#   OC_BENCH_SECONDS (10) per run; OC_SCALE_PARTS="ops latency burst"
+#   OC_BENCH_SECONDS (10) per run; OC_SCALE_PARTS="ops latency burst" ("none":
+#   build only)
+#   OC_SCALE_DIR=/tmp/dir   keep the server copy and cluster there, and
+#                           reuse them (no build) when they exist
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SCALE=${OC_SCALE:-0.1}
@@ -40,19 +43,24 @@ PORT=${OC_BENCH_PORT:-55510}
 PARTS=${OC_SCALE_PARTS:-"ops latency burst"}
 BURSTS=${OC_BURSTS:-5}
 S=test/bench/scale
-W=$(mktemp -d /tmp/oc_scale_bench.XXXXXX)
+W=${OC_SCALE_DIR:-$(mktemp -d /tmp/oc_scale_bench.XXXXXX)}
+mkdir -p "$W"
 chmod 755 "$W"
+REUSE=0
+[ -d "$W/cluster/data" ] && REUSE=1
 PGLIB=$(pg_config --pkglibdir | sed 's#/lib$##')
 PGSHARE=$(pg_config --sharedir)
 BIN=$W/inst$PGLIB/bin
 PGBENCH=$BIN/pgbench
 D=$W/cluster
 export PGHOST=$D PGPORT=$PORT PGUSER=postgres
-stop() { [ -d "$D/data" ] && runuser -u postgres -- "$BIN/pg_ctl" -D "$D/data" -m fast -w stop >/dev/null 2>&1 || true; }
-trap 'stop; rm -rf "$W"' EXIT
 psql() { command psql -X -q -v ON_ERROR_STOP=1 -P pager=off "$@"; }
 val() { psql -At "$@"; }
+stop() { [ -d "$D/data" ] && runuser -u postgres -- "$BIN/pg_ctl" -D "$D/data" -m fast -w stop >/dev/null 2>&1 || true; }
+if [ -n "${OC_SCALE_DIR:-}" ]; then trap stop EXIT; else trap 'stop; rm -rf "$W"' EXIT; fi
 
+start() { runuser -u postgres -- "$BIN/pg_ctl" -D "$D/data" -l "$D/server.log" -w -t 60 start >/dev/null; }
+if [ $REUSE = 0 ]; then
 echo "== private server copy, build, install (no system install)"
 mkdir -p "$W/inst$(dirname "$PGLIB")" "$W/inst$(dirname "$PGSHARE")"
 cp -a "$PGLIB" "$W/inst$(dirname "$PGLIB")/"
@@ -74,7 +82,10 @@ synchronous_commit = on
 fsync = on
 log_min_messages = warning
 CONF
-runuser -u postgres -- "$BIN/pg_ctl" -D "$D/data" -l "$D/server.log" -w -t 60 start >/dev/null
+start
+fi
+[ $REUSE = 1 ] && { echo "== reusing the cluster in $W"; start; }
+SB=$(val -d postgres -c "SHOW shared_buffers" 2>/dev/null || true)
 echo "machine: $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GiB RAM", $2/1048576}' /proc/meminfo); shared_buffers $SB; fsync on; scale $SCALE; $SECS s per run"
 
 ratio() { awk -v x="$1" -v y="$2" 'BEGIN {printf "%.2f", (y > 0 ? x / y : 0)}'; }
@@ -94,6 +105,7 @@ locked() { # run "$@" holding the benchmark lock
     flock -u 9
 }
 
+if [ $REUSE = 0 ]; then
 echo "== build the databases (not timed, no lock)"
 psql -c "CREATE DATABASE oc_small" -c "CREATE DATABASE oc_large"
 psql -d oc_small -c "CREATE EXTENSION order_credit" -f $S/small.sql >/dev/null
@@ -108,7 +120,8 @@ done
 val -d oc_large -c "SELECT 'sizes: database ' || pg_size_pretty(pg_database_size('oc_large')) || '; ' ||
     string_agg(c.relname || ' ' || c.reltuples::bigint || ' rows ' || pg_size_pretty(pg_total_relation_size(c.oid)), ', ' ORDER BY c.relname)
     FROM pg_class c WHERE c.relnamespace = 'order_credit'::regnamespace AND c.relkind = 'r' AND c.reltuples > 1000"
-NACC_LARGE=$(val -d oc_large -c "SELECT (1000000 * $SCALE)::bigint")
+fi
+NACC_LARGE=$(val -d oc_large -c "SELECT count(*) FROM order_credit.accounts WHERE account LIKE 'acct-%'")
 echo "== verify() after the build (must be empty)"
 v=$(val -d oc_large -c "SELECT count(*) FROM order_credit.verify()")
 echo "verify() on the large database: $v violation(s)"
@@ -181,26 +194,27 @@ part_latency() {
 
 part_burst() {
     echo "== 3. bursts of 50 concurrent orders on one account with credit for all 50 ($BURSTS bursts)"
-    psql -d oc_small -f $S/app.sql >/dev/null
-    local i side
+    psql -d oc_small -c "DROP TABLE IF EXISTS app_ledger, app_accounts, app_outcome" \
+        -c "DROP FUNCTION IF EXISTS app_order(text, numeric, text)" -f $S/app.sql >/dev/null
+    local i side tag=b$RANDOM
     rm -f "$D"/out/app.* "$D"/out/ext.*
     for i in $(seq 1 "$BURSTS"); do
         # fresh accounts with 10,000 ledger entries of history and credit for exactly 50 more orders
-        psql -d oc_small -c "INSERT INTO app_accounts VALUES ('burst-$i', 10050)" \
-            -c "INSERT INTO app_ledger (account, amount, order_ref) SELECT 'burst-$i', 1, 'seed-' || g FROM generate_series(1, 10000) g" \
+        psql -d oc_small -c "INSERT INTO app_accounts VALUES ('$tag-$i', 10050)" \
+            -c "INSERT INTO app_ledger (account, amount, order_ref) SELECT '$tag-$i', 1, 'seed-' || g FROM generate_series(1, 10000) g" \
             -c "ANALYZE app_ledger" \
-            -c "SELECT account FROM order_credit.create_account('burst-$i', 50)" >/dev/null
-        (cd "$D/out" && "$PGBENCH" -n -M prepared -c 50 -j 2 -t 1 -d oc_small -D acct="burst-$i" -D run="app$i" \
+            -c "SELECT account FROM order_credit.create_account('$tag-$i', 50)" >/dev/null
+        (cd "$D/out" && "$PGBENCH" -n -M prepared -c 50 -j 2 -t 1 -d oc_small -D acct="$tag-$i" -D run="app$i" \
             --log --log-prefix="$D/out/app.$i" -f "$OLDPWD/$S/app_burst.sql" >"$D/out/app$i.log" 2>&1) ||
             { cat "$D/out/app$i.log"; exit 1; }
-        (cd "$D/out" && "$PGBENCH" -n -M prepared -c 50 -j 2 -t 1 -d oc_small -D acct="burst-$i" -D run="ext$i" \
+        (cd "$D/out" && "$PGBENCH" -n -M prepared -c 50 -j 2 -t 1 -d oc_small -D acct="$tag-$i" -D run="ext$i" \
             --log --log-prefix="$D/out/ext.$i" -f "$OLDPWD/$S/ext_burst.sql" >"$D/out/ext$i.log" 2>&1) ||
             { cat "$D/out/ext$i.log"; exit 1; }
     done
     local app_rej ext_rej app_ok ext_ok
     app_ok=$(val -d oc_small -c "SELECT count(*) FROM app_outcome WHERE ok")
     app_rej=$(val -d oc_small -c "SELECT count(*) FROM app_outcome WHERE NOT ok")
-    ext_ok=$(val -d oc_small -c "SELECT count(*) FROM order_credit.holds WHERE account LIKE 'burst-%'")
+    ext_ok=$(val -d oc_small -c "SELECT count(*) FROM order_credit.holds WHERE account LIKE '$tag-%'")
     ext_rej=$((BURSTS * 50 - ext_ok))
     read -r a50 a95 a99 amax <<<"$(pct "$D"/out/app.*)"
     read -r e50 e95 e99 emax <<<"$(pct "$D"/out/ext.*)"
@@ -212,7 +226,8 @@ part_burst() {
     echo "burst of 50 x $BURSTS: app pattern false rejections $app_rej, p99 $a99 ms; order_credit false rejections $ext_rej, p99 $e99 ms" >>"$SUMMARY"
 }
 
-for p in $PARTS; do locked part_$p; done
+: >"$SUMMARY"
+for p in $PARTS; do [ "$p" = none ] || locked part_$p; done
 echo "== summary (scale $SCALE)"
 cat "$SUMMARY"
 ! grep -q "✗" "$SUMMARY"

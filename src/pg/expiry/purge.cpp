@@ -21,7 +21,12 @@
 #include "pg/common.hpp"
 #include "pg/expiry/expire.hpp"
 #include "pg/expiry/purge.hpp"
+#include "pg/settings.hpp"
 #include "pg/spi.hpp"
+
+extern "C" {
+#include "jit/jit.h"
+}
 
 namespace oc::pg {
 namespace {
@@ -34,11 +39,13 @@ using core::Code;
 using core::Error;
 
 // A reservation past expiry whose claim expire_due already deleted (the claim
-// is found by its primary key: sku, expires_at, reservation_id).
+// is found by its primary key: sku, expires_at, reservation_id). OFFSET 0
+// keeps it a lookup per candidate: without it the planner may hash the whole
+// claims table once per statement instead.
 #define OC_NO_CLAIM                                                     \
     "NOT EXISTS (SELECT 1 FROM order_credit.reservation_claims k "      \
     "             WHERE k.sku = r.sku AND k.expires_at = r.expires_at " \
-    "               AND k.reservation_id = r.reservation_id)"
+    "               AND k.reservation_id = r.reservation_id OFFSET 0)"
 
 // The statements name the finished statuses as core/lifecycle.hpp lists them.
 std::string with_statuses(const char *sql) {
@@ -99,10 +106,10 @@ const std::string kReservationsSql = with_statuses(
     "       WHERE r.reservation_id = c.reservation_id RETURNING 1) "
     "SELECT count(*) FROM d");
 
-Statement S_purge_orders(kOrdersSql.c_str(), {INTERVALOID, INT4OID}, Statement::kBatchByKey);
-Statement S_purge_holds(kHoldsSql.c_str(), {INTERVALOID, INT4OID}, Statement::kBatchByKey);
-Statement S_purge_reservations(kReservationsSql.c_str(), {INTERVALOID, INT4OID},
-                               Statement::kBatchByKey);
+// Key access (nested loops over indexes): a batch touches its own rows only.
+Statement S_purge_orders(kOrdersSql.c_str(), {INTERVALOID, INT4OID});
+Statement S_purge_holds(kHoldsSql.c_str(), {INTERVALOID, INT4OID});
+Statement S_purge_reservations(kReservationsSql.c_str(), {INTERVALOID, INT4OID});
 
 Datum seconds(int64_t s) {
     return pg_call([s]() -> Datum {
@@ -151,6 +158,11 @@ Datum purge(FunctionCallInfo fcinfo) {
 int64_t purge_finished_step(int64_t budget, Datum) {
     int64_t keep_s = core::finished_retention_s(guc_finished_retention_s, guc_idempotency_ttl_s);
     if (keep_s == 0 || budget <= 0) return 0;
+    // The planner prices the reservations scan by the table (the boundary is
+    // only known when it runs), which on a large table is past jit_above_cost:
+    // compiling would cost more than the batch. This runs inside the sweep's
+    // subtransaction (unless_busy), whose end puts the setting back.
+    if (jit_enabled) CallSettings::current().set("jit", "off");
     Datum keep = seconds(keep_s);
     int64_t done = run_orders(keep, budget);
     if (done < budget) done += run(S_purge_holds, keep, budget - done);
