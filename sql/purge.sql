@@ -92,9 +92,11 @@ SELECT posted FROM order_credit.record_payment('pa', 5, 'pay-1');
 -- The history of an order is still append-only outside the purge.
 DELETE FROM order_credit.order_history WHERE order_ref = 'o-paid';
 SELECT count(*) FROM order_credit.order_history WHERE order_ref = 'o-paid';
--- expire_due purges too (the sweeper's call).
+-- expire_due purges too (the sweeper's call; at most one look a second per
+-- backend, the first one at once: a new connection).
 SELECT status FROM order_credit.release_credit('h-voided');
 UPDATE order_credit.holds SET updated_at = updated_at - interval '40 days' WHERE order_ref = 'h-voided';
+\c oc_purge
 SELECT order_credit.expire_due() AS expired_or_purged;
 SELECT count(*) FROM order_credit.holds WHERE order_ref = 'h-voided';
 SELECT * FROM order_credit.verify();
