@@ -42,7 +42,7 @@ SECS=${OC_BENCH_SECONDS:-10}
 PORT=${OC_BENCH_PORT:-55510}
 PARTS=${OC_SCALE_PARTS:-"ops latency burst"}
 BURSTS=${OC_BURSTS:-5}
-S=test/bench/scale
+S=$PWD/test/bench/scale
 W=${OC_SCALE_DIR:-$(mktemp -d /tmp/oc_scale_bench.XXXXXX)}
 mkdir -p "$W"
 chmod 755 "$W"
@@ -84,7 +84,11 @@ log_min_messages = warning
 CONF
 start
 fi
-[ $REUSE = 1 ] && { echo "== reusing the cluster in $W"; start; }
+if [ $REUSE = 1 ]; then
+    echo "== reusing the cluster in $W (the extension's library built and installed again)"
+    make -s -j2 WERROR=1 >/dev/null && make -s install DESTDIR="$W/inst" >/dev/null
+    start
+fi
 SB=$(val -d postgres -c "SHOW shared_buffers" 2>/dev/null || true)
 echo "machine: $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GiB RAM", $2/1048576}' /proc/meminfo); shared_buffers $SB; fsync on; scale $SCALE; $SECS s per run"
 
@@ -205,10 +209,10 @@ part_burst() {
             -c "ANALYZE app_ledger" \
             -c "SELECT account FROM order_credit.create_account('$tag-$i', 50)" >/dev/null
         (cd "$D/out" && "$PGBENCH" -n -M prepared -c 50 -j 2 -t 1 -d oc_small -D acct="$tag-$i" -D run="app$i" \
-            --log --log-prefix="$D/out/app.$i" -f "$OLDPWD/$S/app_burst.sql" >"$D/out/app$i.log" 2>&1) ||
+            --log --log-prefix="$D/out/app.$i" -f "$S/app_burst.sql" >"$D/out/app$i.log" 2>&1) ||
             { cat "$D/out/app$i.log"; exit 1; }
         (cd "$D/out" && "$PGBENCH" -n -M prepared -c 50 -j 2 -t 1 -d oc_small -D acct="$tag-$i" -D run="ext$i" \
-            --log --log-prefix="$D/out/ext.$i" -f "$OLDPWD/$S/ext_burst.sql" >"$D/out/ext$i.log" 2>&1) ||
+            --log --log-prefix="$D/out/ext.$i" -f "$S/ext_burst.sql" >"$D/out/ext$i.log" 2>&1) ||
             { cat "$D/out/ext$i.log"; exit 1; }
     done
     local app_rej ext_rej app_ok ext_ok
