@@ -13,7 +13,8 @@
 #     5,000,000 finished holds, 10,000,000 finished reservations, 1,000,000
 #     delivered orders with 5,000,000 history entries, 1,000,000 processed
 #     events and 1,000,000 idempotency keys. Target: large >= 0.8 x small.
-#     verify() on both, timed, and verify_account(), the bounded form.
+#     verify() on both, timed, and verify_account() / verify_sku(), the
+#     bounded forms.
 #  2. Tail latency of reserve_credit (p50/p95/p99/max from pgbench --log) on
 #     a hot account and on an account per client, 8/32/64 clients, against
 #     plain SQL writing the same rows in one statement. Target: p99 <= 1.1 x
@@ -31,8 +32,9 @@
 #
 #   OC_SCALE=0.1 test/bench/scale_bench.sh      development size
 #   OC_SCALE=1 test/bench/scale_bench.sh        full size (~25 GB of disk)
-#   OC_BENCH_SECONDS (10) per run; OC_SCALE_PARTS="ops latency burst" ("none":
-#   build only)
+#   OC_BENCH_SECONDS (10) per run; OC_SCALE_PARTS="ops bounded latency burst
+#   verify" ("none": build only; verify() of the full-size database runs
+#   for more than 8 minutes: run that part alone)
 #   OC_SCALE_DIR=/tmp/dir   keep the server copy and cluster there, and
 #                           reuse them (no build) when they exist
 set -euo pipefail
@@ -40,7 +42,7 @@ cd "$(dirname "$0")/../.."
 SCALE=${OC_SCALE:-0.1}
 SECS=${OC_BENCH_SECONDS:-10}
 PORT=${OC_BENCH_PORT:-55510}
-PARTS=${OC_SCALE_PARTS:-"ops latency burst"}
+PARTS=${OC_SCALE_PARTS:-"ops bounded latency burst verify"}
 BURSTS=${OC_BURSTS:-5}
 S=$PWD/test/bench/scale
 W=${OC_SCALE_DIR:-$(mktemp -d /tmp/oc_scale_bench.XXXXXX)}
@@ -124,12 +126,12 @@ done
 val -d oc_large -c "SELECT 'sizes: database ' || pg_size_pretty(pg_database_size('oc_large')) || '; ' ||
     string_agg(c.relname || ' ' || c.reltuples::bigint || ' rows ' || pg_size_pretty(pg_total_relation_size(c.oid)), ', ' ORDER BY c.relname)
     FROM pg_class c WHERE c.relnamespace = 'order_credit'::regnamespace AND c.relkind = 'r' AND c.reltuples > 1000"
-fi
-NACC_LARGE=$(val -d oc_large -c "SELECT count(*) FROM order_credit.accounts WHERE account LIKE 'acct-%'")
 echo "== verify() after the build (must be empty)"
 v=$(val -d oc_large -c "SELECT count(*) FROM order_credit.verify()")
 echo "verify() on the large database: $v violation(s)"
 [ "$v" = 0 ] || { psql -d oc_large -c "SELECT * FROM order_credit.verify() LIMIT 20"; exit 1; }
+fi
+NACC_LARGE=$(val -d oc_large -c "SELECT count(*) FROM order_credit.accounts WHERE account LIKE 'acct-%'")
 
 pgb() { # db clients script [extra...] -> tps (log in $D/out/last.log)
     local db=$1 c=$2 f=$3
@@ -155,15 +157,28 @@ part_ops() {
             target "$op, $c clients: large / small" "$r" ">=" 0.8
         done
     done
-    echo "== verify() (whole database) and verify_account() (one account), timed"
+}
+
+part_verify() {
+    echo "== verify() on each database, timed (wall clock)"
     local db t
     for db in oc_small oc_large; do
         t=$( { /usr/bin/time -f %e psql -d $db -c "SELECT count(*) FROM order_credit.verify()" >/dev/null; } 2>&1 )
         echo "   verify() on $db: ${t} s"
         echo "verify() on $db: $t s" >>"$SUMMARY"
-        t=$(val -d $db -c "EXPLAIN (ANALYZE, TIMING OFF, SUMMARY ON) SELECT * FROM order_credit.verify_account('acct-77')" | sed -nE 's/^Execution Time: (.*)/\1/p')
-        echo "   verify_account('acct-77') on $db: $t"
-        echo "verify_account() on $db: $t" >>"$SUMMARY"
+    done
+}
+
+part_bounded() {
+    echo "== verify_account() and verify_sku(), the bounded forms (execution time)"
+    local db q t
+    for db in oc_small oc_large; do
+        for q in "verify_account('acct-77')" "verify_sku('sku-77')" "verify_sku('striped-7')"; do
+            t=$(val -d $db -c "EXPLAIN (ANALYZE, TIMING OFF, SUMMARY ON) SELECT * FROM order_credit.$q" |
+                sed -nE 's/^Execution Time: (.*)/\1/p')
+            echo "   $q on $db: $t"
+            echo "$q on $db: $t" >>"$SUMMARY"
+        done
     done
 }
 
