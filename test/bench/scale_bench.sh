@@ -213,7 +213,8 @@ part_latency() {
 
 part_burst() {
     echo "== 3. bursts of 50 concurrent orders on one account with credit for all 50 ($BURSTS bursts)"
-    psql -d oc_small -c "DROP TABLE IF EXISTS app_ledger, app_accounts, app_outcome" \
+    psql -d oc_small -c "SET client_min_messages = warning" \
+        -c "DROP TABLE IF EXISTS app_ledger, app_accounts, app_outcome" \
         -c "DROP FUNCTION IF EXISTS app_order(text, numeric, text)" -f $S/app.sql >/dev/null
     local i side tag=b$RANDOM
     rm -f "$D"/out/app.* "$D"/out/ext.*
