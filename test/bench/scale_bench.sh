@@ -61,13 +61,20 @@ val() { psql -At "$@"; }
 stop() { [ -d "$D/data" ] && runuser -u postgres -- "$BIN/pg_ctl" -D "$D/data" -m fast -w stop >/dev/null 2>&1 || true; }
 if [ -n "${OC_SCALE_DIR:-}" ]; then trap stop EXIT; else trap 'stop; rm -rf "$W"' EXIT; fi
 
+# Builds from a copy of the working tree, so that a test run building in
+# the tree at the same time (under the lock) is not disturbed.
+build_install() {
+    rm -rf "$W/src" && mkdir -p "$W/src"
+    tar --exclude=./.git --exclude='*.o' --exclude='*.bc' --exclude=./build -cf - . | tar -xf - -C "$W/src"
+    (cd "$W/src" && make -s -j2 WERROR=1 >/dev/null && make -s install DESTDIR="$W/inst" >/dev/null)
+}
 start() { runuser -u postgres -- "$BIN/pg_ctl" -D "$D/data" -l "$D/server.log" -w -t 60 start >/dev/null; }
 if [ $REUSE = 0 ]; then
 echo "== private server copy, build, install (no system install)"
 mkdir -p "$W/inst$(dirname "$PGLIB")" "$W/inst$(dirname "$PGSHARE")"
 cp -a "$PGLIB" "$W/inst$(dirname "$PGLIB")/"
 cp -a "$PGSHARE" "$W/inst$(dirname "$PGSHARE")/"
-make -s -j2 WERROR=1 >/dev/null && make -s install DESTDIR="$W/inst" >/dev/null
+build_install
 mkdir -p "$D/out" && chown -R postgres: "$D" && chmod 777 "$D/out"
 runuser -u postgres -- "$BIN/initdb" -D "$D/data" -U postgres --auth=trust --no-sync -E UTF8 \
     --locale=C.UTF-8 >/dev/null
@@ -88,7 +95,7 @@ start
 fi
 if [ $REUSE = 1 ]; then
     echo "== reusing the cluster in $W (the extension's library built and installed again)"
-    make -s -j2 WERROR=1 >/dev/null && make -s install DESTDIR="$W/inst" >/dev/null
+    build_install
     start
 fi
 SB=$(val -d postgres -c "SHOW shared_buffers" 2>/dev/null || true)
