@@ -204,8 +204,18 @@ part_latency() {
             declare -A P99=()
             for side in plain ext; do
                 rm -f "$D"/out/lat.*
-                local tps
+                # Due holds expired first: the plain statement's guard, like
+                # reserve_credit's, refuses an account whose next_expiry has
+                # passed (reserve_credit expires them itself), and a refused
+                # write is no baseline. Every transaction must add a hold.
+                val -d oc_small -c "SELECT order_credit.expire_due(1000000)" >/dev/null
+                local tps before after done
+                before=$(val -d oc_small -c "SELECT count(*) FROM order_credit.holds")
                 tps=$(cd "$D/out" && pgb oc_small "$c" lat_${side}_$mode.sql --log --log-prefix="$D/out/lat")
+                after=$(val -d oc_small -c "SELECT count(*) FROM order_credit.holds")
+                done=$(cat "$D"/out/lat.* | wc -l)
+                [ $((after - before)) -eq "$done" ] ||
+                    { echo "   $mode $c $side: $done transactions but $((after - before)) holds"; exit 1; }
                 read -r p50 p95 p99 max <<<"$(pct "$D"/out/lat.*)"
                 P99[$side]=$p99
                 printf '   %-9s %7s %-9s %8s %8s %8s %8s %9.1f\n' "$mode" "$c" "$side" "$p50" "$p95" "$p99" "$max" "$tps"
