@@ -26,6 +26,7 @@ extern int guc_max_named_locks;          // order_credit.max_named_locks (per tr
 extern int guc_max_lease_s;              // order_credit.max_lease
 extern int guc_max_idempotency_lease_s;  // order_credit.max_idempotency_lease
 extern int guc_lease_retention_s;        // order_credit.lease_retention
+extern int guc_finished_retention_s;     // order_credit.finished_retention (0: kept)
 
 // Resets the per-transaction count of named locks when a transaction ends
 // (registered once, from _PG_init).

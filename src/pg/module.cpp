@@ -5,6 +5,7 @@
 
 #include "core/error.hpp"
 #include "pg/common.hpp"
+#include "pg/expiry/purge.hpp"
 #include "pg/access/table_access.hpp"
 #include "pg/stock/expire_direct.hpp"
 #include "pg/guard.hpp"
@@ -26,6 +27,7 @@ int guc_max_named_locks = 64;
 int guc_max_lease_s = 86400;
 int guc_max_idempotency_lease_s = 86400;
 int guc_lease_retention_s = 86400;
+int guc_finished_retention_s = 2592000;
 }  // namespace oc::pg
 
 using namespace oc::pg;
@@ -148,6 +150,13 @@ void _PG_init(void) {
                             &guc_lease_retention_s, 86400, 1, INT_MAX, PGC_SUSET, GUC_UNIT_S,
                             nullptr, nullptr, nullptr);
     stats::define_gucs();
+    DefineCustomIntVariable("order_credit.finished_retention",
+                            "How long finished orders, holds and reservations are kept before "
+                            "the purge may delete them (0: kept forever).",
+                            "Never shorter than order_credit.idempotency_ttl: a finished row "
+                            "answers a replayed call with its order_ref.",
+                            &guc_finished_retention_s, 2592000, 0, INT_MAX, PGC_SUSET, GUC_UNIT_S,
+                            nullptr, nullptr, nullptr);
     MarkGUCPrefixReserved("order_credit");
     register_named_lock_count();
 
@@ -171,6 +180,12 @@ OC_FUNCTION(oc_default_ttl) {
 OC_FUNCTION(oc_append_only) {
     if (!CALLED_AS_TRIGGER(fcinfo)) elog(ERROR, "order_credit: oc_append_only must be a trigger");
     TriggerData *td = reinterpret_cast<TriggerData *>(fcinfo->context);
+    // order_history's rows go with their order when the purge deletes it.
+    if (TRIGGER_FIRED_BY_DELETE(td->tg_event) && TRIGGER_FIRED_FOR_ROW(td->tg_event) &&
+        order_history_delete_allowed() &&
+        strcmp(RelationGetRelationName(td->tg_relation), "order_history") == 0 &&
+        RelationGetNamespace(td->tg_relation) == get_namespace_oid("order_credit", false))
+        return PointerGetDatum(td->tg_trigtuple);
     const char *op = TRIGGER_FIRED_BY_UPDATE(td->tg_event)   ? "UPDATE"
                      : TRIGGER_FIRED_BY_DELETE(td->tg_event) ? "DELETE"
                                                              : "TRUNCATE";

@@ -40,16 +40,16 @@ using core::Error;
 // before buckets could deadlock with a buyer holding a bucket and waiting
 // for the account.
 using Step = int64_t (*)(int64_t budget, Datum user);
-using Steps = std::array<Step, 4>;
+using Steps = std::array<Step, 5>;
 constexpr Steps kSteps = {
-    expire_orders_step,
-    expire_stock_step,
-    expire_credit_step,
-    purge_coordination_step,
+    expire_orders_step,      expire_stock_step,   expire_credit_step,
+    purge_coordination_step, purge_finished_step,
 };
 // What extension 1.0's expire_due (bound to oc_expire_due) runs: its schema
 // has no lease token sequence, so its leases are never purged.
-constexpr Steps kSteps_v1_0 = {kSteps[0], kSteps[1], kSteps[2], purge_coordination_step_v1_0};
+// Nor does it purge finished rows.
+constexpr Steps kSteps_v1_0 = {kSteps[0], kSteps[1], kSteps[2], purge_coordination_step_v1_0,
+                               nullptr};
 
 // This session's pacing of expire_due (order_credit.expire_max_rate), and
 // the local transaction of its last call.
@@ -91,7 +91,7 @@ Datum expire_due(FunctionCallInfo fcinfo, const Steps &steps) {
         Datum user = caller_name();
         int64_t done = 0;
         for (Step step : steps) {
-            if (done >= max_rows) break;
+            if (step == nullptr || done >= max_rows) break;
             int64_t budget = max_rows - done;
             // The credit step keeps a subtransaction per account itself.
             done += step == expire_credit_step ? step(budget, user)

@@ -28,6 +28,9 @@ int64_t expire_orders_step(int64_t budget, Datum user);
 // order_credit.event_retention and leases released or lapsed more than
 // order_credit.lease_retention ago are deleted.
 int64_t purge_coordination_step(int64_t budget, Datum user);
+// Finished orders (with their history), holds and reservations past
+// order_credit.finished_retention are deleted (pg/expiry/purge.cpp).
+int64_t purge_finished_step(int64_t budget, Datum user);
 // The same without leases: what the 1.0 schema's entry points do (its lease
 // tokens count per key, so a purged lease would start again at 1).
 int64_t purge_coordination_step_v1_0(int64_t budget, Datum user);
