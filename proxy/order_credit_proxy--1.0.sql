@@ -222,10 +222,24 @@ AS $$
     SELECT (SELECT coalesce(max(s.last_value), 0) >> 48 FROM pg_catalog.pg_sequences s
              WHERE s.schemaname = 'order_credit')::integer AS shard,
            t.operation, t.outcome, t.calls, t.total_ms, t.max_ms, t.lock_wait_ms
-      FROM order_credit._stats() t;
+      FROM order_credit._stats_latency() t;
 $$;
 COMMENT ON FUNCTION order_credit_proxy.stats_shards() IS
-    'order_credit.stats of every shard, with the shard it came from.';
+    'order_credit.stats of every shard (the counters), with the shard it came from.';
+
+CREATE FUNCTION order_credit_proxy.stats_buckets_shards()
+    RETURNS TABLE (shard integer, operation text, outcome text, le double precision, calls bigint)
+    LANGUAGE plproxy
+AS $$
+    CLUSTER 'order_credit_shards';
+    RUN ON ALL;
+    SELECT (SELECT coalesce(max(s.last_value), 0) >> 48 FROM pg_catalog.pg_sequences s
+             WHERE s.schemaname = 'order_credit')::integer AS shard,
+           b.operation, b.outcome, b.le, b.calls
+      FROM order_credit._stats_latency_buckets() b;
+$$;
+COMMENT ON FUNCTION order_credit_proxy.stats_buckets_shards() IS
+    'order_credit.stats_latency_buckets of every shard, with the shard it came from.';
 
 CREATE FUNCTION order_credit_proxy.stats_reset_shards() RETURNS SETOF integer
     LANGUAGE plproxy
@@ -241,6 +255,14 @@ AS $$
     CLUSTER 'order_credit_shards';
     RUN ON ALL;
     TARGET order_credit.expire_due;
+$$;
+
+CREATE FUNCTION order_credit_proxy.purge_shards(max_rows integer) RETURNS SETOF bigint
+    LANGUAGE plproxy
+AS $$
+    CLUSTER 'order_credit_shards';
+    RUN ON ALL;
+    TARGET order_credit.purge;
 $$;
 
 -- ===================================================================
@@ -597,19 +619,83 @@ $$;
 COMMENT ON FUNCTION order_credit.verify() IS
     'verify() of every shard (subject "shard N: ..."), and a shard_ids row for a shard whose ids are out of its range. No rows: every invariant holds on every shard.';
 
-CREATE FUNCTION order_credit._stats()
-    RETURNS TABLE (operation text, outcome text, calls bigint, total_ms double precision,
-                   max_ms double precision, lock_wait_ms double precision)
+-- The counters summed over every shard, and the percentiles of the merged
+-- histograms, estimated as each shard estimates its own (the bucket that
+-- holds the call of rank q * calls, interpolated between its bounds, the
+-- upper one capped by the slowest call): a percentile of the whole system,
+-- which no combination of the shards' percentiles gives.
+CREATE FUNCTION order_credit._stats_latency_buckets()
+    RETURNS TABLE (operation text, outcome text, le double precision, calls bigint)
     LANGUAGE sql
 AS $$
-    SELECT s.operation, s.outcome, sum(s.calls)::bigint, sum(s.total_ms), max(s.max_ms), sum(s.lock_wait_ms)
-      FROM order_credit_proxy.stats_shards() s
-     GROUP BY s.operation, s.outcome
+    SELECT b.operation, b.outcome, b.le, sum(b.calls)::bigint
+      FROM order_credit_proxy.stats_buckets_shards() b
+     GROUP BY b.operation, b.outcome, b.le
+$$;
+CREATE FUNCTION order_credit._stats_latency()
+    RETURNS TABLE (operation text, outcome text, calls bigint, total_ms double precision,
+                   max_ms double precision, lock_wait_ms double precision,
+                   p50_ms double precision, p95_ms double precision, p99_ms double precision)
+    LANGUAGE sql
+AS $$
+    WITH s AS (
+        SELECT t.operation, t.outcome, sum(t.calls)::bigint AS calls, sum(t.total_ms) AS total_ms,
+               max(t.max_ms) AS max_ms, sum(t.lock_wait_ms) AS lock_wait_ms
+          FROM order_credit_proxy.stats_shards() t
+         GROUP BY t.operation, t.outcome),
+    b AS (
+        SELECT m.operation, m.outcome, m.le, m.calls,
+               lag(m.le, 1, 0::float8) OVER w AS lo, lag(m.calls, 1, 0::bigint) OVER w AS below,
+               max(m.calls) OVER (PARTITION BY m.operation, m.outcome) AS total
+          FROM order_credit._stats_latency_buckets() m
+        WINDOW w AS (PARTITION BY m.operation, m.outcome ORDER BY m.le))
+    SELECT s.operation, s.outcome, s.calls, s.total_ms, s.max_ms, s.lock_wait_ms,
+           q.p[1], q.p[2], q.p[3]
+      FROM s CROSS JOIN LATERAL (
+        SELECT array_agg((
+                   SELECT 1000 * (least(b.lo, b.le, s.max_ms / 1000)
+                                  + (least(b.le, s.max_ms / 1000) - least(b.lo, b.le, s.max_ms / 1000))
+                                    * (r.q * b.total - b.below) / (b.calls - b.below))
+                     FROM b
+                    WHERE (b.operation, b.outcome) = (s.operation, s.outcome)
+                      AND b.calls > b.below AND b.calls >= r.q * b.total
+                    ORDER BY b.le LIMIT 1) ORDER BY r.q) AS p
+          FROM (VALUES (0.5::float8), (0.95), (0.99)) r(q)) q
 $$;
 CREATE VIEW order_credit.stats AS
-    SELECT operation, outcome, calls, total_ms, max_ms, lock_wait_ms FROM order_credit._stats();
+    SELECT operation, outcome, calls, total_ms, max_ms, lock_wait_ms, p50_ms, p95_ms, p99_ms
+      FROM order_credit._stats_latency();
 COMMENT ON VIEW order_credit.stats IS
-    'order_credit.stats summed over every shard; order_credit_proxy.stats_shards() has them per shard.';
+    'order_credit.stats summed over every shard, with the percentiles of the merged histograms; order_credit_proxy.stats_shards() has the counters per shard.';
+CREATE VIEW order_credit.stats_latency_buckets AS
+    SELECT operation, outcome, le, calls FROM order_credit._stats_latency_buckets();
+COMMENT ON VIEW order_credit.stats_latency_buckets IS
+    'order_credit.stats_latency_buckets summed over every shard.';
+
+CREATE FUNCTION order_credit.purge(max_rows integer DEFAULT 10000) RETURNS bigint
+    LANGUAGE plpgsql
+AS $$
+DECLARE
+    e_state text;
+    e_message text;
+    e_detail text;
+    e_hint text;
+BEGIN
+    RETURN (SELECT sum(n)::bigint FROM order_credit_proxy.purge_shards(max_rows) n);
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
+                            e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
+    PERFORM order_credit_proxy.reraise(e_state, e_message, e_detail, e_hint);
+END
+$$;
+COMMENT ON FUNCTION order_credit.purge(integer) IS
+    'purge(max_rows) on every shard at once; the sum of the rows they deleted.';
+
+-- One account's or SKU's checks run on its tenant's shard.
+SELECT order_credit_proxy.define_call('verify_account', 'account text',
+    'TABLE (check_name text, subject text, detail text)', 'order_credit_proxy.route(account)');
+SELECT order_credit_proxy.define_call('verify_sku', 'sku text',
+    'TABLE (check_name text, subject text, detail text)', 'order_credit_proxy.route(sku)');
 
 CREATE FUNCTION order_credit.stats_reset() RETURNS void
     LANGUAGE sql
@@ -637,7 +723,7 @@ BEGIN
     END IF;
     EXECUTE format('GRANT USAGE ON SCHEMA order_credit, order_credit_proxy TO %s', role);
     EXECUTE format('GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA order_credit, order_credit_proxy TO %s', role);
-    EXECUTE format('GRANT SELECT ON order_credit.stats, order_credit_proxy.tenants TO %s', role);
+    EXECUTE format('GRANT SELECT ON order_credit.stats, order_credit.stats_latency_buckets, order_credit_proxy.tenants TO %s', role);
     EXECUTE format('GRANT USAGE ON FOREIGN SERVER order_credit_shards TO %s', role);
     EXECUTE format('REVOKE EXECUTE ON FUNCTION order_credit_proxy.setup_shards(), order_credit_proxy.set_shard_ids(integer, bigint), order_credit_proxy.grant_proxy(regrole) FROM %s', role);
 END

@@ -157,7 +157,7 @@ oc_value $DIRECT "
       FROM order_credit.function_access f
       JOIN pg_proc p ON p.oid = f.function
       LEFT JOIN LATERAL unnest(p.proargtypes::oid[]) WITH ORDINALITY a(t, n) ON true
-     WHERE p.proname NOT IN ('lock', 'try_lock', 'verify', '_stats')
+     WHERE p.proname NOT IN ('lock', 'try_lock', 'verify', '_stats_latency', '_stats_latency_buckets')
      GROUP BY p.oid, p.proname ORDER BY p.oid::regprocedure::text" | sed "s/TENANT/$T/g" >>"$OC_TMP/calls.sql"
 ncalls=$(grep -c '^SELECT' "$OC_TMP/calls.sql")
 oc_log "$ncalls calls, $(grep -c 'NULL::' "$OC_TMP/calls.sql") of them generated with NULL arguments"
