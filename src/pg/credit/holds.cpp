@@ -79,9 +79,13 @@ Statement S_hold_get(
     "  FROM order_credit.holds WHERE order_ref = $1",
     {TEXTOID, INTERVALOID});
 
+// The hold locked, and where its row is (ctid): the writes below change
+// that row by its ctid, which the lock keeps, so no plan can reach it
+// through another index (the partial index of pending holds looks empty to
+// the planner when few holds are pending, and would then be walked whole).
 Statement S_hold_lock(
     "SELECT account, amount, captured, status, "
-    "       coalesce(expires_at <= statement_timestamp(), false) "
+    "       coalesce(expires_at <= statement_timestamp(), false), ctid "
     "  FROM order_credit.holds WHERE order_ref = $1 FOR UPDATE",
     {TEXTOID}, Statement::kLocks);
 
@@ -91,14 +95,14 @@ Statement S_hold_lock(
 // under the row lock, the balances the computation started from. Each
 // returns the number of accounts updated (1).
 
-// pending -> captured: $2 captured, $3 remainder released; the account's
-// new posted $5 and pending $7, pending $6 after the capture entry; $8, $9
-// posted and pending as locked.
+// pending -> captured (the hold's row $10): $2 captured, $3 remainder
+// released; the account's new posted $5 and pending $7, pending $6 after
+// the capture entry; $8, $9 posted and pending as locked.
 Statement S_capture(
     "WITH h AS ("
     "    UPDATE order_credit.holds SET status = 'captured', captured = $2, "
     "           updated_at = statement_timestamp() "
-    "     WHERE order_ref = $1 AND status = 'pending' RETURNING account), "
+    "     WHERE ctid = $10 AND status = 'pending' RETURNING account), "
     "a AS ("
     "    UPDATE order_credit.accounts c SET pending = $7, posted = $5, "
     "           updated_at = statement_timestamp() "
@@ -115,14 +119,14 @@ Statement S_capture(
     "          FROM a WHERE $3 > 0) x ORDER BY x.ord) "
     "SELECT count(*) FROM a",
     {TEXTOID, NUMERICOID, NUMERICOID, TEXTOID, NUMERICOID, NUMERICOID, NUMERICOID, NUMERICOID,
-     NUMERICOID});
+     NUMERICOID, TIDOID});
 
-// pending -> voided or expired ($4 new status, $5 ledger kind): the
-// account's new pending $6; $7, $8 posted and pending as locked.
+// pending -> voided or expired (the hold's row $9; $4 new status, $5 ledger
+// kind): the account's new pending $6; $7, $8 posted and pending as locked.
 Statement S_unhold(
     "WITH h AS ("
     "    UPDATE order_credit.holds SET status = $4, reason = $2, updated_at = statement_timestamp() "
-    "     WHERE order_ref = $1 AND status = 'pending' RETURNING account, amount), "
+    "     WHERE ctid = $9 AND status = 'pending' RETURNING account, amount), "
     "a AS ("
     "    UPDATE order_credit.accounts c SET pending = $6, updated_at = statement_timestamp() "
     "      FROM h WHERE c.account = h.account AND c.posted = $7 AND c.pending = $8 "
@@ -132,15 +136,15 @@ Statement S_unhold(
     "                                     pending_after, created_by) "
     "    SELECT a.account, $5, a.amount, $1, $2, $7, $6, $3 FROM a) "
     "SELECT count(*) FROM a",
-    {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, NUMERICOID, NUMERICOID, NUMERICOID});
+    {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, NUMERICOID, NUMERICOID, NUMERICOID, TIDOID});
 
-// captured -> reversed: the account's new posted $4; $5, $6 posted and
-// pending as locked.
+// captured -> reversed (the hold's row $7): the account's new posted $4;
+// $5, $6 posted and pending as locked.
 Statement S_reverse(
     "WITH h AS ("
     "    UPDATE order_credit.holds SET status = 'reversed', reason = $2, "
     "           updated_at = statement_timestamp() "
-    "     WHERE order_ref = $1 AND status = 'captured' RETURNING account, captured), "
+    "     WHERE ctid = $7 AND status = 'captured' RETURNING account, captured), "
     "a AS ("
     "    UPDATE order_credit.accounts c SET posted = $4, updated_at = statement_timestamp() "
     "      FROM h WHERE c.account = h.account AND c.posted = $5 AND c.pending = $6 "
@@ -150,7 +154,7 @@ Statement S_reverse(
     "                                     pending_after, created_by) "
     "    SELECT a.account, 'reverse', a.captured, $1, $2, $4, $6, $3 FROM a) "
     "SELECT count(*) FROM a",
-    {TEXTOID, TEXTOID, TEXTOID, NUMERICOID, NUMERICOID, NUMERICOID});
+    {TEXTOID, TEXTOID, TEXTOID, NUMERICOID, NUMERICOID, NUMERICOID, TIDOID});
 
 // ------------------------------------------------------------------ helpers
 
@@ -295,6 +299,7 @@ struct LockedHold {
     Datum account_d;
     LockedAccount acc;
     core::Hold hold;
+    Datum row;  // the hold's ctid, as locked
 };
 
 LockedHold lock_hold(Datum order_ref_d, const std::string &order_ref) {
@@ -307,7 +312,7 @@ LockedHold lock_hold(Datum order_ref_d, const std::string &order_ref) {
     if (!acc) account_not_found(account);
     Rows h = exec(S_hold_lock, {val(order_ref_d)});
     if (h.empty()) hold_not_found(order_ref);
-    return LockedHold{account, account_d, *acc, hold_from(h, order_ref)};
+    return LockedHold{account, account_d, *acc, hold_from(h, order_ref), h.datum(0, 6)};
 }
 
 Datum capture_credit(FunctionCallInfo fcinfo) {
@@ -322,12 +327,13 @@ Datum capture_credit(FunctionCallInfo fcinfo) {
         if (!act.replay) {
             const core::Balances &b = lh.acc.balances;
             core::CaptureBalances after = core::after_capture(b, act);
-            Rows r = exec(S_capture, {val(order_ref_d), val(money_datum(act.capture)),
-                                      val(money_datum(act.remainder)), val(caller_name()),
-                                      val(balance_datum(after.released.posted)),
-                                      val(balance_datum(after.captured.pending)),
-                                      val(balance_datum(after.released.pending)),
-                                      val(balance_datum(b.posted)), val(balance_datum(b.pending))});
+            Rows r = exec(
+                S_capture,
+                {val(order_ref_d), val(money_datum(act.capture)), val(money_datum(act.remainder)),
+                 val(caller_name()), val(balance_datum(after.released.posted)),
+                 val(balance_datum(after.captured.pending)),
+                 val(balance_datum(after.released.pending)), val(balance_datum(b.posted)),
+                 val(balance_datum(b.pending)), val(lh.row)});
             expect_one(r, "capture");
         }
         Rows res = exec(S_hold_result, {val(order_ref_d)});
@@ -353,20 +359,23 @@ Datum release_credit(FunctionCallInfo fcinfo) {
             case core::ReleaseKind::Replay:
                 break;
             case core::ReleaseKind::Void:
-                expect_one(exec(S_unhold, {val(order_ref_d), reason_a, val(user),
-                                           val(text_datum("voided")), val(text_datum("void")),
-                                           val(balance_datum(after.pending)), posted, pending}),
+                expect_one(exec(S_unhold,
+                                {val(order_ref_d), reason_a, val(user), val(text_datum("voided")),
+                                 val(text_datum("void")), val(balance_datum(after.pending)), posted,
+                                 pending, val(lh.row)}),
                            "void");
                 break;
             case core::ReleaseKind::Expire:
-                expect_one(exec(S_unhold, {val(order_ref_d), val(text_datum("expired")), val(user),
-                                           val(text_datum("expired")), val(text_datum("expire")),
-                                           val(balance_datum(after.pending)), posted, pending}),
+                expect_one(exec(S_unhold,
+                                {val(order_ref_d), val(text_datum("expired")), val(user),
+                                 val(text_datum("expired")), val(text_datum("expire")),
+                                 val(balance_datum(after.pending)), posted, pending, val(lh.row)}),
                            "expire");
                 break;
             case core::ReleaseKind::Reverse:
-                expect_one(exec(S_reverse, {val(order_ref_d), reason_a, val(user),
-                                            val(balance_datum(after.posted)), posted, pending}),
+                expect_one(exec(S_reverse,
+                                {val(order_ref_d), reason_a, val(user),
+                                 val(balance_datum(after.posted)), posted, pending, val(lh.row)}),
                            "reverse");
                 break;
         }
