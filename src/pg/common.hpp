@@ -65,7 +65,7 @@ class Args {
 
 // The call's lock waits use order_credit.lock_timeout, put in force at the
 // first wait (before_lock_wait, pg/settings.hpp).
-inline void apply_lock_timeout() {
+inline void use_call_lock_timeout() {
     CallSettings::current().wait_with_timeout(guc_lock_timeout_ms);
 }
 

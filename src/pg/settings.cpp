@@ -58,22 +58,28 @@ void CallSettings::close() {
     pg_call([level] { AtEOXact_GUC(true, level); });
 }
 
-void set_lock_timeout(int ms) {
-    // LockTimeout is the variable behind lock_timeout (read when a lock
-    // wait starts): reading it is reading the value in force.
+namespace {
+// Inside pg_call: puts `ms` in force as lock_timeout for `c` unless it is
+// already. LockTimeout is the variable behind lock_timeout (read when a lock
+// wait starts): reading it is reading the value in force.
+void put_lock_timeout(CallSettings *c, int ms) {
     if (LockTimeout == ms) return;
     char value[16];
     snprintf(value, sizeof value, "%d", ms);  // milliseconds, lock_timeout's unit
-    CallSettings::current().set("lock_timeout", value);
+    c->set_raw("lock_timeout", value);
+}
+}  // namespace
+
+void set_lock_timeout(int ms) {
+    if (LockTimeout == ms) return;
+    CallSettings *c = &CallSettings::current();
+    pg_call([c, ms] { put_lock_timeout(c, ms); });
 }
 
 void before_lock_wait() {
     CallSettings *c = innermost;
-    if (c == nullptr || c->wait_ms_ < 0 || c->own_timeouts_ > 0 || LockTimeout == c->wait_ms_)
-        return;
-    char value[16];
-    snprintf(value, sizeof value, "%d", c->wait_ms_);
-    c->set_raw("lock_timeout", value);
+    if (c == nullptr || c->wait_ms_ < 0 || c->own_timeouts_ > 0) return;
+    put_lock_timeout(c, c->wait_ms_);
 }
 
 OwnLockTimeout::OwnLockTimeout() : call_(&CallSettings::current()) {

@@ -263,7 +263,7 @@ Datum process_once(FunctionCallInfo fcinfo) {
         // ON CONFLICT waits for a concurrent inserter of the same event to
         // end (at most order_credit.lock_timeout): false after its commit,
         // our insert after its rollback.
-        apply_lock_timeout();
+        use_call_lock_timeout();
         Rows r = exec(S_event, {val(args.datum(0)), val(args.datum(1))});
         return BoolGetDatum(!r.empty());
     });

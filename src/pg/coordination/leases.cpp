@@ -148,7 +148,7 @@ Datum acquire_lease(FunctionCallInfo fcinfo, Statement &acquire) {
         Datum ttl = *coordination::lease_length(args, 2, "ttl", false, guc_max_lease_s,
                                                 "order_credit.max_lease");
         Datum key_d = args.datum(0), owner_d = args.datum(1);
-        apply_lock_timeout();
+        use_call_lock_timeout();
         Rows r = exec(acquire, {val(key_d), val(owner_d), val(ttl)});
         std::optional<int64_t> token;
         if (!r.empty()) {
@@ -170,7 +170,7 @@ Datum renew_lease(FunctionCallInfo fcinfo) {
         int64_t token = coordination::token_arg(args, 2);
         Datum ttl = *coordination::lease_length(args, 3, "ttl", false, guc_max_lease_s,
                                                 "order_credit.max_lease");
-        apply_lock_timeout();
+        use_call_lock_timeout();
         Rows r = exec(S_lease_renew, {val(args.datum(0)), val(args.datum(1)),
                                       val(Int64GetDatum(token)), val(ttl)});
         bool ok = !r.empty();
@@ -184,7 +184,7 @@ Datum release_lease(FunctionCallInfo fcinfo) {
         args.key(0, "key");
         args.key(1, "owner");
         int64_t token = coordination::token_arg(args, 2);
-        apply_lock_timeout();
+        use_call_lock_timeout();
         Rows r = exec(S_lease_release,
                       {val(args.datum(0)), val(args.datum(1)), val(Int64GetDatum(token))});
         bool ok = !r.empty();
@@ -196,7 +196,7 @@ Datum break_lease(FunctionCallInfo fcinfo) {
     return with_spi(fcinfo, [](const Call &call) {
         Args args(call.fcinfo);
         std::string key = args.key(0, "key");
-        apply_lock_timeout();
+        use_call_lock_timeout();
         Rows r = exec(S_lease_break, {val(args.datum(0))});
         if (r.empty())
             throw Error(Code::ReferenceNotFound, fmt::format("no lease \"{}\"", key),
@@ -212,7 +212,7 @@ Datum check_fence(FunctionCallInfo fcinfo) {
         Args args(call.fcinfo);
         std::string key = args.key(0, "key");
         int64_t token = coordination::token_arg(args, 1);
-        apply_lock_timeout();
+        use_call_lock_timeout();
         Rows r = exec(S_fence, {val(args.datum(0))});
         if (r.empty())
             throw Error(Code::ReferenceNotFound, fmt::format("no lease \"{}\"", key),

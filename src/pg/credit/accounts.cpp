@@ -87,7 +87,7 @@ Datum record_payment(FunctionCallInfo fcinfo) {
         Money amount = args.amount(1, "amount");
         std::string payment_ref = args.key(2, "payment_ref");
         Datum account_d = args.datum(0), payment_ref_d = args.datum(2);
-        apply_lock_timeout();
+        use_call_lock_timeout();
         lock_handle(LockSpace::PaymentRef, account + '\x1f' + payment_ref);
         Rows prior = exec(S_payment_get, {val(account_d), val(payment_ref_d)});
         if (!prior.empty()) {
@@ -127,7 +127,7 @@ Datum create_account(FunctionCallInfo fcinfo) {
         if (!args.is_null(2)) currency = args.key(2, "currency");
         Datum account_d = args.datum(0), limit_d = money_datum(limit);
         Arg currency_a = currency ? val(args.datum(2)) : null_arg();
-        apply_lock_timeout();
+        use_call_lock_timeout();
         Rows ins = exec(S_create, {val(account_d), val(limit_d), currency_a, val(caller_name())});
         if (ins.int8(0, 1) == 0) {
             Rows prior = exec(S_create_args, {val(account_d), val(limit_d), currency_a});
@@ -151,7 +151,7 @@ Datum set_credit_limit(FunctionCallInfo fcinfo) {
         std::string account = args.key(0, "account");
         Money limit = args.non_negative(1, "credit_limit");
         Datum account_d = args.datum(0);
-        apply_lock_timeout();
+        use_call_lock_timeout();
         auto acc = lock_account(account_d);
         if (!acc) account_not_found(account);
         if (acc->balances.credit_limit != limit)
@@ -167,7 +167,7 @@ Datum set_blocked(FunctionCallInfo fcinfo, bool block) {
         std::optional<std::string> reason;
         if (block) reason = args.opt_text(1, "reason");
         Datum account_d = args.datum(0);
-        apply_lock_timeout();
+        use_call_lock_timeout();
         auto acc = lock_account(account_d);
         if (!acc) account_not_found(account);
         if (acc->blocked != block) {

@@ -255,7 +255,7 @@ Reserved do_reserve(const ReserveArgs &a) {
 Datum reserve_credit(FunctionCallInfo fcinfo) {
     return with_spi(fcinfo, [](const Call &call) {
         ReserveArgs a = reserve_args(Args(call.fcinfo));
-        apply_lock_timeout();
+        use_call_lock_timeout();
         return do_reserve(a).result(call);
     });
 }
@@ -263,7 +263,7 @@ Datum reserve_credit(FunctionCallInfo fcinfo) {
 Datum try_reserve_credit(FunctionCallInfo fcinfo) {
     return with_spi(fcinfo, [](const Call &call) {
         ReserveArgs a = reserve_args(Args(call.fcinfo));
-        apply_lock_timeout();
+        use_call_lock_timeout();
         Datum values[6] = {0};
         bool nulls[6] = {false, true, true, true, true, true};
         Outcome out = attempt([&] {
@@ -321,7 +321,7 @@ Datum capture_credit(FunctionCallInfo fcinfo) {
         std::string order_ref = args.key(0, "order_ref");
         std::optional<Money> requested = args.opt_amount(1, "amount");
         Datum order_ref_d = args.datum(0);
-        apply_lock_timeout();
+        use_call_lock_timeout();
         LockedHold lh = lock_hold(order_ref_d, order_ref);
         core::CaptureAction act = core::decide_capture(lh.hold, requested);
         if (!act.replay) {
@@ -348,7 +348,7 @@ Datum release_credit(FunctionCallInfo fcinfo) {
         std::optional<std::string> reason = args.opt_text(1, "reason");
         Datum order_ref_d = args.datum(0);
         Arg reason_a = reason ? val(args.datum(1)) : null_arg();
-        apply_lock_timeout();
+        use_call_lock_timeout();
         LockedHold lh = lock_hold(order_ref_d, order_ref);
         const core::Balances &b = lh.acc.balances;
         core::ReleaseAction act = core::decide_release(lh.hold, b);

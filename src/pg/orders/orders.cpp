@@ -303,7 +303,7 @@ Datum place_order(FunctionCallInfo fcinfo) {
         Money total;
         std::vector<core::OrderItem> items = read_items(items_d, &total);
 
-        apply_lock_timeout();
+        use_call_lock_timeout();
         lock_handle(LockSpace::OrderRef, order_ref);
         if (account && total.is_positive()) {
             std::optional<Datum> placed =
@@ -342,7 +342,7 @@ Datum confirm_order(FunctionCallInfo fcinfo) {
         std::optional<std::string> payment_ref;
         if (!args.is_null(1)) payment_ref = args.key(1, "payment_ref");
         Datum order_ref_d = args.datum(0);
-        apply_lock_timeout();
+        use_call_lock_timeout();
         LockedOrder o = lock_order(order_ref_d, order_ref);
         if (core::decide_confirm(order_ref, o.status)) {
             if (payment_ref && o.payment_ref && *payment_ref != *o.payment_ref)
@@ -374,7 +374,7 @@ Datum set_order_status(FunctionCallInfo fcinfo) {
             throw Error(Code::InvalidParameter, fmt::format("unknown order status \"{}\"", wanted),
                         {}, "One of processing, shipped, delivered.");
         Datum order_ref_d = args.datum(0);
-        apply_lock_timeout();
+        use_call_lock_timeout();
         LockedOrder o = lock_order(order_ref_d, order_ref);
         if (!core::check_step(order_ref, o.status, *to))
             exec(S_set_status, {val(order_ref_d), val(text_datum(wanted)),
@@ -391,7 +391,7 @@ Datum cancel_order(FunctionCallInfo fcinfo) {
         std::optional<std::string> reason = args.opt_text(1, "reason");
         Datum order_ref_d = args.datum(0);
         Arg reason_a = reason ? val(args.datum(1)) : null_arg();
-        apply_lock_timeout();
+        use_call_lock_timeout();
         LockedOrder o = lock_order(order_ref_d, order_ref);
         core::CancelKind kind = core::decide_cancel(order_ref, o.status);
         if (kind != core::CancelKind::Replay) {

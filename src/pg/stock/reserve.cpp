@@ -220,7 +220,7 @@ SingleArgs single_args(const Args &args) {
 Datum reserve_stock(FunctionCallInfo fcinfo) {
     return with_spi(fcinfo, [](const Call &call) {
         SingleArgs a = single_args(Args(call.fcinfo));
-        apply_lock_timeout();
+        use_call_lock_timeout();
         lock_handle(LockSpace::OrderRef, a.order_ref);
         bool direct_used = false;
         ResRow r = reserve_one(a.order_ref_d, a.order_ref, a.item, a.ttl, &direct_used);
@@ -232,7 +232,7 @@ Datum reserve_stock(FunctionCallInfo fcinfo) {
 Datum try_reserve_stock(FunctionCallInfo fcinfo) {
     return with_spi(fcinfo, [](const Call &call) {
         SingleArgs a = single_args(Args(call.fcinfo));
-        apply_lock_timeout();
+        use_call_lock_timeout();
         Datum values[5] = {0};
         bool nulls[5] = {false, true, true, true, true};
         Outcome out = attempt([&] {
@@ -345,7 +345,7 @@ Datum reserve_stock_items(FunctionCallInfo fcinfo) {
         auto ttl_opt = args.opt_expiry_interval(2, "expires_in");
         Ttl ttl{ttl_opt.has_value(), ttl_opt.value_or(Datum(0))};
         Datum order_ref_d = args.datum(1);
-        apply_lock_timeout();
+        use_call_lock_timeout();
         lock_handle(LockSpace::OrderRef, order_ref);
         // Sorted by sku: buckets are locked in the canonical order.
         std::vector<ReserveItem> todo;

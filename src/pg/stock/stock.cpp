@@ -301,7 +301,7 @@ Datum commit_stock(FunctionCallInfo fcinfo) {
         Args args(call.fcinfo);
         std::string order_ref = args.key(0, "order_ref");
         Datum order_ref_d = args.datum(0);
-        apply_lock_timeout();
+        use_call_lock_timeout();
         std::vector<LockedReservation> rs = lock_order(order_ref_d, order_ref, ExclusiveLock);
         std::vector<core::StockAction> acts;
         for (const auto &lr : rs) acts.push_back(core::decide_commit(lr.r));  // all or nothing
@@ -320,7 +320,7 @@ Datum release_stock(FunctionCallInfo fcinfo) {
         std::optional<std::string> reason = args.opt_text(1, "reason");
         Datum order_ref_d = args.datum(0);
         Arg reason_a = reason ? val(args.datum(1)) : null_arg();
-        apply_lock_timeout();
+        use_call_lock_timeout();
         std::vector<LockedReservation> rs = lock_order(order_ref_d, order_ref, NoLock);
         std::vector<core::StockAction> acts;
         for (const auto &lr : rs) acts.push_back(core::decide_release(lr.r));
@@ -377,7 +377,7 @@ Datum set_stock(FunctionCallInfo fcinfo) {
         int32 n = arg_int4(args, 2, "buckets");
         core::require_buckets(n, "buckets");
         Datum sku_d = args.datum(0);
-        apply_lock_timeout();
+        use_call_lock_timeout();
         bool created = !exec(S_item_create, {val(sku_d), val(Int32GetDatum(n))}).empty();
         Rows item = exec(S_item_lock, {val(sku_d)});
         if (item.empty()) throw Error(Code::Internal, "order_credit: item vanished");
@@ -410,7 +410,7 @@ Datum adjust_stock(FunctionCallInfo fcinfo) {
         core::require_delta(delta, "delta");
         std::string reason = args.reason(2, "reason");
         Datum sku_d = args.datum(0);
-        apply_lock_timeout();
+        use_call_lock_timeout();
         Rows item = exec(S_item_lock, {val(sku_d)});
         if (item.empty()) item_not_found(sku);
         int n = static_cast<int>(item.int8(0, 1));
