@@ -83,18 +83,20 @@ psql -d postgres -c "CHECKPOINT" >/dev/null
 
 # script WORKLOAD FUNCTION TENANTS-ARRAY NTENANTS: a pgbench script. No
 # ":name" inside its string literals: pgbench -M prepared takes each for a
-# variable (a parameter of the statement), even there.
+# variable (a parameter of the statement), even there. Handles carry the
+# run (-D run=...) and a random number up to 10^15: one reused with other
+# arguments would be refused (OC005) and end the run.
 script() {
     local tn="($3)[:t]"
     echo "\\set t random(1, $4)"
     echo "\\set a random(1, 125)"
     echo "\\set s random(1, 100)"
-    echo "\\set r random(1, 1000000000)"
+    echo "\\set r random(1, 1000000000000000)"
     case $1 in
     reserve_credit)
-        echo "SELECT hold_id FROM $2($tn || 'acc' || :a, 1, $tn || 'hold' || :client_id || '-' || :r, NULL);" ;;
+        echo "SELECT hold_id FROM $2($tn || 'acc' || :a, 1, $tn || 'hold' || :run || '-' || :client_id || '-' || :r, NULL);" ;;
     place_order)
-        echo "SELECT status FROM $2($tn || 'ord' || :client_id || '-' || :r,
+        echo "SELECT status FROM $2($tn || 'ord' || :run || '-' || :client_id || '-' || :r,
                   ('[{\"sku\": \"' || $tn || 'sku' || :s || '\", \"quantity\": 1, \"unit_price\": 1}]')::jsonb,
                   $tn || 'acc' || :a, NULL);" ;;
     esac
@@ -107,11 +109,11 @@ for w in reserve_credit place_order; do
     script $w order_credit.$w "$T0" 8 >"$OUT/$w.proxy.sql"
     script $w order_credit.$w "$ALL" 32 >"$OUT/$w.spread.sql"
 done
-run() { # WORKLOAD MODE CLIENTS: "tps cpu-us-per-call"
+run() { # WORKLOAD MODE CLIENTS ROUND: "tps cpu-us-per-call"
     local db=oc_bench_shard log=$OUT/$1.$2.$3.log c0 c1 n
     [ "$2" = direct ] && db=oc_bench_shard_s0
     c0=$(cluster_ticks)
-    "$PGBENCH" -n -M "$PROTOCOL" -j 2 -c "$3" -T "$SECS" -f "$OUT/$1.$2.sql" "$db" >"$log" 2>&1 || { cat "$log"; exit 1; }
+    "$PGBENCH" -n -M "$PROTOCOL" -j 2 -c "$3" -T "$SECS" -D run="$2$3r$4" -f "$OUT/$1.$2.sql" "$db" >"$log" 2>&1 || { cat "$log"; exit 1; }
     # the run's backends exit after pgbench: wait until they are reaped
     for i in $(seq 1 60); do [ "$(kids)" -le "$K0" ] && break; sleep 0.05; done
     c1=$(cluster_ticks)
@@ -124,7 +126,7 @@ for round in $(seq 1 "$ROUNDS"); do
     for w in reserve_credit place_order; do
         for c in $CLIENTS; do
             for m in $MODES; do
-                out=$(run $w $m $c) || exit 1
+                out=$(run $w $m $c $round) || exit 1
                 read -r tps cpu <<<"$out"
                 R[$w.$m.$c]="${R[$w.$m.$c]:-} $tps"
                 C[$w.$m.$c]="${C[$w.$m.$c]:-} $cpu"
