@@ -68,64 +68,76 @@ $$;
 COMMENT ON FUNCTION order_credit_proxy.shard_of_tenant(text) IS
     'The hash PL/Proxy maps to a shard for a tenant: its row in tenants, else hashtext(tenant). 55000 while the tenant is being moved.';
 
--- route(key): the shard of key's tenant. A NULL key goes to shard 0, whose
--- order_credit raises 22004 exactly as it does when called directly.
-CREATE FUNCTION order_credit_proxy.route(key text) RETURNS integer
-    LANGUAGE plpgsql STABLE
-AS $$
-BEGIN
-    IF key IS NULL THEN
-        RETURN 0;
-    END IF;
-    RETURN order_credit_proxy.shard_of_tenant(order_credit_proxy.tenant_or_raise(key));
-END
-$$;
-
--- route(key, other): as route(key); other (when not NULL) must have the
--- same tenant, else the call would need two shards and is refused (22023).
-CREATE FUNCTION order_credit_proxy.route(key text, other text) RETURNS integer
-    LANGUAGE plpgsql STABLE
+-- refuse(key, items, other): the checks of route() one by one, in the
+-- order a caller meets them (key, each "sku" of items, other, a tenant
+-- being moved), raising the first that fails. route() calls it only when
+-- one fails; if none does any more, the shard of key's tenant.
+CREATE FUNCTION order_credit_proxy.refuse(key text, items jsonb, other text) RETURNS integer
+    LANGUAGE plpgsql
 AS $$
 DECLARE
-    t text;
-    o text;
+    t text := order_credit_proxy.tenant_or_raise(key);
+    k text;
 BEGIN
-    IF key IS NULL THEN
-        RETURN 0;
-    END IF;
-    t := order_credit_proxy.tenant_or_raise(key);
-    IF other IS NOT NULL THEN
-        o := order_credit_proxy.tenant_or_raise(other);
-        IF o <> t THEN
-            RAISE EXCEPTION '"%" and "%" belong to different tenants', key, other USING ERRCODE = '22023',
-                DETAIL = format('tenants %s and %s', t, o),
+    FOR k IN SELECT e ->> 'sku' FROM jsonb_array_elements(CASE WHEN jsonb_typeof(items) = 'array' THEN items END)
+                                     WITH ORDINALITY AS x(e, n)
+              WHERE jsonb_typeof(e) = 'object' AND jsonb_typeof(e -> 'sku') = 'string' ORDER BY n LOOP
+        IF order_credit_proxy.tenant_or_raise(k) <> t THEN
+            RAISE EXCEPTION '"%" and "%" belong to different tenants', key, k USING ERRCODE = '22023',
+                DETAIL = format('tenants %s and %s', t, order_credit_proxy.tenant_of(k)),
                 HINT = 'A call through order_credit_proxy runs on one shard: everything it touches belongs to one tenant.';
         END IF;
+    END LOOP;
+    IF other IS NOT NULL AND order_credit_proxy.tenant_or_raise(other) <> t THEN
+        RAISE EXCEPTION '"%" and "%" belong to different tenants', key, other USING ERRCODE = '22023',
+            DETAIL = format('tenants %s and %s', t, order_credit_proxy.tenant_of(other)),
+            HINT = 'A call through order_credit_proxy runs on one shard: everything it touches belongs to one tenant.';
     END IF;
     RETURN order_credit_proxy.shard_of_tenant(t);
 END
 $$;
 
--- route(key, items, other): as route(key, other), and every "sku" of items
--- (an array of objects, as reserve_stock and place_order take) has key's
--- tenant too. Items of another shape are left to the shard to refuse.
-CREATE FUNCTION order_credit_proxy.route(key text, items jsonb, other text) RETURNS integer
-    LANGUAGE plpgsql STABLE
+-- route(key, items, other): the shard of key's tenant, as PL/Proxy's RUN ON
+-- asks it ("SELECT * FROM route($1, $2, $3)"). other (when not NULL) and
+-- every "sku" of items (an array of objects, as reserve_stock and
+-- place_order take; items of another shape are left to the shard to
+-- refuse) must have key's tenant, else the call would need two shards and
+-- is refused (22023). A NULL key goes to shard 0, whose order_credit raises
+-- 22004 exactly as it does when called directly. One SQL query, which the
+-- planner inlines into PL/Proxy's: a set-returning SQL function is inlined
+-- whole (a scalar one with a subquery is not, and would be planned again
+-- on every call); refuse() raises, on the rare path only.
+CREATE FUNCTION order_credit_proxy.route(key text, items jsonb, other text) RETURNS SETOF integer
+    LANGUAGE sql STABLE
 AS $$
-DECLARE
-    sku text;
-BEGIN
-    IF key IS NULL THEN
-        RETURN 0;
-    END IF;
-    IF jsonb_typeof(items) = 'array' THEN
-        FOR sku IN SELECT e ->> 'sku' FROM jsonb_array_elements(items) e
-                    WHERE jsonb_typeof(e) = 'object' AND jsonb_typeof(e -> 'sku') = 'string' LOOP
-            PERFORM order_credit_proxy.route(key, sku);
-        END LOOP;
-    END IF;
-    RETURN order_credit_proxy.route(key, other);
-END
+    SELECT CASE
+             WHEN key IS NULL THEN 0
+             WHEN k.tenant IS NULL
+               OR (other IS NOT NULL AND order_credit_proxy.tenant_of(other) IS DISTINCT FROM k.tenant)
+               OR EXISTS (SELECT FROM jsonb_array_elements(CASE WHEN jsonb_typeof(items) = 'array' THEN items END) e
+                           WHERE jsonb_typeof(e) = 'object' AND jsonb_typeof(e -> 'sku') = 'string'
+                             AND order_credit_proxy.tenant_of(e ->> 'sku') IS DISTINCT FROM k.tenant)
+               THEN order_credit_proxy.refuse(key, items, other)
+             ELSE coalesce((SELECT CASE WHEN p.moving THEN order_credit_proxy.refuse(key, items, other) ELSE p.shard END
+                              FROM order_credit_proxy.tenants p WHERE p.tenant = k.tenant),
+                           hashtext(k.tenant))
+           END
+      FROM (SELECT order_credit_proxy.tenant_of(key) AS tenant) k
+$$;
+COMMENT ON FUNCTION order_credit_proxy.route(text, jsonb, text) IS
+    'The shard (as PL/Proxy''s hash) of a call by key, with items and other of the same tenant: 22023 for a key without a tenant or keys of two tenants, 55000 for a tenant being moved; 0 for a NULL key.';
+
+-- route(key), route(key, other): route(key, NULL, NULL) and
+-- route(key, NULL, other), inlined as well.
+CREATE FUNCTION order_credit_proxy.route(key text) RETURNS SETOF integer
+    LANGUAGE sql STABLE
+AS $$
+    SELECT * FROM order_credit_proxy.route(key, NULL::jsonb, NULL::text)
+$$;
+CREATE FUNCTION order_credit_proxy.route(key text, other text) RETURNS SETOF integer
+    LANGUAGE sql STABLE
+AS $$
+    SELECT * FROM order_credit_proxy.route(key, NULL::jsonb, other)
 $$;
 
 -- ===================================================================
@@ -212,34 +224,40 @@ AS $$
       FROM order_credit.verify() v;
 $$;
 
+-- A server's counters are in its shared memory: every shard database of
+-- one server (shards may share one while they are small) reports the same
+-- ones. Each row says which server it came from (its system identifier),
+-- and the merges count each server once.
 CREATE FUNCTION order_credit_proxy.stats_shards()
-    RETURNS TABLE (shard integer, operation text, outcome text, calls bigint, total_ms double precision,
-                   max_ms double precision, lock_wait_ms double precision)
+    RETURNS TABLE (shard integer, server bigint, operation text, outcome text, calls bigint,
+                   total_ms double precision, max_ms double precision, lock_wait_ms double precision)
     LANGUAGE plproxy
 AS $$
     CLUSTER 'order_credit_shards';
     RUN ON ALL;
     SELECT (SELECT coalesce(max(s.last_value), 0) >> 48 FROM pg_catalog.pg_sequences s
              WHERE s.schemaname = 'order_credit')::integer AS shard,
+           (SELECT c.system_identifier FROM pg_catalog.pg_control_system() c) AS server,
            t.operation, t.outcome, t.calls, t.total_ms, t.max_ms, t.lock_wait_ms
       FROM order_credit._stats_latency() t;
 $$;
 COMMENT ON FUNCTION order_credit_proxy.stats_shards() IS
-    'order_credit.stats of every shard (the counters), with the shard it came from.';
+    'order_credit.stats of every shard (the counters), with the shard and the server (system identifier) it came from; shards of one server report the server''s counters each.';
 
 CREATE FUNCTION order_credit_proxy.stats_buckets_shards()
-    RETURNS TABLE (shard integer, operation text, outcome text, le double precision, calls bigint)
+    RETURNS TABLE (shard integer, server bigint, operation text, outcome text, le double precision, calls bigint)
     LANGUAGE plproxy
 AS $$
     CLUSTER 'order_credit_shards';
     RUN ON ALL;
     SELECT (SELECT coalesce(max(s.last_value), 0) >> 48 FROM pg_catalog.pg_sequences s
              WHERE s.schemaname = 'order_credit')::integer AS shard,
+           (SELECT c.system_identifier FROM pg_catalog.pg_control_system() c) AS server,
            b.operation, b.outcome, b.le, b.calls
       FROM order_credit._stats_latency_buckets() b;
 $$;
 COMMENT ON FUNCTION order_credit_proxy.stats_buckets_shards() IS
-    'order_credit.stats_latency_buckets of every shard, with the shard it came from.';
+    'order_credit.stats_latency_buckets of every shard, with the shard and the server (system identifier) it came from.';
 
 CREATE FUNCTION order_credit_proxy.stats_reset_shards() RETURNS SETOF integer
     LANGUAGE plproxy
@@ -340,30 +358,19 @@ COMMENT ON FUNCTION order_credit_proxy.reraise(text, text, text, text) IS
 -- Credit lines.
 -- ===================================================================
 
--- Each function of the contract is a pair made by define_call:
--- order_credit_proxy.NAME, the PL/Proxy call that runs order_credit.NAME on
--- the shard ROUTE chooses, and order_credit.NAME (PARAMS, with the
--- contract's defaults), which applications call and which gives back a
--- shard's error with its own message, DETAIL and HINT (reraise). It is
--- dropped at the end of this script.
-CREATE FUNCTION order_credit_proxy.define_call(name text, params text, returns text, route text)
+-- Each function of the contract is made by two generators, dropped at the
+-- end of this script:
+--
+-- define_guarded(NAME, PARAMS, RETURNS, BODY): order_credit.NAME (PARAMS,
+-- with the contract's defaults), which applications call: BODY in
+-- PL/pgSQL, an error raised in it given back as the shard raised it, with
+-- its own message, DETAIL and HINT (reraise). Its exception block is the
+-- one subtransaction a call through the proxy opens.
+CREATE FUNCTION order_credit_proxy.define_guarded(name text, params text, returns text, body text)
     RETURNS void
     LANGUAGE plpgsql
 AS $def$
-DECLARE
-    plain text := regexp_replace(params, '\s+DEFAULT\s+[^,]+', '', 'g');
-    args text := coalesce((SELECT string_agg(split_part(btrim(a.p), ' ', 1), ', ' ORDER BY a.n)
-                             FROM unnest(string_to_array(plain, ',')) WITH ORDINALITY AS a(p, n)), '');
-    call text := CASE WHEN returns ~ '^(TABLE|SETOF) ' THEN 'RETURN QUERY SELECT * FROM ' ELSE 'RETURN ' END;
 BEGIN
-    EXECUTE format($f$CREATE FUNCTION order_credit_proxy.%1$s(%2$s)
-    RETURNS %3$s
-    LANGUAGE plproxy
-AS $$
-    CLUSTER 'order_credit_shards';
-    RUN ON %4$s;
-    TARGET order_credit.%1$s;
-$$$f$, name, plain, returns, route);
     EXECUTE format($f$CREATE FUNCTION order_credit.%1$s(%2$s)
     RETURNS %3$s
     LANGUAGE plpgsql
@@ -374,13 +381,41 @@ DECLARE
     e_detail text;
     e_hint text;
 BEGIN
-    %4$sorder_credit_proxy.%1$s(%5$s);
+    %4$s
 EXCEPTION WHEN OTHERS THEN
     GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
                             e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
     PERFORM order_credit_proxy.reraise(e_state, e_message, e_detail, e_hint);
 END
-$$$f$, name, params, returns, call, args);
+$$$f$, name, params, returns, body);
+END
+$def$;
+
+-- define_call(NAME, PARAMS, RETURNS, ROUTE): order_credit_proxy.NAME, the
+-- PL/Proxy call that runs order_credit.NAME on the shard ROUTE chooses, and
+-- the guarded order_credit.NAME that calls it.
+CREATE FUNCTION order_credit_proxy.define_call(name text, params text, returns text, route text)
+    RETURNS void
+    LANGUAGE plpgsql
+AS $def$
+DECLARE
+    plain text := regexp_replace(params, '\s+DEFAULT\s+[^,]+', '', 'g');
+    args text := coalesce((SELECT string_agg(split_part(btrim(a.p), ' ', 1), ', ' ORDER BY a.n)
+                             FROM unnest(string_to_array(plain, ',')) WITH ORDINALITY AS a(p, n)), '');
+    call text := CASE WHEN returns ~ '^(TABLE|SETOF) ' THEN 'RETURN QUERY SELECT * FROM '
+                      WHEN returns = 'void' THEN 'PERFORM '
+                      ELSE 'RETURN ' END;
+BEGIN
+    EXECUTE format($f$CREATE FUNCTION order_credit_proxy.%1$s(%2$s)
+    RETURNS %3$s
+    LANGUAGE plproxy
+AS $$
+    CLUSTER 'order_credit_shards';
+    RUN ON %4$s;
+    TARGET order_credit.%1$s;
+$$$f$, name, plain, returns, route);
+    PERFORM order_credit_proxy.define_guarded(name, params, returns,
+                                              format('%sorder_credit_proxy.%s(%s);', call, name, args));
 END
 $def$;
 
@@ -446,59 +481,9 @@ SELECT order_credit_proxy.define_call('order_status', 'order_ref text', 'order_c
 
 SELECT order_credit_proxy.define_call('idempotency_begin', 'key text, fingerprint text, lease interval DEFAULT NULL, wait boolean DEFAULT false', 'TABLE (state text, response jsonb, response_code integer, recovery_point text, retry_after interval)', 'order_credit_proxy.route(key)');
 
-CREATE FUNCTION order_credit_proxy.idempotency_checkpoint(key text, recovery_point text)
-    RETURNS void
-    LANGUAGE plproxy
-AS $$
-    CLUSTER 'order_credit_shards';
-    RUN ON order_credit_proxy.route(key);
-    TARGET order_credit.idempotency_checkpoint;
-$$;
+SELECT order_credit_proxy.define_call('idempotency_checkpoint', 'key text, recovery_point text', 'void', 'order_credit_proxy.route(key)');
 
-CREATE FUNCTION order_credit.idempotency_checkpoint(key text, recovery_point text)
-    RETURNS void
-    LANGUAGE plpgsql
-AS $$
-DECLARE
-    e_state text;
-    e_message text;
-    e_detail text;
-    e_hint text;
-BEGIN
-    PERFORM order_credit_proxy.idempotency_checkpoint(key, recovery_point);
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
-                            e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
-    PERFORM order_credit_proxy.reraise(e_state, e_message, e_detail, e_hint);
-END
-$$;
-
-CREATE FUNCTION order_credit_proxy.idempotency_complete(key text, response jsonb, response_code integer)
-    RETURNS void
-    LANGUAGE plproxy
-AS $$
-    CLUSTER 'order_credit_shards';
-    RUN ON order_credit_proxy.route(key);
-    TARGET order_credit.idempotency_complete;
-$$;
-
-CREATE FUNCTION order_credit.idempotency_complete(key text, response jsonb, response_code integer DEFAULT 200)
-    RETURNS void
-    LANGUAGE plpgsql
-AS $$
-DECLARE
-    e_state text;
-    e_message text;
-    e_detail text;
-    e_hint text;
-BEGIN
-    PERFORM order_credit_proxy.idempotency_complete(key, response, response_code);
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
-                            e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
-    PERFORM order_credit_proxy.reraise(e_state, e_message, e_detail, e_hint);
-END
-$$;
+SELECT order_credit_proxy.define_call('idempotency_complete', 'key text, response jsonb, response_code integer DEFAULT 200', 'void', 'order_credit_proxy.route(key)');
 
 SELECT order_credit_proxy.define_call('acquire_lease', 'key text, owner text, ttl interval', 'bigint', 'order_credit_proxy.route(key)');
 
@@ -508,32 +493,7 @@ SELECT order_credit_proxy.define_call('release_lease', 'key text, owner text, to
 
 SELECT order_credit_proxy.define_call('break_lease', 'key text', 'bigint', 'order_credit_proxy.route(key)');
 
-CREATE FUNCTION order_credit_proxy.check_fence(key text, token bigint)
-    RETURNS void
-    LANGUAGE plproxy
-AS $$
-    CLUSTER 'order_credit_shards';
-    RUN ON order_credit_proxy.route(key);
-    TARGET order_credit.check_fence;
-$$;
-
-CREATE FUNCTION order_credit.check_fence(key text, token bigint)
-    RETURNS void
-    LANGUAGE plpgsql
-AS $$
-DECLARE
-    e_state text;
-    e_message text;
-    e_detail text;
-    e_hint text;
-BEGIN
-    PERFORM order_credit_proxy.check_fence(key, token);
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
-                            e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
-    PERFORM order_credit_proxy.reraise(e_state, e_message, e_detail, e_hint);
-END
-$$;
+SELECT order_credit_proxy.define_call('check_fence', 'key text, token bigint', 'void', 'order_credit_proxy.route(key)');
 
 SELECT order_credit_proxy.define_call('process_once', 'source text, event_id text', 'boolean', 'order_credit_proxy.route(source)');
 
@@ -564,58 +524,33 @@ $$;
 -- Operations: every shard.
 -- ===================================================================
 
-CREATE FUNCTION order_credit.expire_due(max_rows integer DEFAULT 10000) RETURNS bigint
-    LANGUAGE plpgsql
-AS $$
-DECLARE
-    e_state text;
-    e_message text;
-    e_detail text;
-    e_hint text;
-BEGIN
-    RETURN (SELECT sum(n)::bigint FROM order_credit_proxy.expire_due_shards(max_rows) n);
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
-                            e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
-    PERFORM order_credit_proxy.reraise(e_state, e_message, e_detail, e_hint);
-END
-$$;
+SELECT order_credit_proxy.define_guarded('expire_due', 'max_rows integer DEFAULT 10000', 'bigint',
+    'RETURN (SELECT sum(n)::bigint FROM order_credit_proxy.expire_due_shards(max_rows) n);');
 COMMENT ON FUNCTION order_credit.expire_due(integer) IS
     'expire_due(max_rows) on every shard at once; the sum of what they expired and purged.';
 
 -- The rows of every shard's verify(); subject names the shard ("shard 2:
 -- ..."). A partition whose ids are not in its range (setup_shards() not run,
 -- or partitions listed out of order) is a row too.
-CREATE FUNCTION order_credit.verify() RETURNS TABLE (check_name text, subject text, detail text)
-    LANGUAGE plpgsql
-AS $$
-DECLARE
-    n integer;
-    issued bigint;
-    e_state text;
-    e_message text;
-    e_detail text;
-    e_hint text;
-BEGIN
-    FOR n IN 0 .. order_credit_proxy.shard_count() - 1 LOOP
-        SELECT max(i.last_value) INTO issued FROM order_credit_proxy.shard_ids(n) i;
-        IF n > 0 AND coalesce(issued, 0) >> 48 <> n THEN
-            check_name := 'shard_ids';
-            subject := format('shard %s', n);
-            detail := format('ids up to %s, not in [%s, %s): run order_credit_proxy.setup_shards()',
-                             issued, n::bigint << 48, (n + 1)::bigint << 48);
-            RETURN NEXT;
-        END IF;
-    END LOOP;
-    RETURN QUERY SELECT v.check_name, format('shard %s: %s', v.shard, v.subject), v.detail
-                   FROM order_credit_proxy.verify_shards() v
-                  ORDER BY v.shard, v.check_name, v.subject;
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
-                            e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
-    PERFORM order_credit_proxy.reraise(e_state, e_message, e_detail, e_hint);
-END
-$$;
+SELECT order_credit_proxy.define_guarded('verify', '', 'TABLE (check_name text, subject text, detail text)', $body$
+    DECLARE
+        n integer;
+        issued bigint;
+    BEGIN
+        FOR n IN 0 .. order_credit_proxy.shard_count() - 1 LOOP
+            SELECT max(i.last_value) INTO issued FROM order_credit_proxy.shard_ids(n) i;
+            IF n > 0 AND coalesce(issued, 0) >> 48 <> n THEN
+                check_name := 'shard_ids';
+                subject := format('shard %s', n);
+                detail := format('ids up to %s, not in [%s, %s): run order_credit_proxy.setup_shards()',
+                                 issued, n::bigint << 48, (n + 1)::bigint << 48);
+                RETURN NEXT;
+            END IF;
+        END LOOP;
+        RETURN QUERY SELECT v.check_name, format('shard %s: %s', v.shard, v.subject), v.detail
+                       FROM order_credit_proxy.verify_shards() v
+                      ORDER BY v.shard, v.check_name, v.subject;
+    END;$body$);
 COMMENT ON FUNCTION order_credit.verify() IS
     'verify() of every shard (subject "shard N: ..."), and a shard_ids row for a shard whose ids are out of its range. No rows: every invariant holds on every shard.';
 
@@ -628,8 +563,10 @@ CREATE FUNCTION order_credit._stats_latency_buckets()
     RETURNS TABLE (operation text, outcome text, le double precision, calls bigint)
     LANGUAGE sql
 AS $$
+    WITH b AS (SELECT * FROM order_credit_proxy.stats_buckets_shards())
     SELECT b.operation, b.outcome, b.le, sum(b.calls)::bigint
-      FROM order_credit_proxy.stats_buckets_shards() b
+      FROM b
+     WHERE (b.server, b.shard) IN (SELECT f.server, min(f.shard) FROM b f GROUP BY f.server)
      GROUP BY b.operation, b.outcome, b.le
 $$;
 CREATE FUNCTION order_credit._stats_latency()
@@ -638,10 +575,12 @@ CREATE FUNCTION order_credit._stats_latency()
                    p50_ms double precision, p95_ms double precision, p99_ms double precision)
     LANGUAGE sql
 AS $$
-    WITH s AS (
+    WITH t AS (SELECT * FROM order_credit_proxy.stats_shards()),
+    s AS (
         SELECT t.operation, t.outcome, sum(t.calls)::bigint AS calls, sum(t.total_ms) AS total_ms,
                max(t.max_ms) AS max_ms, sum(t.lock_wait_ms) AS lock_wait_ms
-          FROM order_credit_proxy.stats_shards() t
+          FROM t
+         WHERE (t.server, t.shard) IN (SELECT f.server, min(f.shard) FROM t f GROUP BY f.server)
          GROUP BY t.operation, t.outcome),
     b AS (
         SELECT m.operation, m.outcome, m.le, m.calls,
@@ -672,22 +611,8 @@ CREATE VIEW order_credit.stats_latency_buckets AS
 COMMENT ON VIEW order_credit.stats_latency_buckets IS
     'order_credit.stats_latency_buckets summed over every shard.';
 
-CREATE FUNCTION order_credit.purge(max_rows integer DEFAULT 10000) RETURNS bigint
-    LANGUAGE plpgsql
-AS $$
-DECLARE
-    e_state text;
-    e_message text;
-    e_detail text;
-    e_hint text;
-BEGIN
-    RETURN (SELECT sum(n)::bigint FROM order_credit_proxy.purge_shards(max_rows) n);
-EXCEPTION WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS e_state = RETURNED_SQLSTATE, e_message = MESSAGE_TEXT,
-                            e_detail = PG_EXCEPTION_DETAIL, e_hint = PG_EXCEPTION_HINT;
-    PERFORM order_credit_proxy.reraise(e_state, e_message, e_detail, e_hint);
-END
-$$;
+SELECT order_credit_proxy.define_guarded('purge', 'max_rows integer DEFAULT 10000', 'bigint',
+    'RETURN (SELECT sum(n)::bigint FROM order_credit_proxy.purge_shards(max_rows) n);');
 COMMENT ON FUNCTION order_credit.purge(integer) IS
     'purge(max_rows) on every shard at once; the sum of the rows they deleted.';
 
@@ -732,3 +657,4 @@ COMMENT ON FUNCTION order_credit_proxy.grant_proxy(regrole) IS
     'Lets a role call the functions of the proxy (the server order_credit_shards must exist). What it may do on the shards is what the shard role of its user mapping may do there (grant_app, grant_admin on each shard).';
 
 DROP FUNCTION order_credit_proxy.define_call(text, text, text, text);
+DROP FUNCTION order_credit_proxy.define_guarded(text, text, text, text);
