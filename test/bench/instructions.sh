@@ -7,6 +7,8 @@
 #   bash test/bench/instructions.sh            # reserve_stock, place_order, reserve_credit: ext vs plain
 #   OC_DIRECT=off bash test/bench/instructions.sh   # the extension with direct_access off
 #   OC_MEASURES="events" bash test/bench/instructions.sh  # a subset of: stock orders credit events
+#   OC_PRELOAD=1 bash test/bench/instructions.sh    # library preloaded: the calls are counted in
+#                                                   # order_credit.stats (shared memory) too
 #
 # Prints one line per measure. Takes a few minutes (valgrind is ~50x slower).
 set -euo pipefail
@@ -33,6 +35,7 @@ cluster() { # DIR SETUP_FILE
         --locale=C.UTF-8 >/dev/null
     # fsync off; locks for set_stock of 10,000 SKUs in one transaction
     printf 'fsync = off\nmax_locks_per_transaction = 1024\n' >>"$1/data/postgresql.conf"
+    [ "${OC_PRELOAD:-0}" = 1 ] && echo "shared_preload_libraries = 'order_credit'" >>"$1/data/postgresql.conf"
     runuser -u postgres -- "$BIN/postgres" --single -D "$1/data" postgres <"$2" >"$1/setup.log" 2>&1
     ! grep -qi error "$1/setup.log" || { cat "$1/setup.log" >&2; exit 1; }
 }
