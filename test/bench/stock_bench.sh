@@ -81,13 +81,13 @@ done
 hot_ext=$(median "${hot_e[@]}"); hot_dist=$(median "${hot_d[@]}"); hot_plain=$(median "${hot_p[@]}")
 hot_m32=$(median "${hot_m[@]}")
 hd_ratio=$(median_ratio "${r_hd[@]}"); hp_ratio=$(median_ratio "${r_hp[@]}"); md_ratio=$(median_ratio "${r_md[@]}")
-echo "wait events of the buyers in the last round (backends per 10 ms sample, 32 clients):"
+echo "wait events of the buyers in the last round (backends per 10 ms sample, $CLIENTS clients):"
 val "SELECT string_agg(format('%s: %s', tag, evs), E'\n' ORDER BY tag)
        FROM (SELECT tag, string_agg(format('%s %s', ev, round(k::numeric / s, 1)), ', ' ORDER BY k DESC) AS evs
                FROM (SELECT tag, ev, count(*) AS k, (SELECT count(DISTINCT n) FROM bench_waits w2 WHERE w2.tag = w.tag) AS s
                        FROM bench_waits w GROUP BY tag, ev) x
               WHERE k::numeric / s >= 0.1 GROUP BY tag) y"
-# How evenly the buyers spread over the 8 buckets: reservations per bucket.
+# How evenly the buyers spread over the 8 buckets (one unit per reservation).
 echo "hot SKU (8 buckets), reserved units per bucket: $(val "SELECT string_agg(reserved::text, ' ' ORDER BY bucket)
                                                              FROM order_credit.stock_buckets WHERE sku = 'hot'")"
 # Reference (no target): the hand-written SKIP LOCKED statement over 8 plain
