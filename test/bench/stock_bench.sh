@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # Stock throughput: reserve_stock on a hot SKU striped over 8 buckets against
-# the single-row plain-SQL reservation; distinct SKUs against plain SQL;
-# expire_due over 1,000,000 expired reservations (rows/s) and reserve
-# throughput while it runs. See docs/stock.md.
+# the same extension on distinct SKUs (how much of the contention the
+# striping hides) and against the single-row plain-SQL reservation; distinct
+# SKUs against plain SQL; expire_due over 1,000,000 expired reservations
+# (rows/s) and reserve throughput while it runs. See docs/stock.md.
 #
 # Environment: BENCH_SECONDS (10), BENCH_CLIENTS (32), BENCH_PORT (55504),
-# BENCH_ROUNDS (4): throughput pairs run ABBA-interleaved (ext, plain, plain,
-# ext, ...) and the table shows the median of the rounds (all runs listed;
-# the machine's speed moves by up to a third between 8 s runs, hence 4
-# rounds). The buyers beside expire_due are compared
-# within one run (see below).
+# BENCH_ROUNDS (4): the hot-SKU scenarios run as rounds of three runs
+# (striped hot SKU, the extension on distinct SKUs, plain single row, then
+# the reverse order in the next round), the distinct-SKU pair ABBA
+# (ext, plain, plain, ext, ...); each round gives its ratios and the table
+# shows their median (all rounds listed; the machine's speed moves by up to a
+# third between 8 s runs, hence 4 rounds). The buyers beside expire_due are
+# compared within one run (see below).
 # OC_BENCH_SECONDS overrides BENCH_SECONDS. Alone it holds
 # /tmp/order_credit.lock for the whole run (own throwaway cluster); under
 # test/bench/run_all.sh it uses the shared cluster (lib.sh). Exits non-zero
@@ -26,17 +29,24 @@ bench_cluster stock 55504 "fsync = on" "synchronous_commit = on" \
 echo "machine: $(nproc) CPUs; pgbench -n -M prepared -c $CLIENTS -j 2 -T $SECS; fsync on, synchronous_commit on"
 psql -f $B/setup.sql >/dev/null
 
-tps() { # script -> tps (a failed pgbench run stops the benchmark)
-    local log=$BENCH_OUT/pgbench.log t
+tps() { # script [tag] -> tps (a failed pgbench run stops the benchmark); with a
+        # tag, the buyers' wait events of the run's middle go to bench_waits
+    local log=$BENCH_OUT/pgbench.log t sampler=""
     psql -c "CHECKPOINT" >/dev/null
+    if [ -n "${2:-}" ]; then
+        (sleep 1; psql -c "CALL bench_sample_waits('$2', $SECS - 2)" >/dev/null) &
+        sampler=$!
+    fi
     "$PGBENCH" -n -M prepared -c "$CLIENTS" -j 2 -T "$SECS" -f "$1" >"$log" 2>&1 ||
         { cat "$log" >&2; exit 1; }
+    if [ -n "$sampler" ]; then wait "$sampler"; fi
     t=$(awk '/^tps/ {printf "%.0f", $3}' "$log")
     if [ -z "$t" ] || grep -qiE "error|aborted" "$log"; then cat "$log" >&2; exit 1; fi
     echo "$t"
 }
 
 median() { printf "%s\n" "$@" | sort -n | awk '{v[NR] = $1} END {printf "%.0f", (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2)}'; }
+median_ratio() { printf "%s\n" "$@" | sort -g | awk '{v[NR] = $1} END {printf "%.2f", (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2)}'; }
 pair() { # ext_script plain_script -> "ext_runs|plain_runs", ABBA order
     local e=() p=() r
     for ((r = 0; r < ROUNDS; r++)); do
@@ -45,9 +55,41 @@ pair() { # ext_script plain_script -> "ext_runs|plain_runs", ABBA order
     done
     echo "${e[*]}|${p[*]}"
 }
-hot=$(pair $B/ext_hot.sql $B/plain_hot.sql)
-hot_ext=$(median ${hot%|*}); hot_plain=$(median ${hot#*|})
-echo "hot runs: reserve_stock ${hot%|*}; plain ${hot#*|}  (load: $(cut -d' ' -f1-3 /proc/loadavg))"
+# The hot SKU at 32 clients against the extension on distinct SKUs (the
+# same calls without contention) and against the plain single row, one
+# round after another: striped hot, distinct, plain, then plain, distinct,
+# striped hot. Each round's ratios come from runs seconds apart. Each round
+# also runs the hot SKU over 32 buckets (reference, no target: as many
+# buckets as clients). In the last round the buyers' wait events are
+# sampled every 10 ms (bench_sample_waits in setup.sql).
+hot_e=() hot_d=() hot_p=() hot_m=() r_hd=() r_hp=() r_md=()
+for ((r = 0; r < ROUNDS; r++)); do
+    w=""; if ((r == ROUNDS - 1)); then w=1; fi  # sample the last round
+    if ((r % 2 == 0)); then
+        e=$(tps $B/ext_hot.sql ${w:+hot8}); m=$(tps $B/ext_hot32.sql)
+        d=$(tps $B/ext_distinct.sql ${w:+distinct}); p=$(tps $B/plain_hot.sql ${w:+plain})
+    else
+        p=$(tps $B/plain_hot.sql ${w:+plain}); d=$(tps $B/ext_distinct.sql ${w:+distinct})
+        m=$(tps $B/ext_hot32.sql); e=$(tps $B/ext_hot.sql ${w:+hot8})
+    fi
+    hot_e+=("$e") hot_d+=("$d") hot_p+=("$p") hot_m+=("$m")
+    r_hd+=("$(ratio "$e" "$d")") r_hp+=("$(ratio "$e" "$p")") r_md+=("$(ratio "$m" "$d")")
+    echo "hot round $((r + 1)): hot SKU (8 buckets) $e, distinct SKUs $d, plain single row $p," \
+         "hot SKU (32 buckets) $m tps; hot / distinct ${r_hd[-1]}, hot / plain ${r_hp[-1]}," \
+         "32 buckets / distinct ${r_md[-1]}  (load: $(cut -d' ' -f1-3 /proc/loadavg))"
+done
+hot_ext=$(median "${hot_e[@]}"); hot_dist=$(median "${hot_d[@]}"); hot_plain=$(median "${hot_p[@]}")
+hot_m32=$(median "${hot_m[@]}")
+hd_ratio=$(median_ratio "${r_hd[@]}"); hp_ratio=$(median_ratio "${r_hp[@]}"); md_ratio=$(median_ratio "${r_md[@]}")
+echo "wait events of the buyers in the last round (backends per 10 ms sample, $CLIENTS clients):"
+val "SELECT string_agg(format('%s: %s', tag, evs), E'\n' ORDER BY tag)
+       FROM (SELECT tag, string_agg(format('%s %s', ev, round(k::numeric / s, 1)), ', ' ORDER BY k DESC) AS evs
+               FROM (SELECT tag, ev, count(*) AS k, (SELECT count(DISTINCT n) FROM bench_waits w2 WHERE w2.tag = w.tag) AS s
+                       FROM bench_waits w GROUP BY tag, ev) x
+              WHERE k::numeric / s >= 0.1 GROUP BY tag) y"
+# How evenly the buyers spread over the 8 buckets (one unit per reservation).
+echo "hot SKU (8 buckets), reserved units per bucket: $(val "SELECT string_agg(reserved::text, ' ' ORDER BY bucket)
+                                                             FROM order_credit.stock_buckets WHERE sku = 'hot'")"
 # Reference (no target): the hand-written SKIP LOCKED statement over 8 plain
 # bucket rows, with the reservations it really made (a transaction that
 # found every bucket busy reserves nothing but still counts as one).
@@ -136,7 +178,11 @@ viol2=$(psql -At -c "SELECT count(*) FROM order_credit.verify()")
 echo
 printf "%-44s %10s %8s %s\n" scenario tps ratio target
 printf "%-44s %10s\n" "hot SKU, plain SQL single row" "$hot_plain"
-printf "%-44s %10s %8s %s\n" "hot SKU, reserve_stock over 8 buckets" "$hot_ext" "$(ratio $hot_ext $hot_plain)" ">= 4"
+printf "%-44s %10s\n" "reserve_stock on distinct SKUs (hot rounds)" "$hot_dist"
+printf "%-44s %10s %8s %s\n" "hot SKU, reserve_stock over 8 buckets" "$hot_ext" "" "(ratios: medians of the rounds')"
+printf "%-44s %10s %8s %s\n" "  ... / reserve_stock on distinct SKUs" "" "$hd_ratio" ">= 0.8 (rounds: ${r_hd[*]})"
+printf "%-44s %10s %8s %s\n" "  ... / plain single row" "" "$hp_ratio" ">= 3 (rounds: ${r_hp[*]})"
+printf "%-44s %10s %8s %s\n" "  reference: hot SKU over 32 buckets" "$hot_m32" "$md_ratio" "(no target; / distinct, rounds: ${r_md[*]})"
 printf "%-44s %10s %8s %s\n" "  reference: hand-written SKIP LOCKED, tps" "$skip_tps" "$(ratio $skip_tps $hot_plain)" "(no target)"
 printf "%-44s %10s %8s %s\n" "  ... reservations it made per second" "$skip_res" "$(ratio $skip_res $hot_plain)" "(every reserve_stock call reserves: $hot_tx rows for the hot SKU)"
 printf "%-44s %10s\n" "distinct SKUs, plain SQL" "$dist_plain"
@@ -150,7 +196,8 @@ echo "expire_due beside the buyers, unpaced: $u_rows rows in ${u_busy}s = $u_rat
 echo "expire_due alone, unpaced: $total rows in ${secs}s = $rate rows/s (no target); active left: $left, $left2"
 echo "load at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "verify(): $viol violations after the sweep, $viol2 after the concurrent runs"
-bench_target stock "hot SKU: reserve_stock (8 buckets) / plain single row" "$(ratio $hot_ext $hot_plain)" ">=" 4
+bench_target stock "hot SKU (8 buckets, $CLIENTS clients) / reserve_stock distinct SKUs" "$hd_ratio" ">=" 0.8
+bench_target stock "hot SKU (8 buckets, $CLIENTS clients) / plain single row" "$hp_ratio" ">=" 3
 bench_target stock "distinct SKUs: reserve_stock / plain SQL" "$(ratio $dist_ext $dist_plain)" ">=" 0.9
 bench_target stock "distinct SKUs: reserve_stock while expire_due sweeps / idle seconds" "$(ratio $p_on $p_off)" ">=" 0.8
 bench_target stock "expire_due rows/s beside the buyers (1,000,000 expired)" "$p_rate" ">=" 50000

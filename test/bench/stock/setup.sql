@@ -1,5 +1,6 @@
--- Stock benchmark data: a hot SKU striped over 8 buckets, 10,000 ordinary
--- SKUs, and the same rows as a plain-SQL schema for comparison.
+-- Stock benchmark data: a hot SKU striped over 8 buckets, the same over 32
+-- (reference: as many buckets as clients), 10,000 ordinary SKUs, and the
+-- same rows as a plain-SQL schema for comparison.
 CREATE EXTENSION order_credit;
 CREATE SEQUENCE bench_ref CACHE 100;
 -- expire_due(10000) until nothing is due, one transaction per call, in one
@@ -49,6 +50,22 @@ END $$;
 -- thread and second
 CREATE TABLE bench_agg (label text, t bigint, n bigint);
 SELECT order_credit.set_stock('hot', 1000000000000, 8);
+SELECT order_credit.set_stock('hot32', 1000000000000, 32);
+-- Wait events of the buyers, sampled every 10 ms during a run (stock_bench.sh);
+-- one transaction, so the sampler adds no commit flushes of its own.
+CREATE TABLE bench_waits (tag text, n int, ev text);
+CREATE PROCEDURE bench_sample_waits(tag text, secs float8) LANGUAGE plpgsql AS $$
+DECLARE t_end timestamptz := clock_timestamp() + secs * interval '1 second'; i int := 0;
+BEGIN
+    WHILE clock_timestamp() < t_end LOOP
+        i := i + 1;
+        PERFORM pg_stat_clear_snapshot();
+        INSERT INTO bench_waits
+        SELECT tag, i, coalesce(wait_event_type || ':' || wait_event, 'CPU')
+          FROM pg_stat_activity WHERE application_name = 'pgbench' AND state = 'active';
+        PERFORM pg_sleep(0.01);
+    END LOOP;
+END $$;
 SELECT count(order_credit.set_stock('s' || i, 1000000000)) FROM generate_series(1, 10000) i;
 
 CREATE TABLE plain_stock (sku text PRIMARY KEY, on_hand bigint NOT NULL,
