@@ -73,8 +73,9 @@ inline constexpr Col kBuckets[] = {{"sku", TEXTOID},
                                    {"bucket", INT4OID},
                                    {"on_hand", INT8OID},
                                    {"reserved", INT8OID},
-                                   {"updated_at", TIMESTAMPTZOID}};
-enum BucketCol { B_SKU, B_BUCKET, B_ON_HAND, B_RESERVED, B_UPDATED_AT, B_N };
+                                   {"updated_at", TIMESTAMPTZOID},
+                                   {"alert_below", INT8OID}};
+enum BucketCol { B_SKU, B_BUCKET, B_ON_HAND, B_RESERVED, B_UPDATED_AT, B_ALERT_BELOW, B_N };
 
 // Attribute numbers of `cols` in `rel` (types checked). With `exact`, the
 // table must have no other live column (so a row written here has no

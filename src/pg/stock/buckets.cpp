@@ -36,7 +36,8 @@ Statement S_expire_sku_due(
     "upd AS ("
     "    UPDATE order_credit.stock_buckets s SET reserved = s.reserved - parts.q, "
     "           updated_at = statement_timestamp() "
-    "      FROM parts WHERE s.sku = $1 AND s.bucket = parts.b RETURNING 1) "
+    "      FROM parts WHERE s.sku = $1 AND s.bucket = parts.b "
+    "    RETURNING " OC_BUCKET_CROSSED("parts.q") ") "
     "SELECT count(*) FROM exp",
     {TEXTOID});
 

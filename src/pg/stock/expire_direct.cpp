@@ -27,6 +27,7 @@
 #include "pg/access/table_access.hpp"
 #include "pg/stock/expire_direct.hpp"
 #include "pg/guard.hpp"
+#include "pg/notify.hpp"
 #include "pg/row_checks.hpp"
 
 extern "C" {
@@ -214,6 +215,10 @@ struct Sweep {
     Snapshot snap;       // this round's (bucket lookups)
     EState *estate;
     TimestampTz now;
+    // The bucket prepare_bucket read: its free units before and its threshold.
+    int64 free_before;
+    bool has_alert;
+    int64 alert_below;
     Relation claims, claims_due, buckets, buckets_pkey;
     ResultRelInfo *buckets_rri;
     IndexScanDesc scan;         // the due scan in index (expiry) order, or
@@ -398,7 +403,8 @@ bool open_sweep(Sweep *s, int64 budget) {
                        shape(s->buckets, kBuckets, true, b) &&
                        allowed(s->claims, ACL_SELECT | ACL_DELETE) &&
                        allowed(s->buckets, ACL_SELECT | ACL_UPDATE) && deletable(s->claims) &&
-                       writable(s->buckets, true, {}) && btree_on(s->claims_due, c[C_EXPIRES_AT]) &&
+                       writable(s->buckets, true, {b[B_ALERT_BELOW]}) &&
+                       btree_on(s->claims_due, c[C_EXPIRES_AT]) &&
                        index_on(s->buckets_pkey, {b[B_SKU], b[B_BUCKET]});
     }
     if (cat.write_ok != 1) {
@@ -612,6 +618,10 @@ void prepare_bucket(Sweep *s, const Need *n) {
         elog(ERROR, "order_credit: a locked stock bucket is gone");
     slot_getallattrs(s->bucket);
     int64 reserved = DatumGetInt64(s->bucket->tts_values[buckets_att[B_RESERVED] - 1]);
+    s->free_before = DatumGetInt64(s->bucket->tts_values[buckets_att[B_ON_HAND] - 1]) - reserved;
+    s->has_alert = !s->bucket->tts_isnull[buckets_att[B_ALERT_BELOW] - 1];
+    s->alert_below =
+        s->has_alert ? DatumGetInt64(s->bucket->tts_values[buckets_att[B_ALERT_BELOW] - 1]) : 0;
     int64 next = 0;
     if (pg_sub_s64_overflow(reserved, n->give_back, &next))
         ereport(ERROR,
@@ -670,6 +680,11 @@ Expired expire_claims(int64 budget) {
                 if (u != RowResult::Done)
                     throw core::Error(core::Code::Internal,
                                       "order_credit: a locked stock bucket changed");
+                if (s->has_alert)  // the threshold rule, as every writer of a bucket
+                    notify::stock_change(std::string_view(VARDATA_ANY(s->due[from].sku),
+                                                          VARSIZE_ANY_EXHDR(s->due[from].sku)),
+                                         n->bucket, s->free_before, s->free_before + n->give_back,
+                                         s->alert_below);
             }
             from = to;
         }

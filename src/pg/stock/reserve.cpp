@@ -54,7 +54,7 @@ Statement S_alloc(
     "    UPDATE order_credit.stock_buckets s SET reserved = s.reserved + p.q, "
     "           updated_at = statement_timestamp() "
     "      FROM p WHERE s.sku = $1 AND s.bucket = p.b AND s.on_hand - s.reserved >= p.q "
-    "    RETURNING 1), "
+    "    RETURNING " OC_BUCKET_CROSSED("-p.q") "), "
     "r AS ("
     "    INSERT INTO order_credit.reservations (order_ref, sku, quantity, part_buckets, "
     "                                           part_qty, expires_in, expires_at) "
