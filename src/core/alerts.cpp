@@ -27,10 +27,10 @@ std::string_view to_string(Crossing c) noexcept {
 
 Crossing crossing(int64_t before, std::optional<int64_t> threshold_before, int64_t after,
                   std::optional<int64_t> threshold_after) noexcept {
-    bool low_before = threshold_before && before <= *threshold_before;
-    bool low_after = threshold_after && after <= *threshold_after;
     // A threshold that appears or disappears is not a crossing.
     if (!threshold_before || !threshold_after) return Crossing::None;
+    bool low_before = before <= *threshold_before;
+    bool low_after = after <= *threshold_after;
     if (!low_before && low_after) return Crossing::Fell;
     if (low_before && !low_after) return Crossing::Rose;
     return Crossing::None;

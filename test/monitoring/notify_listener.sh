@@ -47,7 +47,7 @@ echo "SELECT 'listening';" >&7
 for _ in $(seq 50); do grep -q listening "$OC_TMP/listen.out" && break; sleep 0.1; done
 
 oc_log "workload: ${SECONDS_RUN}s, 6 clients"
-pgbench -n -c 6 -j 2 -T "$SECONDS_RUN" -f test/monitoring/notify/step.sql $DB >"$OC_TMP/pgbench.out" 2>&1 ||
+"$(pg_config --bindir)/pgbench" -n -c 6 -j 2 -T "$SECONDS_RUN" -f test/monitoring/notify/step.sql $DB >"$OC_TMP/pgbench.out" 2>&1 ||
     { cat "$OC_TMP/pgbench.out"; oc_die "pgbench"; }
 grep -E "^number of (transactions|failed)" "$OC_TMP/pgbench.out"
 workload_end=$(oc_value $DB "SELECT coalesce(max(seq), 0) FROM hist")
