@@ -10,9 +10,12 @@
 #include "pg/notify.hpp"
 
 extern "C" {
+#include "catalog/namespace.h"
 #include "commands/async.h"
 #include "storage/proc.h"
 #include "utils/builtins.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
 }
 
 namespace oc::pg::notify {
@@ -38,7 +41,28 @@ void send(std::string_view channel, const std::string &payload) {
     });
 }
 
+int alerts_cached = -1;  // -1: not known
+bool alerts_callback = false;
+void forget_alerts_schema(Datum, Oid) {
+    alerts_cached = -1;
+}
+
 }  // namespace
+
+bool alerts_schema() {
+    if (alerts_cached >= 0) return alerts_cached == 1;
+    return pg_call([]() -> bool {
+        if (!alerts_callback) {
+            CacheRegisterRelcacheCallback(forget_alerts_schema, Datum(0));
+            alerts_callback = true;
+        }
+        Oid ns = get_namespace_oid("order_credit", true);
+        Oid rel = OidIsValid(ns) ? get_relname_relid("stock_buckets", ns) : InvalidOid;
+        bool has = OidIsValid(rel) && get_attnum(rel, "alert_below") != InvalidAttrNumber;
+        alerts_cached = has ? 1 : 0;
+        return has;
+    });
+}
 
 void stock_change(std::string_view sku, int bucket, int64_t before, int64_t after,
                   std::optional<int64_t> threshold_before, std::optional<int64_t> threshold_after) {

@@ -28,6 +28,12 @@ inline void stock_change(std::string_view sku, int bucket, int64_t before, int64
     if (threshold) stock_change(sku, bucket, before, after, threshold, threshold);
 }
 
+// Whether the installed schema has the alert columns (version 1.1): a
+// database still on 1.0 runs this library without them, and the stock
+// statements and writers then take their 1.0 form. Cached per backend,
+// forgotten on any relcache invalidation (ALTER EXTENSION UPDATE adds them).
+bool alerts_schema();
+
 // The text of a detoasted text Datum, as a view (no copy).
 inline std::string_view text_view(Datum d) {
     text *t = reinterpret_cast<text *>(DatumGetPointer(d));

@@ -39,7 +39,7 @@ digests() { # DB [COLUMNS_FILE]: one line per user table with the md5 of its row
 }
 columns() { # DB: one line per user table with its columns
     local t
-    for t in $(ops_user_tables "$1"); do echo "$t $(ops_table_columns "$1" "$t")"; done
+    for t in $(ops_user_tables oc_up_fresh); do echo "$t $(ops_table_columns "$1" "$t")"; done
 }
 
 for v in $old_versions; do

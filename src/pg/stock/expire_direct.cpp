@@ -399,11 +399,10 @@ bool open_sweep(Sweep *s, int64 budget) {
     if (!cat.valid) cat.write_ok = 0;
     if (cat.write_ok < 0) {
         AttrNumber *c = claims_att, *b = buckets_att;
-        cat.write_ok = shape(s->claims, kClaims, false, c) &&
-                       shape(s->buckets, kBuckets, true, b) &&
+        cat.write_ok = shape(s->claims, kClaims, false, c) && buckets_shape(s->buckets, b) &&
                        allowed(s->claims, ACL_SELECT | ACL_DELETE) &&
                        allowed(s->buckets, ACL_SELECT | ACL_UPDATE) && deletable(s->claims) &&
-                       writable(s->buckets, true, {b[B_ALERT_BELOW]}) &&
+                       buckets_writable(s->buckets, b) &&
                        btree_on(s->claims_due, c[C_EXPIRES_AT]) &&
                        index_on(s->buckets_pkey, {b[B_SKU], b[B_BUCKET]});
     }
@@ -619,7 +618,8 @@ void prepare_bucket(Sweep *s, const Need *n) {
     slot_getallattrs(s->bucket);
     int64 reserved = DatumGetInt64(s->bucket->tts_values[buckets_att[B_RESERVED] - 1]);
     s->free_before = DatumGetInt64(s->bucket->tts_values[buckets_att[B_ON_HAND] - 1]) - reserved;
-    s->has_alert = !s->bucket->tts_isnull[buckets_att[B_ALERT_BELOW] - 1];
+    s->has_alert = buckets_att[B_ALERT_BELOW] != InvalidAttrNumber &&
+                   !s->bucket->tts_isnull[buckets_att[B_ALERT_BELOW] - 1];
     s->alert_below =
         s->has_alert ? DatumGetInt64(s->bucket->tts_values[buckets_att[B_ALERT_BELOW] - 1]) : 0;
     int64 next = 0;

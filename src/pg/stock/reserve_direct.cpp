@@ -283,20 +283,19 @@ Step open_write(Write *w) {
     if (!cat.valid) cat.write_ok = 0;
     if (cat.write_ok < 0) {
         AttrNumber *b = buckets_att, *r = res_att, *c = claims_att;
-        cat.write_ok =
-            shape(buckets, kBuckets, true, b) && shape(reservations, kReservations, true, r) &&
-            shape(claims, kClaims, true, c) && allowed(buckets, ACL_SELECT | ACL_UPDATE) &&
-            allowed(reservations, ACL_SELECT | ACL_INSERT) &&
-            allowed(claims, ACL_SELECT | ACL_INSERT) &&
-            defaults_as_created(reservations, kReservations, r) &&
-            defaults_as_created(claims, kClaims, c) &&
-            writable(buckets, true, {b[B_ALERT_BELOW]}) &&
-            writable(reservations, false,
-                     {r[R_PART_BUCKETS], r[R_PART_QTY], r[R_EXPIRES_IN], r[R_EXPIRES_AT],
-                      r[R_REASON]}) &&
-            writable(claims, false, {c[C_PART_BUCKETS], c[C_PART_QTY]}) &&
-            index_on(buckets_pkey, {b[B_SKU], b[B_BUCKET]}) &&
-            index_on(claims_pkey, {c[C_SKU], c[C_EXPIRES_AT], c[C_ID]});
+        cat.write_ok = buckets_shape(buckets, b) && shape(reservations, kReservations, true, r) &&
+                       shape(claims, kClaims, true, c) &&
+                       allowed(buckets, ACL_SELECT | ACL_UPDATE) &&
+                       allowed(reservations, ACL_SELECT | ACL_INSERT) &&
+                       allowed(claims, ACL_SELECT | ACL_INSERT) &&
+                       defaults_as_created(reservations, kReservations, r) &&
+                       defaults_as_created(claims, kClaims, c) && buckets_writable(buckets, b) &&
+                       writable(reservations, false,
+                                {r[R_PART_BUCKETS], r[R_PART_QTY], r[R_EXPIRES_IN], r[R_EXPIRES_AT],
+                                 r[R_REASON]}) &&
+                       writable(claims, false, {c[C_PART_BUCKETS], c[C_PART_QTY]}) &&
+                       index_on(buckets_pkey, {b[B_SKU], b[B_BUCKET]}) &&
+                       index_on(claims_pkey, {c[C_SKU], c[C_EXPIRES_AT], c[C_ID]});
     }
     memcpy(w->b, buckets_att, sizeof w->b);
     memcpy(w->r, res_att, sizeof w->r);
@@ -438,7 +437,8 @@ Step prepare_locked(Write *w, int32 bucket) {
     ExecStoreVirtualTuple(n);
     w->chosen = bucket;
     w->free_after = free_units - w->quantity;
-    w->has_alert = !w->bucket->tts_isnull[w->b[B_ALERT_BELOW] - 1];
+    w->has_alert =
+        w->b[B_ALERT_BELOW] != InvalidAttrNumber && !w->bucket->tts_isnull[w->b[B_ALERT_BELOW] - 1];
     w->alert_below =
         w->has_alert ? DatumGetInt64(w->bucket->tts_values[w->b[B_ALERT_BELOW] - 1]) : 0;
     return Step::Go;

@@ -52,6 +52,10 @@ Statement S_item_create(
 Statement S_item_lock(
     "SELECT buckets, alert_threshold FROM order_credit.items WHERE sku = $1 FOR NO KEY UPDATE",
     {TEXTOID});
+// The same for a database still on 1.0 (no alert columns; notify.hpp).
+Statement S_item_lock_v1_0(
+    "SELECT buckets, NULL::bigint FROM order_credit.items WHERE sku = $1 FOR NO KEY UPDATE",
+    {TEXTOID});
 
 // set_stock_alert: the item's threshold and each bucket's share of it
 // ($3: the shares by bucket number; NULL $2: none).
@@ -172,6 +176,25 @@ Statement S_release_one(
     "     WHERE s.sku = c.sku AND s.bucket = p.b RETURNING " OC_BUCKET_CROSSED("p.q") ") "
     "SELECT count(*) FROM r",
     {INT8OID, TEXTOID, TEXTOID});
+// The same for a database still on 1.0 (no alert columns; notify.hpp).
+Statement S_release_one_v1_0(
+    "WITH r AS ("
+    "    UPDATE order_credit.reservations SET status = $2, reason = $3, "
+    "           updated_at = statement_timestamp() "
+    "     WHERE reservation_id = $1 AND status = 'active' "
+    // clang-format off
+    "    RETURNING reservation_id, sku, expires_at), "
+    OC_DELETE_CLAIM
+    // clang-format on
+    "u AS ("
+    "    UPDATE order_credit.stock_buckets s SET reserved = s.reserved - p.q, "
+    "           updated_at = statement_timestamp() "
+    "      FROM c, unnest(c.part_buckets, c.part_qty) AS p(b, q) "
+    "     WHERE s.sku = c.sku AND s.bucket = p.b RETURNING "
+    "1"
+    ") "
+    "SELECT count(*) FROM r",
+    {INT8OID, TEXTOID, TEXTOID});
 
 // Re-striping: a live part (a claim's) in bucket b moves to b % n
 // (core::remap_bucket), parts landing in one bucket merge; the reservation
@@ -215,6 +238,14 @@ Statement S_put_buckets(
     "    updated_at = statement_timestamp() "
     " WHERE (s.on_hand, s.reserved, s.alert_below) IS DISTINCT FROM "
     "       (excluded.on_hand, excluded.reserved, excluded.alert_below)",
+    {TEXTOID, INT4ARRAYOID, INT8ARRAYOID, INT8ARRAYOID, INT8ARRAYOID, BOOLOID});
+// The same for a database still on 1.0 (no alert columns; notify.hpp).
+Statement S_put_buckets_v1_0(
+    "INSERT INTO order_credit.stock_buckets AS s (sku, bucket, on_hand, reserved) "
+    "SELECT $1, x.b, x.o, x.r FROM unnest($2::int[], $3::bigint[], $4::bigint[]) AS x(b, o, r) "
+    "ON CONFLICT (sku, bucket) DO UPDATE SET on_hand = excluded.on_hand, "
+    "    reserved = excluded.reserved, updated_at = statement_timestamp() "
+    " WHERE (s.on_hand, s.reserved) IS DISTINCT FROM (excluded.on_hand, excluded.reserved)",
     {TEXTOID, INT4ARRAYOID, INT8ARRAYOID, INT8ARRAYOID, INT8ARRAYOID, BOOLOID});
 
 Statement S_audit(
@@ -264,6 +295,32 @@ Statement S_expire_stock_batch(
     "           updated_at = statement_timestamp() "
     "      FROM parts WHERE s.sku = parts.sku AND s.bucket = parts.b "
     "    RETURNING " OC_BUCKET_CROSSED("parts.q") ") "
+    "SELECT count(*) FROM exp",
+    {INT8OID}, Statement::kBatchByKey | Statement::kGeneric);
+// The same for a database still on 1.0 (no alert columns; notify.hpp).
+Statement S_expire_stock_batch_v1_0(
+    "WITH due AS MATERIALIZED ("
+    "    SELECT c.ctid AS tid, c.sku, " OC_CLAIM_BUCKETS("c.") " "
+    "      FROM order_credit.reservation_claims c "
+    "     WHERE c.expires_at <= statement_timestamp() AND c.expires_at < 'infinity' "
+    "     ORDER BY c.expires_at LIMIT $1), "
+    "lb AS MATERIALIZED ("
+    "    SELECT s.sku, s.bucket FROM order_credit.stock_buckets s "
+    "     WHERE s.sku IN (SELECT d.sku FROM due d) "
+    "     ORDER BY s.sku, s.bucket FOR NO KEY UPDATE SKIP LOCKED), "
+    "la AS MATERIALIZED (SELECT lb.sku, array_agg(lb.bucket) AS bs FROM lb GROUP BY lb.sku), "
+    "exp AS ("
+    "    DELETE FROM order_credit.reservation_claims c "
+    "     WHERE c.ctid = ANY (ARRAY(SELECT due.tid FROM due JOIN la ON la.sku = due.sku "
+    "                                WHERE due.part_buckets <@ la.bs)) "
+    "    RETURNING c.sku, " OC_CLAIM_PARTS("c.") "), "
+    "parts AS (SELECT exp.sku, p.b, sum(p.q) AS q "
+    "            FROM exp, unnest(exp.part_buckets, exp.part_qty) AS p(b, q) GROUP BY 1, 2), "
+    "upd AS ("
+    "    UPDATE order_credit.stock_buckets s SET reserved = s.reserved - parts.q, "
+    "           updated_at = statement_timestamp() "
+    "      FROM parts WHERE s.sku = parts.sku AND s.bucket = parts.b "
+    "    RETURNING " "1" ") "
     "SELECT count(*) FROM exp",
     {INT8OID}, Statement::kBatchByKey | Statement::kGeneric);
 
@@ -359,10 +416,11 @@ Datum release_stock(FunctionCallInfo fcinfo) {
         for (size_t i = 0; i < rs.size(); ++i) {
             Datum id = Int64GetDatum(rs[i].id);
             if (acts[i] == core::StockAction::Release)
-                expect_one(exec(S_release_one, {val(id), val(text_datum("released")), reason_a}),
+                expect_one(exec(notify::alerts_schema() ? S_release_one : S_release_one_v1_0,
+                                {val(id), val(text_datum("released")), reason_a}),
                            "release");
             else if (acts[i] == core::StockAction::Expire)
-                expect_one(exec(S_release_one,
+                expect_one(exec(notify::alerts_schema() ? S_release_one : S_release_one_v1_0,
                                 {val(id), val(text_datum("expired")), val(text_datum("expired"))}),
                            "expire");
         }
@@ -404,8 +462,9 @@ void apply_layout(Datum sku_d, const std::string &sku, int old_n,
         r.push_back(l.reserved);
     }
     std::vector<int64_t> a = shares(threshold.value_or(0), n);
-    exec(S_put_buckets, {val(sku_d), val(int4_array(b)), val(int8_array(o)), val(int8_array(r)),
-                         val(int8_array(a)), val(BoolGetDatum(threshold.has_value()))});
+    exec(notify::alerts_schema() ? S_put_buckets : S_put_buckets_v1_0,
+         {val(sku_d), val(int4_array(b)), val(int8_array(o)), val(int8_array(r)),
+          val(int8_array(a)), val(BoolGetDatum(threshold.has_value()))});
     if (old_n != n) exec(S_item_set_buckets, {val(sku_d), val(Int32GetDatum(n))});
     if (!threshold) return;
     for (const auto &l : layout) {
@@ -443,7 +502,7 @@ Datum set_stock(FunctionCallInfo fcinfo) {
         Datum sku_d = args.datum(0);
         use_call_lock_timeout();
         bool created = !exec(S_item_create, {val(sku_d), val(Int32GetDatum(n))}).empty();
-        Rows item = exec(S_item_lock, {val(sku_d)});
+        Rows item = exec(notify::alerts_schema() ? S_item_lock : S_item_lock_v1_0, {val(sku_d)});
         if (item.empty()) throw Error(Code::Internal, "order_credit: item vanished");
         lock_handle_mode(LockSpace::StockLevel, sku, ExclusiveLock);  // see lock_order
         int old_n = created ? 0 : static_cast<int>(item.int8(0, 1));
@@ -475,7 +534,7 @@ Datum adjust_stock(FunctionCallInfo fcinfo) {
         std::string reason = args.reason(2, "reason");
         Datum sku_d = args.datum(0);
         use_call_lock_timeout();
-        Rows item = exec(S_item_lock, {val(sku_d)});
+        Rows item = exec(notify::alerts_schema() ? S_item_lock : S_item_lock_v1_0, {val(sku_d)});
         if (item.empty()) item_not_found(sku);
         int n = static_cast<int>(item.int8(0, 1));
         std::vector<core::BucketLevel> levels = lock_all_buckets(sku_d, sku);
@@ -533,7 +592,9 @@ int64_t expire_stock_step(int64_t budget, Datum user) {
         ereport(DEBUG2, (errmsg_internal("order_credit: expire_due stock step: %s", path)));
     });
     if (e.usable) return e.expired;
-    return exec(S_expire_stock_batch, {val(Int64GetDatum(budget))}).int8(0, 1);
+    return exec(notify::alerts_schema() ? S_expire_stock_batch : S_expire_stock_batch_v1_0,
+                {val(Int64GetDatum(budget))})
+        .int8(0, 1);
 }
 
 }  // namespace oc::pg
