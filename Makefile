@@ -62,6 +62,6 @@ FLAGS_STAMP = .build-flags
 $(FLAGS_STAMP): FORCE
 	@echo '$(PG_CXXFLAGS)' | cmp -s - $@ || echo '$(PG_CXXFLAGS)' > $@
 .PHONY: FORCE
-$(OBJS) $(OBJS:.o=.bc): $(wildcard src/core/*.hpp) $(wildcard src/pg/*.hpp) $(FLAGS_STAMP)
+$(OBJS) $(OBJS:.o=.bc): $(wildcard src/core/*.hpp) $(wildcard src/pg/*.hpp) $(wildcard src/pg/*/*.hpp) $(FLAGS_STAMP)
 
 EXTRA_CLEAN = output_iso build $(FLAGS_STAMP)

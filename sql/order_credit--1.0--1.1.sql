@@ -326,3 +326,47 @@ INSERT INTO order_credit.function_access (function, tier) VALUES
     ('order_credit.verify_sku(text)', 'admin');
 REVOKE EXECUTE ON FUNCTION order_credit.verify_account(text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION order_credit.verify_sku(text) FROM PUBLIC;
+
+-- Stock alerts (docs/monitoring.md, "Notifications"): a threshold per item,
+-- each bucket's share of it beside its levels, set_stock_alert, the
+-- statements' way to the crossing rule, and the stock_alerts view.
+ALTER TABLE order_credit.items ADD COLUMN alert_threshold bigint;
+ALTER TABLE order_credit.stock_buckets ADD COLUMN alert_below bigint;
+
+CREATE TYPE order_credit.stock_alert AS (
+    sku          text,
+    threshold    bigint,
+    buckets      int,
+    available    bigint,
+    low_buckets  int
+);
+
+CREATE VIEW order_credit.stock_alerts AS
+SELECT i.sku, i.alert_threshold AS threshold, i.buckets, l.available,
+       (SELECT count(*) FROM order_credit.stock_buckets s
+         WHERE s.sku = i.sku AND s.on_hand - s.reserved <= s.alert_below)::int AS low_buckets
+  FROM order_credit.items i JOIN order_credit.stock_levels l ON l.sku = i.sku
+ WHERE i.alert_threshold IS NOT NULL;
+COMMENT ON VIEW order_credit.stock_alerts IS
+    'Items with an alert threshold: threshold, available (exact, as stock_status), and low_buckets, the buckets at or below their share of the threshold (levels as stored: a reservation past expiry counts until it is expired). An item''s available can be at or below its threshold only while low_buckets > 0.';
+
+CREATE FUNCTION order_credit.set_stock_alert(sku text, threshold bigint)
+    RETURNS order_credit.stock_alert
+    LANGUAGE c VOLATILE SECURITY DEFINER
+    AS 'MODULE_PATHNAME', 'oc_set_stock_alert';
+COMMENT ON FUNCTION order_credit.set_stock_alert(text, bigint) IS
+    'Sets the alert threshold of an item (NULL removes it): channel order_credit_stock is notified when a bucket''s available units fall to or below its share of the threshold, and when they rise above it again (docs/monitoring.md). Setting it notifies nothing. 22023 negative threshold, OC005 unknown SKU.';
+
+CREATE FUNCTION order_credit._stock_crossed(sku text, bucket int, before bigint, after bigint,
+                                            threshold bigint)
+    RETURNS boolean
+    LANGUAGE c VOLATILE
+    AS 'MODULE_PATHNAME', 'oc_stock_crossed';
+COMMENT ON FUNCTION order_credit._stock_crossed(text, int, bigint, bigint, bigint) IS
+    'Internal: the threshold rule for the stock statements (a bucket''s available units went from before to after): notifies order_credit_stock and returns true when they crossed threshold.';
+
+INSERT INTO order_credit.function_access (function, tier) VALUES
+    ('order_credit.set_stock_alert(text, bigint)', 'admin');
+REVOKE EXECUTE ON FUNCTION order_credit.set_stock_alert(text, bigint) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION order_credit._stock_crossed(text, int, bigint, bigint, bigint) FROM PUBLIC;
+REVOKE ALL ON order_credit.stock_alerts FROM PUBLIC;

@@ -9,6 +9,7 @@
 #include "pg/access/table_access.hpp"
 #include "pg/stock/expire_direct.hpp"
 #include "pg/guard.hpp"
+#include "pg/notify.hpp"
 
 extern "C" {
 #include "storage/ipc.h"
@@ -63,6 +64,13 @@ void _PG_init(void) {
         "created them; off runs the same work as SQL statements. Both enforce "
         "the same rules.",
         &direct::guc_enabled, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomBoolVariable("order_credit.notify_orders",
+                             "Notify channel order_credit_orders of every order status change.",
+                             "Off (the default) sends nothing. Set it where the writers run: per "
+                             "database or role (ALTER DATABASE/ROLE ... SET, which the sweeper's "
+                             "expiries also follow), or per session. Payload: {\"order_ref\", "
+                             "\"from\", \"to\"}, delivered when the transaction commits.",
+                             &notify::guc_orders, false, PGC_USERSET, 0, nullptr, nullptr, nullptr);
     static const config_enum_entry expire_scan_options[] = {
         {"auto", direct::ExpireScanAuto, false},
         {"index", direct::ExpireScanIndex, false},

@@ -7,7 +7,10 @@ CREATE TABLE order_credit.items (
     sku         text PRIMARY KEY,
     buckets     int NOT NULL DEFAULT 1,
     created_at  timestamptz NOT NULL DEFAULT statement_timestamp(),
-    updated_at  timestamptz NOT NULL DEFAULT statement_timestamp()
+    updated_at  timestamptz NOT NULL DEFAULT statement_timestamp(),
+    -- set_stock_alert's threshold (NULL: none); each bucket carries its
+    -- share in stock_buckets.alert_below.
+    alert_threshold bigint
 );
 COMMENT ON TABLE order_credit.items IS
     'Stocked items. The levels live in stock_buckets: an item is striped over `buckets` rows so concurrent reservations do not queue on one row lock.';
@@ -18,6 +21,10 @@ CREATE TABLE order_credit.stock_buckets (
     on_hand     bigint NOT NULL,
     reserved    bigint NOT NULL DEFAULT 0,
     updated_at  timestamptz NOT NULL DEFAULT statement_timestamp(),
+    -- This bucket's share of the item's alert threshold (core::bucket_share;
+    -- NULL: no threshold), in the row every writer of the bucket already
+    -- reads and locks: the crossing rule needs no other lookup.
+    alert_below bigint,
     PRIMARY KEY (sku, bucket)
 ) WITH (fillfactor = 50);
 COMMENT ON TABLE order_credit.stock_buckets IS
@@ -152,6 +159,14 @@ CREATE TYPE order_credit.stock_status AS (
     updated_at  timestamptz
 );
 
+CREATE TYPE order_credit.stock_alert AS (
+    sku          text,
+    threshold    bigint,
+    buckets      int,
+    available    bigint,
+    low_buckets  int
+);
+
 CREATE TYPE order_credit.stock_reservation AS (
     reservation_id  bigint,
     sku             text,
@@ -161,6 +176,16 @@ CREATE TYPE order_credit.stock_reservation AS (
     expires_at      timestamptz,
     available       bigint
 );
+
+-- Items with an alert threshold and where they stand (docs/monitoring.md).
+CREATE VIEW order_credit.stock_alerts AS
+SELECT i.sku, i.alert_threshold AS threshold, i.buckets, l.available,
+       (SELECT count(*) FROM order_credit.stock_buckets s
+         WHERE s.sku = i.sku AND s.on_hand - s.reserved <= s.alert_below)::int AS low_buckets
+  FROM order_credit.items i JOIN order_credit.stock_levels l ON l.sku = i.sku
+ WHERE i.alert_threshold IS NOT NULL;
+COMMENT ON VIEW order_credit.stock_alerts IS
+    'Items with an alert threshold: threshold, available (exact, as stock_status), and low_buckets, the buckets at or below their share of the threshold (levels as stored: a reservation past expiry counts until it is expired). An item''s available can be at or below its threshold only while low_buckets > 0.';
 
 CREATE VIEW order_credit.active_reservations AS
 SELECT r.reservation_id, r.order_ref, r.sku, r.quantity, r.expires_at,
@@ -193,6 +218,21 @@ CREATE FUNCTION order_credit.stock_status(sku text)
     RETURNS order_credit.stock_status
     LANGUAGE c STABLE SECURITY DEFINER
     AS 'MODULE_PATHNAME', 'oc_stock_status';
+CREATE FUNCTION order_credit.set_stock_alert(sku text, threshold bigint)
+    RETURNS order_credit.stock_alert
+    LANGUAGE c VOLATILE SECURITY DEFINER
+    AS 'MODULE_PATHNAME', 'oc_set_stock_alert';
+COMMENT ON FUNCTION order_credit.set_stock_alert(text, bigint) IS
+    'Sets the alert threshold of an item (NULL removes it): channel order_credit_stock is notified when a bucket''s available units fall to or below its share of the threshold, and when they rise above it again (docs/monitoring.md). Setting it notifies nothing. 22023 negative threshold, OC005 unknown SKU.';
+
+CREATE FUNCTION order_credit._stock_crossed(sku text, bucket int, before bigint, after bigint,
+                                            threshold bigint)
+    RETURNS boolean
+    LANGUAGE c VOLATILE
+    AS 'MODULE_PATHNAME', 'oc_stock_crossed';
+COMMENT ON FUNCTION order_credit._stock_crossed(text, int, bigint, bigint, bigint) IS
+    'Internal: the threshold rule for the stock statements (a bucket''s available units went from before to after): notifies order_credit_stock and returns true when they crossed threshold.';
+
 COMMENT ON FUNCTION order_credit.stock_status(text) IS
     'on_hand, reserved, available and bucket count of an item, summed over its buckets; expired reservations never count. OC005 if unknown.';
 
@@ -242,7 +282,8 @@ INSERT INTO order_credit.function_access (function, tier) VALUES
     ('order_credit.commit_stock(text)', 'app'),
     ('order_credit.release_stock(text, text)', 'app'),
     ('order_credit.set_stock(text, bigint, int)', 'admin'),
-    ('order_credit.adjust_stock(text, bigint, text)', 'admin');
+    ('order_credit.adjust_stock(text, bigint, text)', 'admin'),
+    ('order_credit.set_stock_alert(text, bigint)', 'admin');
 
 -- Invariants of the stock area, one row per violation (part of verify()).
 CREATE FUNCTION order_credit._verify_stock()

@@ -27,9 +27,19 @@ old_versions=$(oc_value postgres "SELECT version FROM pg_available_extension_ver
                                    WHERE name = 'order_credit' AND version <> '$newest' ORDER BY version")
 [ -n "$old_versions" ] || oc_die "no released version older than $newest to upgrade from"
 
-digests() { # DB: one line per user table with the md5 of its rows
+digests() { # DB [COLUMNS_FILE]: one line per user table with the md5 of its rows
+    # (with COLUMNS_FILE, of the columns listed there per table: those it had
+    # before the update; the update may add columns, NULL in the old rows)
+    local t c
+    for t in $(ops_user_tables oc_up_fresh); do
+        c=""
+        [ -n "${2:-}" ] && c=$(awk -v t="$t" '$1 == t {print $2}' "$2")
+        echo "$t $(ops_table_digest "$1" "$t" "$c")"
+    done
+}
+columns() { # DB: one line per user table with its columns
     local t
-    for t in $(ops_user_tables oc_up_fresh); do echo "$t $(ops_table_digest "$1" "$t")"; done
+    for t in $(ops_user_tables oc_up_fresh); do echo "$t $(ops_table_columns "$1" "$t")"; done
 }
 
 for v in $old_versions; do
@@ -40,10 +50,11 @@ for v in $old_versions; do
     oc_psql -d "$db" -c "CREATE EXTENSION order_credit VERSION '$v'" || oc_die "install $v"
     ops_workload "$db" 2 || oc_die "workload on $v"
     digests "$db" >"$OC_TMP/before_$v.txt"
+    columns "$db" >"$OC_TMP/columns_$v.txt"
     oc_psql -d "$db" -c "ALTER EXTENSION order_credit UPDATE" || oc_die "ALTER EXTENSION UPDATE from $v"
     oc_check "$v: version after the update" "$newest" \
         "$(oc_value "$db" "SELECT extversion FROM pg_extension WHERE extname = 'order_credit'")"
-    digests "$db" >"$OC_TMP/after_$v.txt"
+    digests "$db" "$OC_TMP/columns_$v.txt" >"$OC_TMP/after_$v.txt"
     oc_check "$v: user tables unchanged by the update ($(wc -l <"$OC_TMP/before_$v.txt") tables)" "" \
         "$(diff "$OC_TMP/before_$v.txt" "$OC_TMP/after_$v.txt")"
     oc_psql -d "$db" -At -f test/ops/lib/catalog.sql >"$OC_TMP/upgraded_$v.txt" || oc_die "catalog of $db"
@@ -62,6 +73,8 @@ for v in $old_versions; do
         "$(oc_value "$db" "SELECT status FROM order_credit.reserve_credit('wl-a2', 10, 'up-h')")"
     oc_check "$v: reserve a striped item" "active" \
         "$(oc_value "$db" "SELECT status FROM order_credit.reserve_stock('wl-eight', 3, 'up-r')")"
+    oc_check "$v: an alert threshold on an old striped item" "10 8" \
+        "$(oc_value "$db" "SELECT threshold || ' ' || buckets FROM order_credit.set_stock_alert('wl-eight', 10)")"
     oc_check "$v: commit an old reservation" "committed" \
         "$(oc_value "$db" "SELECT string_agg(DISTINCT status, ',') FROM order_credit.commit_stock('wl-r-multi')")"
     oc_check "$v: confirm an old order" "paid" \

@@ -73,8 +73,9 @@ inline constexpr Col kBuckets[] = {{"sku", TEXTOID},
                                    {"bucket", INT4OID},
                                    {"on_hand", INT8OID},
                                    {"reserved", INT8OID},
-                                   {"updated_at", TIMESTAMPTZOID}};
-enum BucketCol { B_SKU, B_BUCKET, B_ON_HAND, B_RESERVED, B_UPDATED_AT, B_N };
+                                   {"updated_at", TIMESTAMPTZOID},
+                                   {"alert_below", INT8OID}};
+enum BucketCol { B_SKU, B_BUCKET, B_ON_HAND, B_RESERVED, B_UPDATED_AT, B_ALERT_BELOW, B_N };
 
 // Attribute numbers of `cols` in `rel` (types checked). With `exact`, the
 // table must have no other live column (so a row written here has no
@@ -158,6 +159,23 @@ bool replica_identity_ok(Relation rel, CmdType cmd);
 bool writable(Relation rel, bool update, std::initializer_list<AttrNumber> may_be_null,
               bool row_check = true, Oid fk_parent = InvalidOid,
               AttrNumber fk_att = InvalidAttrNumber);
+
+// stock_buckets in either version: 1.1's columns, or 1.0's (a database not
+// updated yet: no alert_below, att[B_ALERT_BELOW] is then InvalidAttrNumber).
+inline constexpr Col kBuckets_v1_0[] = {{"sku", TEXTOID},
+                                        {"bucket", INT4OID},
+                                        {"on_hand", INT8OID},
+                                        {"reserved", INT8OID},
+                                        {"updated_at", TIMESTAMPTZOID}};
+inline bool buckets_shape(Relation rel, AttrNumber *att) {
+    if (shape(rel, kBuckets, true, att)) return true;
+    att[B_ALERT_BELOW] = InvalidAttrNumber;
+    return shape(rel, kBuckets_v1_0, true, att);
+}
+inline bool buckets_writable(Relation rel, const AttrNumber *att) {
+    return att[B_ALERT_BELOW] != InvalidAttrNumber ? writable(rel, true, {att[B_ALERT_BELOW]})
+                                                   : writable(rel, true, {});
+}
 
 // The current user (a writer's owner: the functions are SECURITY DEFINER)
 // holds all of `modes` on `rel`, as the SQL statements' privilege check

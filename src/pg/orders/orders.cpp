@@ -24,6 +24,7 @@
 #include "core/money.hpp"
 #include "core/orders.hpp"
 #include "pg/common.hpp"
+#include "pg/notify.hpp"
 #include "pg/credit/hold_direct.hpp"
 #include "pg/stock/reserve_direct.hpp"
 #include "pg/expiry/expire.hpp"
@@ -285,6 +286,7 @@ std::optional<Datum> place_fast(const Call &call, const std::vector<core::OrderI
         return placed_row.usable && placed_row.placed;
     });
     if (!placed) return std::nullopt;
+    notify::order_change(notify::text_view(order_ref_d), std::nullopt, "pending");
     debug_path("place_order fast path", "direct");
     return result_from_values(call, placed_row.values, placed_row.nulls, 6);
 }
@@ -330,6 +332,7 @@ Datum place_order(FunctionCallInfo fcinfo) {
                 exec(S_account_exists, {account_a});
             exec(S_order_insert, {val(order_ref_d), account_a, val(total_d), val(items_d), ttl_a,
                                   val(caller_name())});
+            notify::order_change(order_ref, std::nullopt, "pending");
         }
         return order_result(call, order_ref_d);
     });
@@ -359,6 +362,7 @@ Datum confirm_order(FunctionCallInfo fcinfo) {
                  {val(order_ref_d), val(text_datum("paid")), val(text_datum("pending")),
                   payment_ref ? val(args.datum(1)) : null_arg(), val(text_datum("confirmed")),
                   val(caller_name())});
+            notify::order_change(order_ref, "pending", "paid");
         }
         return order_result(call, order_ref_d);
     });
@@ -376,10 +380,12 @@ Datum set_order_status(FunctionCallInfo fcinfo) {
         Datum order_ref_d = args.datum(0);
         use_call_lock_timeout();
         LockedOrder o = lock_order(order_ref_d, order_ref);
-        if (!core::check_step(order_ref, o.status, *to))
+        if (!core::check_step(order_ref, o.status, *to)) {
             exec(S_set_status, {val(order_ref_d), val(text_datum(wanted)),
                                 val(text_datum(std::string(core::to_string(o.status)))), null_arg(),
                                 null_arg(), val(caller_name())});
+            notify::order_change(order_ref, core::to_string(o.status), wanted);
+        }
         return order_result(call, order_ref_d);
     });
 }
@@ -406,6 +412,7 @@ Datum cancel_order(FunctionCallInfo fcinfo) {
             exec(S_set_status, {val(order_ref_d), val(text_datum("cancelled")),
                                 val(text_datum(std::string(core::to_string(o.status)))), null_arg(),
                                 val(text_datum(why)), val(caller_name())});
+            notify::order_change(order_ref, core::to_string(o.status), "cancelled");
         }
         return order_result(call, order_ref_d);
     });
@@ -427,27 +434,33 @@ Datum order_status(FunctionCallInfo fcinfo) {
 // expires_at); never waits on a locked order. A kept generic plan: the
 // sweeper runs this in every chunk, and parsing and planning it per call
 // (as an SQL function) cost more than running it when nothing is due.
-Statement S_expire_orders(
-    "WITH due AS ("
-    "    SELECT order_ref FROM order_credit.orders "
-    "     WHERE status = 'pending' AND expires_at <= statement_timestamp() "
-    "     ORDER BY expires_at LIMIT $1 "
-    "       FOR NO KEY UPDATE SKIP LOCKED), "
-    "upd AS ("
-    "    UPDATE order_credit.orders o SET status = 'expired', updated_at = statement_timestamp() "
-    "      FROM due WHERE o.order_ref = due.order_ref RETURNING o.order_ref), "
-    "hist AS ("
-    "    INSERT INTO order_credit.order_history (order_ref, from_status, to_status, reason, "
-    "                                            created_by) "
+#define OC_EXPIRE_ORDERS                                                                           \
+    "WITH due AS ("                                                                                \
+    "    SELECT order_ref FROM order_credit.orders "                                               \
+    "     WHERE status = 'pending' AND expires_at <= statement_timestamp() "                       \
+    "     ORDER BY expires_at LIMIT $1 "                                                           \
+    "       FOR NO KEY UPDATE SKIP LOCKED), "                                                      \
+    "upd AS ("                                                                                     \
+    "    UPDATE order_credit.orders o SET status = 'expired', updated_at = statement_timestamp() " \
+    "      FROM due WHERE o.order_ref = due.order_ref RETURNING o.order_ref), "                    \
+    "hist AS ("                                                                                    \
+    "    INSERT INTO order_credit.order_history (order_ref, from_status, to_status, reason, "      \
+    "                                            created_by) "                                     \
     "    SELECT order_ref, 'pending', 'expired', 'payment timeout', current_user FROM upd) "
-    "SELECT count(*) FROM upd",
-    {INT8OID}, Statement::kBatch | Statement::kGeneric);
+Statement S_expire_orders(OC_EXPIRE_ORDERS "SELECT count(*) FROM upd", {INT8OID},
+                          Statement::kBatch | Statement::kGeneric);
+// The same with order_credit.notify_orders on: one row per expired order.
+Statement S_expire_orders_listed(OC_EXPIRE_ORDERS "SELECT order_ref FROM upd", {INT8OID},
+                                 Statement::kBatch | Statement::kGeneric);
 
 }  // namespace
 
 int64_t expire_orders_step(int64_t budget, Datum user) {
     (void)user;
-    return exec(S_expire_orders, {val(Int64GetDatum(budget))}).int8(0, 1);
+    if (!notify::guc_orders) return exec(S_expire_orders, {val(Int64GetDatum(budget))}).int8(0, 1);
+    Rows r = exec(S_expire_orders_listed, {val(Int64GetDatum(budget))});
+    for (uint64 i = 0; i < r.count(); ++i) notify::order_change(r.text(i, 1), "pending", "expired");
+    return static_cast<int64_t>(r.count());
 }
 
 }  // namespace oc::pg

@@ -4,6 +4,7 @@
 
 #include "core/error.hpp"
 #include "pg/stock/buckets.hpp"
+#include "pg/notify.hpp"
 
 namespace oc::pg::buckets {
 namespace {
@@ -36,7 +37,23 @@ Statement S_expire_sku_due(
     "upd AS ("
     "    UPDATE order_credit.stock_buckets s SET reserved = s.reserved - parts.q, "
     "           updated_at = statement_timestamp() "
-    "      FROM parts WHERE s.sku = $1 AND s.bucket = parts.b RETURNING 1) "
+    "      FROM parts WHERE s.sku = $1 AND s.bucket = parts.b "
+    "    RETURNING " OC_BUCKET_CROSSED("parts.q") ") "
+    "SELECT count(*) FROM exp",
+    {TEXTOID});
+// The same for a database still on 1.0 (no alert columns; notify.hpp).
+Statement S_expire_sku_due_v1_0(
+    "WITH exp AS ("
+    "    DELETE FROM order_credit.reservation_claims "
+    "     WHERE sku = $1 AND expires_at <= statement_timestamp() "
+    "    RETURNING " OC_CLAIM_PARTS("") "), "
+    "parts AS (SELECT p.b, sum(p.q) AS q FROM exp, unnest(exp.part_buckets, exp.part_qty) AS p(b, q) "
+    "           GROUP BY p.b), "
+    "upd AS ("
+    "    UPDATE order_credit.stock_buckets s SET reserved = s.reserved - parts.q, "
+    "           updated_at = statement_timestamp() "
+    "      FROM parts WHERE s.sku = $1 AND s.bucket = parts.b "
+    "    RETURNING " "1" ") "
     "SELECT count(*) FROM exp",
     {TEXTOID});
 
@@ -106,7 +123,7 @@ Rows lock_buckets(Datum sku) {
 }
 
 std::vector<core::BucketLevel> expire_sku_due(Datum sku) {
-    (void)exec(S_expire_sku_due, {val(sku)});
+    (void)exec(notify::alerts_schema() ? S_expire_sku_due : S_expire_sku_due_v1_0, {val(sku)});
     return levels_from(lock_buckets(sku));
 }
 

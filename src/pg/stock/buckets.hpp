@@ -23,6 +23,15 @@
 #define OC_CLAIM_PARTS(p) \
     OC_CLAIM_BUCKETS(p) ", coalesce(" p "part_qty, ARRAY[" p "quantity]) AS part_qty"
 
+// The threshold rule (core::crossing) for each row of an UPDATE of
+// stock_buckets aliased s: a RETURNING item that calls
+// order_credit._stock_crossed (pg/notify.cpp) for the rows with a threshold
+// only. `units` is what the update added to the bucket's available units
+// (negative: took), as SQL over the FROM list; RETURNING sees the new row.
+#define OC_BUCKET_CROSSED(units)                                                             \
+    "CASE WHEN s.alert_below IS NOT NULL THEN order_credit._stock_crossed(s.sku, s.bucket, " \
+    "(s.on_hand - s.reserved) - (" units ")::bigint, s.on_hand - s.reserved, s.alert_below) END"
+
 namespace oc::pg::buckets {
 
 [[noreturn]] void item_not_found(const std::string &sku);

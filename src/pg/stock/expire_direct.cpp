@@ -27,6 +27,7 @@
 #include "pg/access/table_access.hpp"
 #include "pg/stock/expire_direct.hpp"
 #include "pg/guard.hpp"
+#include "pg/notify.hpp"
 #include "pg/row_checks.hpp"
 
 extern "C" {
@@ -214,6 +215,10 @@ struct Sweep {
     Snapshot snap;       // this round's (bucket lookups)
     EState *estate;
     TimestampTz now;
+    // The bucket prepare_bucket read: its free units before and its threshold.
+    int64 free_before;
+    bool has_alert;
+    int64 alert_below;
     Relation claims, claims_due, buckets, buckets_pkey;
     ResultRelInfo *buckets_rri;
     IndexScanDesc scan;         // the due scan in index (expiry) order, or
@@ -394,11 +399,11 @@ bool open_sweep(Sweep *s, int64 budget) {
     if (!cat.valid) cat.write_ok = 0;
     if (cat.write_ok < 0) {
         AttrNumber *c = claims_att, *b = buckets_att;
-        cat.write_ok = shape(s->claims, kClaims, false, c) &&
-                       shape(s->buckets, kBuckets, true, b) &&
+        cat.write_ok = shape(s->claims, kClaims, false, c) && buckets_shape(s->buckets, b) &&
                        allowed(s->claims, ACL_SELECT | ACL_DELETE) &&
                        allowed(s->buckets, ACL_SELECT | ACL_UPDATE) && deletable(s->claims) &&
-                       writable(s->buckets, true, {}) && btree_on(s->claims_due, c[C_EXPIRES_AT]) &&
+                       buckets_writable(s->buckets, b) &&
+                       btree_on(s->claims_due, c[C_EXPIRES_AT]) &&
                        index_on(s->buckets_pkey, {b[B_SKU], b[B_BUCKET]});
     }
     if (cat.write_ok != 1) {
@@ -612,6 +617,11 @@ void prepare_bucket(Sweep *s, const Need *n) {
         elog(ERROR, "order_credit: a locked stock bucket is gone");
     slot_getallattrs(s->bucket);
     int64 reserved = DatumGetInt64(s->bucket->tts_values[buckets_att[B_RESERVED] - 1]);
+    s->free_before = DatumGetInt64(s->bucket->tts_values[buckets_att[B_ON_HAND] - 1]) - reserved;
+    s->has_alert = buckets_att[B_ALERT_BELOW] != InvalidAttrNumber &&
+                   !s->bucket->tts_isnull[buckets_att[B_ALERT_BELOW] - 1];
+    s->alert_below =
+        s->has_alert ? DatumGetInt64(s->bucket->tts_values[buckets_att[B_ALERT_BELOW] - 1]) : 0;
     int64 next = 0;
     if (pg_sub_s64_overflow(reserved, n->give_back, &next))
         ereport(ERROR,
@@ -670,6 +680,11 @@ Expired expire_claims(int64 budget) {
                 if (u != RowResult::Done)
                     throw core::Error(core::Code::Internal,
                                       "order_credit: a locked stock bucket changed");
+                if (s->has_alert)  // the threshold rule, as every writer of a bucket
+                    notify::stock_change(std::string_view(VARDATA_ANY(s->due[from].sku),
+                                                          VARSIZE_ANY_EXHDR(s->due[from].sku)),
+                                         n->bucket, s->free_before, s->free_before + n->give_back,
+                                         s->alert_below);
             }
             from = to;
         }

@@ -10,6 +10,7 @@
 #include "core/error.hpp"
 #include "core/stock.hpp"
 #include "pg/common.hpp"
+#include "pg/notify.hpp"
 #include "pg/stock/reserve_direct.hpp"
 #include "pg/jsonb_field.hpp"
 #include "pg/spi.hpp"
@@ -48,22 +49,26 @@ Statement S_res_probe(
 
 // The slow path's write, with every bucket locked: the parts core::plan_allocation
 // planned. The bucket WHERE only re-checks that plan under the locks.
-Statement S_alloc(
-    "WITH p AS (SELECT * FROM unnest($4::int[], $5::bigint[]) AS p(b, q)), "
-    "u AS ("
-    "    UPDATE order_credit.stock_buckets s SET reserved = s.reserved + p.q, "
-    "           updated_at = statement_timestamp() "
-    "      FROM p WHERE s.sku = $1 AND s.bucket = p.b AND s.on_hand - s.reserved >= p.q "
-    "    RETURNING 1), "
-    "r AS ("
-    "    INSERT INTO order_credit.reservations (order_ref, sku, quantity, part_buckets, "
-    "                                           part_qty, expires_in, expires_at) "
-    "    SELECT $3, $1, $2, " OC_PARTS_STORED("$4", "$5") ", $6, statement_timestamp() + $6 "
-    "     WHERE (SELECT count(*) FROM u) = cardinality($4) "
-    "    RETURNING reservation_id, sku, quantity, expires_at, part_buckets, part_qty), "
-    OC_INSERT_CLAIM
-    "SELECT reservation_id FROM r",
-    {TEXTOID, INT8OID, TEXTOID, INT4ARRAYOID, INT8ARRAYOID, INTERVALOID});
+#define OC_ALLOC(crossed) \
+    "WITH p AS (SELECT * FROM unnest($4::int[], $5::bigint[]) AS p(b, q)), "\
+    "u AS ("\
+    "    UPDATE order_credit.stock_buckets s SET reserved = s.reserved + p.q, "\
+    "           updated_at = statement_timestamp() "\
+    "      FROM p WHERE s.sku = $1 AND s.bucket = p.b AND s.on_hand - s.reserved >= p.q "\
+    "    RETURNING " crossed "), "\
+    "r AS ("\
+    "    INSERT INTO order_credit.reservations (order_ref, sku, quantity, part_buckets, "\
+    "                                           part_qty, expires_in, expires_at) "\
+    "    SELECT $3, $1, $2, " OC_PARTS_STORED("$4", "$5") ", $6, statement_timestamp() + $6 "\
+    "     WHERE (SELECT count(*) FROM u) = cardinality($4) "\
+    "    RETURNING reservation_id, sku, quantity, expires_at, part_buckets, part_qty), "\
+    OC_INSERT_CLAIM\
+    "SELECT reservation_id FROM r"
+// 1.1 (the threshold rule on each bucket), and 1.0 (no alert columns).
+Statement S_alloc(OC_ALLOC(OC_BUCKET_CROSSED("-p.q")),
+                  {TEXTOID, INT8OID, TEXTOID, INT4ARRAYOID, INT8ARRAYOID, INTERVALOID});
+Statement S_alloc_v1_0(OC_ALLOC("1"),
+                       {TEXTOID, INT8OID, TEXTOID, INT4ARRAYOID, INT8ARRAYOID, INTERVALOID});
 
 using direct::next_spread;
 
@@ -188,8 +193,9 @@ ResRow reserve_slow(Datum order_ref_d, const ReserveItem &it, const Ttl &ttl, Sw
         pb.push_back(p.bucket);
         pq.push_back(p.quantity);
     }
-    Rows placed = exec(S_alloc, {val(it.sku_d), val(q_d), val(order_ref_d), val(int4_array(pb)),
-                                 val(int8_array(pq)), ttl.arg()});
+    Rows placed = exec(notify::alerts_schema() ? S_alloc : S_alloc_v1_0,
+                       {val(it.sku_d), val(q_d), val(order_ref_d), val(int4_array(pb)),
+                        val(int8_array(pq)), ttl.arg()});
     if (placed.empty())
         throw Error(Code::Internal, "order_credit: reservation refused after the plan passed");
     return res_row(reservation_result(order_ref_d, it.sku_d));

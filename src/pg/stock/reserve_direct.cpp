@@ -13,6 +13,7 @@
 #include "core/row_checks.hpp"
 #include "core/stock.hpp"
 #include "pg/guard.hpp"
+#include "pg/notify.hpp"
 #include "pg/row_checks.hpp"
 #include "pg/access/table_access.hpp"
 #include "pg/stock/reserve_direct.hpp"
@@ -77,7 +78,7 @@ struct Catalog {
     // instructions per reservation.
     int probe_ok, write_ok;
 };
-AttrNumber items_att[2], res_att[12], buckets_att[5], claims_att[6];  // with probe_ok / write_ok
+AttrNumber items_att[2], res_att[12], buckets_att[B_N], claims_att[6];  // with probe_ok / write_ok
 Catalog cat{};
 Watched watched{};
 
@@ -182,8 +183,10 @@ struct Write {
     int32 offset;    // striped: where this call starts in the bucket order
     Cand *cand;      // the item's buckets in the order they are tried
     int ncand;
-    int32 chosen;         // the bucket reserved from
-    int64 free_after;     // on_hand - reserved of that bucket after the update
+    int32 chosen;      // the bucket reserved from
+    int64 free_after;  // on_hand - reserved of that bucket after the update
+    bool has_alert;    // that bucket's alert_below is set (then in alert_below)
+    int64 alert_below;
     int64 snapshot_free;  // striped: free units of all buckets in the first snapshot
     int64 due_units;      // units of the SKU's due claims under w->snap, when due_known
     bool due_known;       // due_claims counted them all and w->snap has not changed since
@@ -280,19 +283,19 @@ Step open_write(Write *w) {
     if (!cat.valid) cat.write_ok = 0;
     if (cat.write_ok < 0) {
         AttrNumber *b = buckets_att, *r = res_att, *c = claims_att;
-        cat.write_ok =
-            shape(buckets, kBuckets, true, b) && shape(reservations, kReservations, true, r) &&
-            shape(claims, kClaims, true, c) && allowed(buckets, ACL_SELECT | ACL_UPDATE) &&
-            allowed(reservations, ACL_SELECT | ACL_INSERT) &&
-            allowed(claims, ACL_SELECT | ACL_INSERT) &&
-            defaults_as_created(reservations, kReservations, r) &&
-            defaults_as_created(claims, kClaims, c) && writable(buckets, true, {}) &&
-            writable(reservations, false,
-                     {r[R_PART_BUCKETS], r[R_PART_QTY], r[R_EXPIRES_IN], r[R_EXPIRES_AT],
-                      r[R_REASON]}) &&
-            writable(claims, false, {c[C_PART_BUCKETS], c[C_PART_QTY]}) &&
-            index_on(buckets_pkey, {b[B_SKU], b[B_BUCKET]}) &&
-            index_on(claims_pkey, {c[C_SKU], c[C_EXPIRES_AT], c[C_ID]});
+        cat.write_ok = buckets_shape(buckets, b) && shape(reservations, kReservations, true, r) &&
+                       shape(claims, kClaims, true, c) &&
+                       allowed(buckets, ACL_SELECT | ACL_UPDATE) &&
+                       allowed(reservations, ACL_SELECT | ACL_INSERT) &&
+                       allowed(claims, ACL_SELECT | ACL_INSERT) &&
+                       defaults_as_created(reservations, kReservations, r) &&
+                       defaults_as_created(claims, kClaims, c) && buckets_writable(buckets, b) &&
+                       writable(reservations, false,
+                                {r[R_PART_BUCKETS], r[R_PART_QTY], r[R_EXPIRES_IN], r[R_EXPIRES_AT],
+                                 r[R_REASON]}) &&
+                       writable(claims, false, {c[C_PART_BUCKETS], c[C_PART_QTY]}) &&
+                       index_on(buckets_pkey, {b[B_SKU], b[B_BUCKET]}) &&
+                       index_on(claims_pkey, {c[C_SKU], c[C_EXPIRES_AT], c[C_ID]});
     }
     memcpy(w->b, buckets_att, sizeof w->b);
     memcpy(w->r, res_att, sizeof w->r);
@@ -434,6 +437,10 @@ Step prepare_locked(Write *w, int32 bucket) {
     ExecStoreVirtualTuple(n);
     w->chosen = bucket;
     w->free_after = free_units - w->quantity;
+    w->has_alert =
+        w->b[B_ALERT_BELOW] != InvalidAttrNumber && !w->bucket->tts_isnull[w->b[B_ALERT_BELOW] - 1];
+    w->alert_below =
+        w->has_alert ? DatumGetInt64(w->bucket->tts_values[w->b[B_ALERT_BELOW] - 1]) : 0;
     return Step::Go;
 }
 
@@ -728,6 +735,11 @@ Placed reserve(Datum sku, Datum order_ref, int64 quantity, bool has_ttl, Datum t
             o->expires_null ? 0 : DatumGetTimestampTz(r->tts_values[w->r[R_EXPIRES_AT] - 1]);
         close_write(w);
     });
+    // The threshold rule on the bucket's levels before and after (read and
+    // updated under its row lock): a bucket without a threshold costs this test.
+    if (w->has_alert)
+        notify::stock_change(notify::text_view(w->sku), w->chosen, w->free_after + w->quantity,
+                             w->free_after, w->alert_below);
     out.placed = true;
     return out;
 }

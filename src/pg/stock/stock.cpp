@@ -17,6 +17,7 @@
 // buckets of its parts. Expiry (expire_due, the slow path, set_stock) only
 // deletes the claim: the reservation row keeps status 'active' and reads as
 // expired once past expires_at.
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,7 +26,9 @@
 
 #include "core/error.hpp"
 #include "core/stock.hpp"
+#include "core/alerts.hpp"
 #include "pg/common.hpp"
+#include "pg/notify.hpp"
 #include "pg/stock/expire_direct.hpp"
 #include "pg/expiry/expire.hpp"
 #include "pg/spi.hpp"
@@ -46,8 +49,33 @@ Statement S_item_create(
     "ON CONFLICT (sku) DO NOTHING RETURNING 1",
     {TEXTOID, INT4OID});
 
-Statement S_item_lock("SELECT buckets FROM order_credit.items WHERE sku = $1 FOR NO KEY UPDATE",
-                      {TEXTOID});
+Statement S_item_lock(
+    "SELECT buckets, alert_threshold FROM order_credit.items WHERE sku = $1 FOR NO KEY UPDATE",
+    {TEXTOID});
+// The same for a database still on 1.0 (no alert columns; notify.hpp).
+Statement S_item_lock_v1_0(
+    "SELECT buckets, NULL::bigint FROM order_credit.items WHERE sku = $1 FOR NO KEY UPDATE",
+    {TEXTOID});
+
+// set_stock_alert: the item's threshold and each bucket's share of it
+// ($3: the shares by bucket number; NULL $2: none).
+Statement S_set_alert(
+    "WITH i AS ("
+    "    UPDATE order_credit.items SET alert_threshold = $2, updated_at = statement_timestamp() "
+    "     WHERE sku = $1 RETURNING sku) "
+    "UPDATE order_credit.stock_buckets s SET alert_below = CASE WHEN $2 IS NOT NULL THEN "
+    "       ($3::bigint[])[s.bucket + 1] END "
+    "  FROM i WHERE s.sku = i.sku AND s.alert_below IS DISTINCT FROM "
+    "       CASE WHEN $2 IS NOT NULL THEN ($3::bigint[])[s.bucket + 1] END",
+    {TEXTOID, INT8OID, INT8ARRAYOID});
+
+Statement S_alert_result(
+    "SELECT i.sku, i.alert_threshold, i.buckets, l.available, "
+    "       (SELECT count(*) FROM order_credit.stock_buckets s "
+    "         WHERE s.sku = i.sku AND s.on_hand - s.reserved <= s.alert_below)::int "
+    "  FROM order_credit.items i JOIN order_credit.stock_levels l ON l.sku = i.sku "
+    " WHERE i.sku = $1",
+    {TEXTOID});
 
 Statement S_item_set_buckets(
     "UPDATE order_credit.items SET buckets = $2, updated_at = statement_timestamp() "
@@ -112,6 +140,8 @@ Statement S_commit_one(
     "    RETURNING reservation_id, sku, order_ref, quantity, expires_at), "
     OC_DELETE_CLAIM
     // clang-format on
+    // A sale takes the units off on_hand and reserved alike: available does
+    // not move, so no threshold can be crossed.
     "u AS ("
     "    UPDATE order_credit.stock_buckets s SET on_hand = s.on_hand - p.q, "
     "           reserved = s.reserved - p.q, updated_at = statement_timestamp() "
@@ -143,7 +173,26 @@ Statement S_release_one(
     "    UPDATE order_credit.stock_buckets s SET reserved = s.reserved - p.q, "
     "           updated_at = statement_timestamp() "
     "      FROM c, unnest(c.part_buckets, c.part_qty) AS p(b, q) "
-    "     WHERE s.sku = c.sku AND s.bucket = p.b RETURNING 1) "
+    "     WHERE s.sku = c.sku AND s.bucket = p.b RETURNING " OC_BUCKET_CROSSED("p.q") ") "
+    "SELECT count(*) FROM r",
+    {INT8OID, TEXTOID, TEXTOID});
+// The same for a database still on 1.0 (no alert columns; notify.hpp).
+Statement S_release_one_v1_0(
+    "WITH r AS ("
+    "    UPDATE order_credit.reservations SET status = $2, reason = $3, "
+    "           updated_at = statement_timestamp() "
+    "     WHERE reservation_id = $1 AND status = 'active' "
+    // clang-format off
+    "    RETURNING reservation_id, sku, expires_at), "
+    OC_DELETE_CLAIM
+    // clang-format on
+    "u AS ("
+    "    UPDATE order_credit.stock_buckets s SET reserved = s.reserved - p.q, "
+    "           updated_at = statement_timestamp() "
+    "      FROM c, unnest(c.part_buckets, c.part_qty) AS p(b, q) "
+    "     WHERE s.sku = c.sku AND s.bucket = p.b RETURNING "
+    "1"
+    ") "
     "SELECT count(*) FROM r",
     {INT8OID, TEXTOID, TEXTOID});
 
@@ -178,13 +227,26 @@ Statement S_remap_parts(
 Statement S_drop_buckets("DELETE FROM order_credit.stock_buckets WHERE sku = $1 AND bucket >= $2",
                          {TEXTOID, INT4OID});
 
+// $5: each bucket's share of the item's threshold (alert_below), used when
+// $6 (the item has a threshold).
 Statement S_put_buckets(
+    "INSERT INTO order_credit.stock_buckets AS s (sku, bucket, on_hand, reserved, alert_below) "
+    "SELECT $1, x.b, x.o, x.r, CASE WHEN $6 THEN x.a END "
+    "  FROM unnest($2::int[], $3::bigint[], $4::bigint[], $5::bigint[]) AS x(b, o, r, a) "
+    "ON CONFLICT (sku, bucket) DO UPDATE SET on_hand = excluded.on_hand, "
+    "    reserved = excluded.reserved, alert_below = excluded.alert_below, "
+    "    updated_at = statement_timestamp() "
+    " WHERE (s.on_hand, s.reserved, s.alert_below) IS DISTINCT FROM "
+    "       (excluded.on_hand, excluded.reserved, excluded.alert_below)",
+    {TEXTOID, INT4ARRAYOID, INT8ARRAYOID, INT8ARRAYOID, INT8ARRAYOID, BOOLOID});
+// The same for a database still on 1.0 (no alert columns; notify.hpp).
+Statement S_put_buckets_v1_0(
     "INSERT INTO order_credit.stock_buckets AS s (sku, bucket, on_hand, reserved) "
     "SELECT $1, x.b, x.o, x.r FROM unnest($2::int[], $3::bigint[], $4::bigint[]) AS x(b, o, r) "
     "ON CONFLICT (sku, bucket) DO UPDATE SET on_hand = excluded.on_hand, "
     "    reserved = excluded.reserved, updated_at = statement_timestamp() "
     " WHERE (s.on_hand, s.reserved) IS DISTINCT FROM (excluded.on_hand, excluded.reserved)",
-    {TEXTOID, INT4ARRAYOID, INT8ARRAYOID, INT8ARRAYOID});
+    {TEXTOID, INT4ARRAYOID, INT8ARRAYOID, INT8ARRAYOID, INT8ARRAYOID, BOOLOID});
 
 Statement S_audit(
     "INSERT INTO order_credit.stock_audit (sku, kind, delta, on_hand_after, buckets_after, reason, "
@@ -231,7 +293,34 @@ Statement S_expire_stock_batch(
     "upd AS ("
     "    UPDATE order_credit.stock_buckets s SET reserved = s.reserved - parts.q, "
     "           updated_at = statement_timestamp() "
-    "      FROM parts WHERE s.sku = parts.sku AND s.bucket = parts.b RETURNING 1) "
+    "      FROM parts WHERE s.sku = parts.sku AND s.bucket = parts.b "
+    "    RETURNING " OC_BUCKET_CROSSED("parts.q") ") "
+    "SELECT count(*) FROM exp",
+    {INT8OID}, Statement::kBatchByKey | Statement::kGeneric);
+// The same for a database still on 1.0 (no alert columns; notify.hpp).
+Statement S_expire_stock_batch_v1_0(
+    "WITH due AS MATERIALIZED ("
+    "    SELECT c.ctid AS tid, c.sku, " OC_CLAIM_BUCKETS("c.") " "
+    "      FROM order_credit.reservation_claims c "
+    "     WHERE c.expires_at <= statement_timestamp() AND c.expires_at < 'infinity' "
+    "     ORDER BY c.expires_at LIMIT $1), "
+    "lb AS MATERIALIZED ("
+    "    SELECT s.sku, s.bucket FROM order_credit.stock_buckets s "
+    "     WHERE s.sku IN (SELECT d.sku FROM due d) "
+    "     ORDER BY s.sku, s.bucket FOR NO KEY UPDATE SKIP LOCKED), "
+    "la AS MATERIALIZED (SELECT lb.sku, array_agg(lb.bucket) AS bs FROM lb GROUP BY lb.sku), "
+    "exp AS ("
+    "    DELETE FROM order_credit.reservation_claims c "
+    "     WHERE c.ctid = ANY (ARRAY(SELECT due.tid FROM due JOIN la ON la.sku = due.sku "
+    "                                WHERE due.part_buckets <@ la.bs)) "
+    "    RETURNING c.sku, " OC_CLAIM_PARTS("c.") "), "
+    "parts AS (SELECT exp.sku, p.b, sum(p.q) AS q "
+    "            FROM exp, unnest(exp.part_buckets, exp.part_qty) AS p(b, q) GROUP BY 1, 2), "
+    "upd AS ("
+    "    UPDATE order_credit.stock_buckets s SET reserved = s.reserved - parts.q, "
+    "           updated_at = statement_timestamp() "
+    "      FROM parts WHERE s.sku = parts.sku AND s.bucket = parts.b "
+    "    RETURNING " "1" ") "
     "SELECT count(*) FROM exp",
     {INT8OID}, Statement::kBatchByKey | Statement::kGeneric);
 
@@ -327,10 +416,11 @@ Datum release_stock(FunctionCallInfo fcinfo) {
         for (size_t i = 0; i < rs.size(); ++i) {
             Datum id = Int64GetDatum(rs[i].id);
             if (acts[i] == core::StockAction::Release)
-                expect_one(exec(S_release_one, {val(id), val(text_datum("released")), reason_a}),
+                expect_one(exec(notify::alerts_schema() ? S_release_one : S_release_one_v1_0,
+                                {val(id), val(text_datum("released")), reason_a}),
                            "release");
             else if (acts[i] == core::StockAction::Expire)
-                expect_one(exec(S_release_one,
+                expect_one(exec(notify::alerts_schema() ? S_release_one : S_release_one_v1_0,
                                 {val(id), val(text_datum("expired")), val(text_datum("expired"))}),
                            "expire");
         }
@@ -346,8 +436,21 @@ Datum status_result(const Call &call, Datum sku_d, const std::string &sku) {
     return result_from_row(call, r, 0);
 }
 
-// Writes a new layout of the item (buckets 0..n-1) after moving live parts.
-void apply_layout(Datum sku_d, int old_n, const std::vector<core::BucketLevel> &layout) {
+// Each bucket's share of an item's threshold (core::bucket_share).
+std::vector<int64_t> shares(int64_t threshold, int n) {
+    std::vector<int64_t> out;
+    for (int k = 0; k < n; ++k) out.push_back(core::bucket_share(threshold, n, k));
+    return out;
+}
+
+// Writes a new layout of the item (buckets 0..n-1) after moving live parts,
+// and applies the threshold rule to each bucket: bucket k of `old` (the
+// levels before, every bucket locked) against bucket k of the layout, each
+// with its share of `threshold`; a bucket the layout adds counts as above
+// its share before.
+void apply_layout(Datum sku_d, const std::string &sku, int old_n,
+                  const std::vector<core::BucketLevel> &old,
+                  const std::vector<core::BucketLevel> &layout, std::optional<int64_t> threshold) {
     int n = static_cast<int>(layout.size());
     if (old_n != n) exec(S_remap_parts, {val(sku_d), val(Int32GetDatum(n))});
     exec(S_drop_buckets, {val(sku_d), val(Int32GetDatum(n))});
@@ -358,8 +461,28 @@ void apply_layout(Datum sku_d, int old_n, const std::vector<core::BucketLevel> &
         o.push_back(l.on_hand);
         r.push_back(l.reserved);
     }
-    exec(S_put_buckets, {val(sku_d), val(int4_array(b)), val(int8_array(o)), val(int8_array(r))});
+    std::vector<int64_t> a = shares(threshold.value_or(0), n);
+    exec(notify::alerts_schema() ? S_put_buckets : S_put_buckets_v1_0,
+         {val(sku_d), val(int4_array(b)), val(int8_array(o)), val(int8_array(r)),
+          val(int8_array(a)), val(BoolGetDatum(threshold.has_value()))});
     if (old_n != n) exec(S_item_set_buckets, {val(sku_d), val(Int32GetDatum(n))});
+    if (!threshold) return;
+    for (const auto &l : layout) {
+        const core::BucketLevel *was = nullptr;
+        for (const auto &x : old)
+            if (x.bucket == l.bucket) was = &x;
+        int64_t before = was != nullptr ? was->available() : std::numeric_limits<int64_t>::max();
+        int64_t share_before = was != nullptr && old_n > 0
+                                   ? core::bucket_share(*threshold, old_n, l.bucket)
+                                   : a[static_cast<size_t>(l.bucket)];
+        notify::stock_change(sku, l.bucket, before, l.available(), share_before,
+                             a[static_cast<size_t>(l.bucket)]);
+    }
+}
+
+std::optional<int64_t> opt_int8(const Rows &r, int col) {
+    if (r.is_null(0, col)) return std::nullopt;
+    return r.int8(0, col);
 }
 
 void audit(Datum sku_d, const char *kind, int64_t delta, int64_t after, int n, Arg reason,
@@ -379,7 +502,7 @@ Datum set_stock(FunctionCallInfo fcinfo) {
         Datum sku_d = args.datum(0);
         use_call_lock_timeout();
         bool created = !exec(S_item_create, {val(sku_d), val(Int32GetDatum(n))}).empty();
-        Rows item = exec(S_item_lock, {val(sku_d)});
+        Rows item = exec(notify::alerts_schema() ? S_item_lock : S_item_lock_v1_0, {val(sku_d)});
         if (item.empty()) throw Error(Code::Internal, "order_credit: item vanished");
         lock_handle_mode(LockSpace::StockLevel, sku, ExclusiveLock);  // see lock_order
         int old_n = created ? 0 : static_cast<int>(item.int8(0, 1));
@@ -389,7 +512,7 @@ Datum set_stock(FunctionCallInfo fcinfo) {
         core::StockLevel before = core::total(levels);
         if (created || old_n != n || before.on_hand != on_hand) {
             std::vector<core::BucketLevel> layout = core::plan_layout(sku, levels, n, on_hand);
-            apply_layout(sku_d, created ? n : old_n, layout);
+            apply_layout(sku_d, sku, created ? n : old_n, levels, layout, opt_int8(item, 2));
             Datum user = caller_name();
             if (created || before.on_hand != on_hand)
                 audit(sku_d, "set", on_hand - before.on_hand, on_hand, n,
@@ -411,15 +534,42 @@ Datum adjust_stock(FunctionCallInfo fcinfo) {
         std::string reason = args.reason(2, "reason");
         Datum sku_d = args.datum(0);
         use_call_lock_timeout();
-        Rows item = exec(S_item_lock, {val(sku_d)});
+        Rows item = exec(notify::alerts_schema() ? S_item_lock : S_item_lock_v1_0, {val(sku_d)});
         if (item.empty()) item_not_found(sku);
         int n = static_cast<int>(item.int8(0, 1));
         std::vector<core::BucketLevel> levels = lock_all_buckets(sku_d, sku);
         lock_handle(LockSpace::StockOnHand, sku);  // see lock_order
         int64_t next = core::check_adjust(sku, core::total(levels), delta);
-        apply_layout(sku_d, n, core::plan_layout(sku, levels, n, next));
+        apply_layout(sku_d, sku, n, levels, core::plan_layout(sku, levels, n, next),
+                     opt_int8(item, 2));
         audit(sku_d, "adjust", delta, next, n, val(args.datum(2)), caller_name());
         return status_result(call, sku_d, sku);
+    });
+}
+
+// set_stock_alert(sku, threshold): the item's threshold (NULL: none) and
+// its buckets' shares, with every bucket locked (a re-stripe cannot run
+// meanwhile: both lock the item row first). Setting or removing a threshold
+// sends nothing: crossings are changes of the units.
+Datum set_stock_alert(FunctionCallInfo fcinfo) {
+    return with_spi(fcinfo, [](const Call &call) {
+        Args args(call.fcinfo);
+        std::string sku = args.key(0, "sku");
+        std::optional<int64_t> threshold;
+        if (!args.is_null(1)) {
+            threshold = DatumGetInt64(args.datum(1));
+            core::require_threshold(*threshold, "threshold");
+        }
+        Datum sku_d = args.datum(0);
+        use_call_lock_timeout();
+        Rows item = exec(S_item_lock, {val(sku_d)});
+        if (item.empty()) item_not_found(sku);
+        int n = static_cast<int>(item.int8(0, 1));
+        (void)lock_all_buckets(sku_d, sku, false);
+        exec(S_set_alert, {val(sku_d), threshold ? val(args.datum(1)) : null_arg(),
+                           val(int8_array(shares(threshold.value_or(0), n)))});
+        Rows r = exec(S_alert_result, {val(sku_d)});
+        return result_from_row(call, r, 0);
     });
 }
 
@@ -442,7 +592,9 @@ int64_t expire_stock_step(int64_t budget, Datum user) {
         ereport(DEBUG2, (errmsg_internal("order_credit: expire_due stock step: %s", path)));
     });
     if (e.usable) return e.expired;
-    return exec(S_expire_stock_batch, {val(Int64GetDatum(budget))}).int8(0, 1);
+    return exec(notify::alerts_schema() ? S_expire_stock_batch : S_expire_stock_batch_v1_0,
+                {val(Int64GetDatum(budget))})
+        .int8(0, 1);
 }
 
 }  // namespace oc::pg
@@ -454,6 +606,9 @@ OC_FUNCTION(oc_set_stock) {
 }
 OC_FUNCTION(oc_adjust_stock) {
     return guard(fcinfo, "adjust_stock", adjust_stock);
+}
+OC_FUNCTION(oc_set_stock_alert) {
+    return guard(fcinfo, "set_stock_alert", set_stock_alert);
 }
 OC_FUNCTION(oc_stock_status) {
     return guard(fcinfo, "stock_status", stock_status);

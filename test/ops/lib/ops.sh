@@ -20,10 +20,20 @@ ops_user_tables() {
                     WHERE e.extname = 'order_credit' AND c.relkind = 'r' ORDER BY 1"
 }
 
-# ops_table_digest DB TABLE: md5 of the table's rows, in a canonical order.
+# ops_table_digest DB TABLE [COLUMNS]: md5 of the table's rows, in a
+# canonical order; with COLUMNS (as ops_table_columns gives them) only those,
+# in that order (the columns a table had before an update added some).
 ops_table_digest() {
-    oc_value "$1" "SELECT md5(coalesce(string_agg(t::text, E'\n' ORDER BY t::text), ''))
+    local row="t::text"
+    [ -n "${3:-}" ] && row="row(t.${3//,/, t.})::text"
+    oc_value "$1" "SELECT md5(coalesce(string_agg($row, E'\n' ORDER BY $row), ''))
                      FROM order_credit.$2 t"
+}
+
+# ops_table_columns DB TABLE: its columns, comma-separated, in order.
+ops_table_columns() {
+    oc_value "$1" "SELECT string_agg(quote_ident(attname), ',' ORDER BY attnum) FROM pg_attribute
+                    WHERE attrelid = 'order_credit.$2'::regclass AND attnum > 0 AND NOT attisdropped"
 }
 
 # ops_compare_tables DB1 DB2: every user table of DB1 has the same rows in
