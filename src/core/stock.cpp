@@ -203,6 +203,12 @@ std::vector<BucketLevel> plan_layout(std::string_view sku, const std::vector<Buc
     return out;
 }
 
+std::optional<BucketLevel> after_reserve(const BucketLevel &level, int64_t quantity) noexcept {
+    __int128 available = static_cast<__int128>(level.on_hand) - level.reserved;
+    if (quantity <= 0 || available < quantity) return std::nullopt;
+    return BucketLevel{level.bucket, level.on_hand, level.reserved + quantity};
+}
+
 int64_t check_adjust(std::string_view sku, const StockLevel &level, int64_t delta) {
     __int128 next = static_cast<__int128>(level.on_hand) + delta;
     if (next > std::numeric_limits<int64_t>::max())

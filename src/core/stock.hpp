@@ -63,6 +63,12 @@ struct BucketLevel {
     bool serves(int64_t quantity) const { return available() >= quantity; }
 };
 
+// The bucket after a reservation of `quantity` from it: reserved grows by
+// it. nullopt when the bucket cannot give it (the "enough units" rule, with
+// the levels' arithmetic checked), so a writer that has the row locked
+// computes the new version and the decision in one call.
+std::optional<BucketLevel> after_reserve(const BucketLevel &level, int64_t quantity) noexcept;
+
 struct Part {
     int bucket;
     int64_t quantity;

@@ -1,3 +1,4 @@
+#include <limits>
 #include <algorithm>
 #include <functional>
 #include <vector>
@@ -122,6 +123,25 @@ TEST(StockBuckets, OneBucketServesAtTheBoundary) {
     EXPECT_TRUE(one_bucket_serves(b, 5));
     EXPECT_FALSE(one_bucket_serves(b, 6));  // 7 in all, but not in one bucket
     EXPECT_FALSE(one_bucket_serves({}, 1));
+}
+
+TEST(StockBuckets, AfterReserveAtTheBoundary) {
+    auto exact = after_reserve(BucketLevel{2, 10, 5}, 5);  // exactly what is left
+    ASSERT_TRUE(exact.has_value());
+    EXPECT_EQ(exact->bucket, 2);
+    EXPECT_EQ(exact->on_hand, 10);
+    EXPECT_EQ(exact->reserved, 10);
+    EXPECT_EQ(exact->available(), 0);
+    EXPECT_FALSE(after_reserve(BucketLevel{0, 10, 5}, 6).has_value());  // one more
+    EXPECT_FALSE(after_reserve(BucketLevel{0, 10, 5}, 0).has_value());  // nothing to reserve
+    EXPECT_FALSE(after_reserve(BucketLevel{0, 3, 4}, 1).has_value());   // over-reserved
+    constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+    // on_hand - reserved past bigint (never stored) is compared, not wrapped
+    EXPECT_FALSE(after_reserve(BucketLevel{0, -kMax, 2}, 1).has_value());
+    auto full = after_reserve(BucketLevel{0, kMax, 0}, kMax);
+    ASSERT_TRUE(full.has_value());
+    EXPECT_EQ(full->reserved, kMax);
+    EXPECT_EQ(full->available(), 0);
 }
 
 TEST(StockBuckets, CandidatesTriedInOrder) {

@@ -424,19 +424,19 @@ Step prepare_locked(Write *w, int32 bucket) {
     slot_getallattrs(w->bucket);
     int64 on_hand = DatumGetInt64(w->bucket->tts_values[w->b[B_ON_HAND] - 1]);
     int64 reserved = DatumGetInt64(w->bucket->tts_values[w->b[B_RESERVED] - 1]);
-    int64 free_units = 0;
-    if (pg_sub_s64_overflow(on_hand, reserved, &free_units) ||
-        !core::BucketLevel{bucket, on_hand, reserved}.serves(w->quantity)) {
+    std::optional<core::BucketLevel> after =
+        core::after_reserve(core::BucketLevel{bucket, on_hand, reserved}, w->quantity);
+    if (!after) {
         ExecClearTuple(w->bucket);
         return Step::NotPlaced;
     }
     TupleTableSlot *n = w->bucket_new;
     start_version(w->bucket, n);
-    n->tts_values[w->b[B_RESERVED] - 1] = Int64GetDatum(reserved + w->quantity);
+    n->tts_values[w->b[B_RESERVED] - 1] = Int64GetDatum(after->reserved);
     n->tts_values[w->b[B_UPDATED_AT] - 1] = TimestampTzGetDatum(w->now);
     ExecStoreVirtualTuple(n);
     w->chosen = bucket;
-    w->free_after = free_units - w->quantity;
+    w->free_after = after->available();
     w->has_alert =
         w->b[B_ALERT_BELOW] != InvalidAttrNumber && !w->bucket->tts_isnull[w->b[B_ALERT_BELOW] - 1];
     w->alert_below =
