@@ -51,7 +51,7 @@ bench_cluster() { # area default_port conf...
         echo "== build (WERROR=1) and install"
         make -s -j2 WERROR=1 >/tmp/oc_bench_build.$$.log 2>&1 || { cat /tmp/oc_bench_build.$$.log; exit 1; }
         rm -f /tmp/oc_bench_build.$$.log
-        make -s install >/dev/null
+        make -s install WERROR=1 >/dev/null
         BENCH_DIR=$(mktemp -d /tmp/oc_bench_$area.XXXXXX)
         chmod 755 "$BENCH_DIR"
         BENCH_OUT=$BENCH_DIR/out

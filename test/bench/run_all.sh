@@ -36,7 +36,7 @@ T_ALL=$(date +%s)
 echo "== build (WERROR=1) and install (once for every area)"
 make -s -j2 WERROR=1 >/tmp/oc_bench_build.$$.log 2>&1 || { cat /tmp/oc_bench_build.$$.log; exit 1; }
 rm -f /tmp/oc_bench_build.$$.log
-make -s install >/dev/null || { echo "install failed"; exit 1; }
+make -s install WERROR=1 >/dev/null || { echo "install failed"; exit 1; }
 
 DIR=$(mktemp -d /tmp/oc_bench_all.XXXXXX)
 chmod 755 "$DIR"

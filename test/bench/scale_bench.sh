@@ -66,7 +66,7 @@ if [ -n "${OC_SCALE_DIR:-}" ]; then trap stop EXIT; else trap 'stop; rm -rf "$W"
 build_install() {
     rm -rf "$W/src" && mkdir -p "$W/src"
     tar --exclude=./.git --exclude='*.o' --exclude='*.bc' --exclude=./build -cf - . | tar -xf - -C "$W/src"
-    (cd "$W/src" && make -s -j2 WERROR=1 >/dev/null && make -s install DESTDIR="$W/inst" >/dev/null)
+    (cd "$W/src" && make -s -j2 WERROR=1 >/dev/null && make -s install WERROR=1 DESTDIR="$W/inst" >/dev/null)
 }
 start() { runuser -u postgres -- "$BIN/pg_ctl" -D "$D/data" -l "$D/server.log" -w -t 60 start >/dev/null; }
 if [ $REUSE = 0 ]; then
