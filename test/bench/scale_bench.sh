@@ -35,6 +35,8 @@
 #   OC_BENCH_SECONDS (10) per run; OC_SCALE_PARTS="ops bounded latency burst
 #   verify" ("none": build only; verify() of the full-size database runs
 #   for more than 8 minutes: run that part alone)
+#   OC_SCALE_OPS: the operations of part 1 (default all: reserve_credit
+#   capture_credit reserve_stock reserve_striped order_confirm expire_due)
 #   OC_SCALE_DIR=/tmp/dir   keep the server copy and cluster there, and
 #                           reuse them (no build) when they exist
 set -euo pipefail
@@ -44,6 +46,7 @@ SECS=${OC_BENCH_SECONDS:-10}
 PORT=${OC_BENCH_PORT:-55510}
 PARTS=${OC_SCALE_PARTS:-"ops bounded latency burst verify"}
 BURSTS=${OC_BURSTS:-5}
+OPS=${OC_SCALE_OPS:-"reserve_credit capture_credit reserve_stock reserve_striped order_confirm expire_due"}
 S=$PWD/test/bench/scale
 W=${OC_SCALE_DIR:-$(mktemp -d /tmp/oc_scale_bench.XXXXXX)}
 mkdir -p "$W"
@@ -152,7 +155,7 @@ pgb() { # db clients script [extra...] -> tps (log in $D/out/last.log)
 part_ops() {
     echo "== 1. per-call TPS, small vs large (same cluster, same run; small first, then large)"
     printf '   %-34s %7s %10s %10s %6s\n' operation clients small large ratio
-    for op in reserve_credit capture_credit reserve_stock reserve_striped order_confirm expire_due; do
+    for op in $OPS; do
         for c in 8 32; do
             psql -d oc_small -c CHECKPOINT >/dev/null
             local a b
