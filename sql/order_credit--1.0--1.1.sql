@@ -326,3 +326,11 @@ INSERT INTO order_credit.function_access (function, tier) VALUES
     ('order_credit.verify_sku(text)', 'admin');
 REVOKE EXECUTE ON FUNCTION order_credit.verify_account(text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION order_credit.verify_sku(text) FROM PUBLIC;
+
+-- holds_pending_expiry names expires_at < 'infinity' in its predicate, so
+-- that only the due scan (which states it) can use it: with status =
+-- 'pending' alone, statements on one account's pending holds could be
+-- planned through it, a filter on account over every pending hold.
+DROP INDEX order_credit.holds_pending_expiry;
+CREATE INDEX holds_pending_expiry ON order_credit.holds (expires_at)
+    WHERE status = 'pending' AND expires_at < 'infinity';

@@ -96,11 +96,13 @@ Statement S_expire_ledger_sweep(OC_EXPIRE_LEDGER,
                                  NUMERICARRAYOID},
                                 Statement::kBatch);
 
-// Accounts with due holds, earliest expiry first (a bounded index scan).
+// Accounts with due holds, earliest expiry first (a bounded index scan of
+// holds_pending_expiry, which only a query naming its predicate can use).
 Statement S_due_accounts(
     "SELECT DISTINCT d.account FROM ("
     "    SELECT account FROM order_credit.holds "
-    "     WHERE status = 'pending' AND expires_at <= statement_timestamp() "
+    "     WHERE status = 'pending' AND expires_at < 'infinity' "
+    "       AND expires_at <= statement_timestamp() "
     "     ORDER BY expires_at LIMIT $1) d ORDER BY 1",
     {INT8OID}, Statement::kBatch);
 
