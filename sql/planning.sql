@@ -30,3 +30,26 @@ SELECT relname, seq_scan
  WHERE schemaname = 'order_credit' AND seq_scan > 0
  ORDER BY relname;
 ROLLBACK;
+-- holds_pending_expiry (expire_due's global due scan) cannot serve a
+-- statement on one account's pending holds: through it such a statement
+-- walks every pending hold with a filter on account, and the planner takes
+-- it whenever ANALYZE saw few pending holds. With holds_account_pending
+-- dropped and sequential scans priced out, no index may appear here.
+BEGIN;
+DROP INDEX order_credit.holds_account_pending;
+SET LOCAL enable_seqscan = off;
+SET LOCAL enable_bitmapscan = off;
+EXPLAIN (COSTS OFF)
+SELECT coalesce(sum(amount), 0) FROM order_credit.holds WHERE account = 'a' AND status = 'pending';
+EXPLAIN (COSTS OFF)
+SELECT min(expires_at) FROM order_credit.holds WHERE account = 'a' AND status = 'pending';
+EXPLAIN (COSTS OFF)
+SELECT hold_id FROM order_credit.holds
+ WHERE account = 'a' AND status = 'pending' AND expires_at <= statement_timestamp()
+ ORDER BY expires_at LIMIT 4;
+-- the due scan states the index's predicate and uses it
+EXPLAIN (COSTS OFF)
+SELECT account FROM order_credit.holds
+ WHERE status = 'pending' AND expires_at < 'infinity' AND expires_at <= statement_timestamp()
+ ORDER BY expires_at LIMIT 4;
+ROLLBACK;

@@ -50,7 +50,13 @@ Statement S_expire_all_due(
     {TEXTOID}, Statement::kLocks);
 
 // ... or at most $2, earliest first, skipping hold rows another transaction
-// has locked (the sweep, which never waits).
+// has locked (the sweep, which never waits). The UPDATE reaches the locked
+// holds by hold_id alone: the lock was taken on a version that matched
+// status = 'pending' (a newer version is re-checked), and holding it keeps
+// the status. Stating status = 'pending' there too would let the planner
+// walk a partial index of pending holds (holds_account_pending, all of
+// them) with a join filter instead of probing the primary key, which it
+// does whenever ANALYZE saw few pending holds.
 Statement S_expire_some_due(
     "WITH cand AS MATERIALIZED ("
     "    SELECT hold_id FROM order_credit.holds "
@@ -58,7 +64,7 @@ Statement S_expire_some_due(
     "     ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED), "
     "due AS ("
     "    UPDATE order_credit.holds h SET status = 'expired', updated_at = statement_timestamp() "
-    "      FROM cand WHERE h.hold_id = cand.hold_id AND h.status = 'pending' "
+    "      FROM cand WHERE h.hold_id = cand.hold_id "
     "    RETURNING h.order_ref, h.amount) "
     "SELECT order_ref, amount FROM due ORDER BY order_ref",
     {TEXTOID, INT8OID}, Statement::kBatch);
@@ -96,11 +102,13 @@ Statement S_expire_ledger_sweep(OC_EXPIRE_LEDGER,
                                  NUMERICARRAYOID},
                                 Statement::kBatch);
 
-// Accounts with due holds, earliest expiry first (a bounded index scan).
+// Accounts with due holds, earliest expiry first (a bounded index scan of
+// holds_pending_expiry, which only a query naming its predicate can use).
 Statement S_due_accounts(
     "SELECT DISTINCT d.account FROM ("
     "    SELECT account FROM order_credit.holds "
-    "     WHERE status = 'pending' AND expires_at <= statement_timestamp() "
+    "     WHERE status = 'pending' AND expires_at < 'infinity' "
+    "       AND expires_at <= statement_timestamp() "
     "     ORDER BY expires_at LIMIT $1) d ORDER BY 1",
     {INT8OID}, Statement::kBatch);
 
