@@ -27,35 +27,22 @@ Statement S_lock_buckets(
 // With every bucket of the SKU locked: deletes the claims of its due
 // reservations and gives their units back to the buckets they came from (the
 // reservation rows stay as they are: past expiry, they read as expired).
-Statement S_expire_sku_due(
-    "WITH exp AS ("
-    "    DELETE FROM order_credit.reservation_claims "
-    "     WHERE sku = $1 AND expires_at <= statement_timestamp() "
-    "    RETURNING " OC_CLAIM_PARTS("") "), "
-    "parts AS (SELECT p.b, sum(p.q) AS q FROM exp, unnest(exp.part_buckets, exp.part_qty) AS p(b, q) "
-    "           GROUP BY p.b), "
-    "upd AS ("
-    "    UPDATE order_credit.stock_buckets s SET reserved = s.reserved - parts.q, "
-    "           updated_at = statement_timestamp() "
-    "      FROM parts WHERE s.sku = $1 AND s.bucket = parts.b "
-    "    RETURNING " OC_BUCKET_CROSSED("parts.q") ") "
-    "SELECT count(*) FROM exp",
-    {TEXTOID});
+#define OC_EXPIRE_SKU_DUE(returning) \
+    "WITH exp AS (" \
+    "    DELETE FROM order_credit.reservation_claims " \
+    "     WHERE sku = $1 AND expires_at <= statement_timestamp() " \
+    "    RETURNING " OC_CLAIM_PARTS("") "), " \
+    "parts AS (SELECT p.b, sum(p.q) AS q FROM exp, unnest(exp.part_buckets, exp.part_qty) AS p(b, q) " \
+    "           GROUP BY p.b), " \
+    "upd AS (" \
+    "    UPDATE order_credit.stock_buckets s SET reserved = s.reserved - parts.q, " \
+    "           updated_at = statement_timestamp() " \
+    "      FROM parts WHERE s.sku = $1 AND s.bucket = parts.b " \
+    "    RETURNING " returning ") " \
+    "SELECT count(*) FROM exp"
+Statement S_expire_sku_due(OC_EXPIRE_SKU_DUE(OC_BUCKET_CROSSED("parts.q")), {TEXTOID});
 // The same for a database still on 1.0 (no alert columns; notify.hpp).
-Statement S_expire_sku_due_v1_0(
-    "WITH exp AS ("
-    "    DELETE FROM order_credit.reservation_claims "
-    "     WHERE sku = $1 AND expires_at <= statement_timestamp() "
-    "    RETURNING " OC_CLAIM_PARTS("") "), "
-    "parts AS (SELECT p.b, sum(p.q) AS q FROM exp, unnest(exp.part_buckets, exp.part_qty) AS p(b, q) "
-    "           GROUP BY p.b), "
-    "upd AS ("
-    "    UPDATE order_credit.stock_buckets s SET reserved = s.reserved - parts.q, "
-    "           updated_at = statement_timestamp() "
-    "      FROM parts WHERE s.sku = $1 AND s.bucket = parts.b "
-    "    RETURNING " "1" ") "
-    "SELECT count(*) FROM exp",
-    {TEXTOID});
+Statement S_expire_sku_due_v1_0(OC_EXPIRE_SKU_DUE("1"), {TEXTOID});
 
 // Reservations as callers see them (stock_reservation), sku order.
 #define OC_RES_RESULT                                                                       \

@@ -272,57 +272,35 @@ Statement S_audit(
 // scans (kBatchByKey): the buckets are reached through their key, not by
 // hashing the whole table twice, which is slower for any batch the sweep
 // runs (docs/stock.md).
-Statement S_expire_stock_batch(
-    "WITH due AS MATERIALIZED ("
-    "    SELECT c.ctid AS tid, c.sku, " OC_CLAIM_BUCKETS("c.") " "
-    "      FROM order_credit.reservation_claims c "
-    "     WHERE c.expires_at <= statement_timestamp() AND c.expires_at < 'infinity' "
-    "     ORDER BY c.expires_at LIMIT $1), "
-    "lb AS MATERIALIZED ("
-    "    SELECT s.sku, s.bucket FROM order_credit.stock_buckets s "
-    "     WHERE s.sku IN (SELECT d.sku FROM due d) "
-    "     ORDER BY s.sku, s.bucket FOR NO KEY UPDATE SKIP LOCKED), "
-    "la AS MATERIALIZED (SELECT lb.sku, array_agg(lb.bucket) AS bs FROM lb GROUP BY lb.sku), "
-    "exp AS ("
-    "    DELETE FROM order_credit.reservation_claims c "
-    "     WHERE c.ctid = ANY (ARRAY(SELECT due.tid FROM due JOIN la ON la.sku = due.sku "
-    "                                WHERE due.part_buckets <@ la.bs)) "
-    "    RETURNING c.sku, " OC_CLAIM_PARTS("c.") "), "
-    "parts AS (SELECT exp.sku, p.b, sum(p.q) AS q "
-    "            FROM exp, unnest(exp.part_buckets, exp.part_qty) AS p(b, q) GROUP BY 1, 2), "
-    "upd AS ("
-    "    UPDATE order_credit.stock_buckets s SET reserved = s.reserved - parts.q, "
-    "           updated_at = statement_timestamp() "
-    "      FROM parts WHERE s.sku = parts.sku AND s.bucket = parts.b "
-    "    RETURNING " OC_BUCKET_CROSSED("parts.q") ") "
-    "SELECT count(*) FROM exp",
-    {INT8OID}, Statement::kBatchByKey | Statement::kGeneric);
+#define OC_EXPIRE_STOCK_BATCH(returning) \
+    "WITH due AS MATERIALIZED (" \
+    "    SELECT c.ctid AS tid, c.sku, " OC_CLAIM_BUCKETS("c.") " " \
+    "      FROM order_credit.reservation_claims c " \
+    "     WHERE c.expires_at <= statement_timestamp() AND c.expires_at < 'infinity' " \
+    "     ORDER BY c.expires_at LIMIT $1), " \
+    "lb AS MATERIALIZED (" \
+    "    SELECT s.sku, s.bucket FROM order_credit.stock_buckets s " \
+    "     WHERE s.sku IN (SELECT d.sku FROM due d) " \
+    "     ORDER BY s.sku, s.bucket FOR NO KEY UPDATE SKIP LOCKED), " \
+    "la AS MATERIALIZED (SELECT lb.sku, array_agg(lb.bucket) AS bs FROM lb GROUP BY lb.sku), " \
+    "exp AS (" \
+    "    DELETE FROM order_credit.reservation_claims c " \
+    "     WHERE c.ctid = ANY (ARRAY(SELECT due.tid FROM due JOIN la ON la.sku = due.sku " \
+    "                                WHERE due.part_buckets <@ la.bs)) " \
+    "    RETURNING c.sku, " OC_CLAIM_PARTS("c.") "), " \
+    "parts AS (SELECT exp.sku, p.b, sum(p.q) AS q " \
+    "            FROM exp, unnest(exp.part_buckets, exp.part_qty) AS p(b, q) GROUP BY 1, 2), " \
+    "upd AS (" \
+    "    UPDATE order_credit.stock_buckets s SET reserved = s.reserved - parts.q, " \
+    "           updated_at = statement_timestamp() " \
+    "      FROM parts WHERE s.sku = parts.sku AND s.bucket = parts.b " \
+    "    RETURNING " returning ") " \
+    "SELECT count(*) FROM exp"
+Statement S_expire_stock_batch(OC_EXPIRE_STOCK_BATCH(OC_BUCKET_CROSSED("parts.q")), {INT8OID},
+                               Statement::kBatchByKey | Statement::kGeneric);
 // The same for a database still on 1.0 (no alert columns; notify.hpp).
-Statement S_expire_stock_batch_v1_0(
-    "WITH due AS MATERIALIZED ("
-    "    SELECT c.ctid AS tid, c.sku, " OC_CLAIM_BUCKETS("c.") " "
-    "      FROM order_credit.reservation_claims c "
-    "     WHERE c.expires_at <= statement_timestamp() AND c.expires_at < 'infinity' "
-    "     ORDER BY c.expires_at LIMIT $1), "
-    "lb AS MATERIALIZED ("
-    "    SELECT s.sku, s.bucket FROM order_credit.stock_buckets s "
-    "     WHERE s.sku IN (SELECT d.sku FROM due d) "
-    "     ORDER BY s.sku, s.bucket FOR NO KEY UPDATE SKIP LOCKED), "
-    "la AS MATERIALIZED (SELECT lb.sku, array_agg(lb.bucket) AS bs FROM lb GROUP BY lb.sku), "
-    "exp AS ("
-    "    DELETE FROM order_credit.reservation_claims c "
-    "     WHERE c.ctid = ANY (ARRAY(SELECT due.tid FROM due JOIN la ON la.sku = due.sku "
-    "                                WHERE due.part_buckets <@ la.bs)) "
-    "    RETURNING c.sku, " OC_CLAIM_PARTS("c.") "), "
-    "parts AS (SELECT exp.sku, p.b, sum(p.q) AS q "
-    "            FROM exp, unnest(exp.part_buckets, exp.part_qty) AS p(b, q) GROUP BY 1, 2), "
-    "upd AS ("
-    "    UPDATE order_credit.stock_buckets s SET reserved = s.reserved - parts.q, "
-    "           updated_at = statement_timestamp() "
-    "      FROM parts WHERE s.sku = parts.sku AND s.bucket = parts.b "
-    "    RETURNING " "1" ") "
-    "SELECT count(*) FROM exp",
-    {INT8OID}, Statement::kBatchByKey | Statement::kGeneric);
+Statement S_expire_stock_batch_v1_0(OC_EXPIRE_STOCK_BATCH("1"), {INT8OID},
+                                    Statement::kBatchByKey | Statement::kGeneric);
 
 // ---------------------------------------------------------------- commit / release
 
