@@ -295,6 +295,8 @@ CREATE TYPE order_credit.credit_hold AS (
     status text, expires_at timestamptz, available numeric);
 CREATE TYPE order_credit.stock_status AS (
     sku text, on_hand bigint, reserved bigint, available bigint, buckets integer, updated_at timestamptz);
+CREATE TYPE order_credit.stock_alert AS (
+    sku text, threshold bigint, buckets integer, available bigint, low_buckets integer);
 CREATE TYPE order_credit.stock_reservation AS (
     reservation_id bigint, sku text, order_ref text, quantity bigint, status text,
     expires_at timestamptz, available bigint);
@@ -448,6 +450,8 @@ SELECT order_credit_proxy.define_call('set_stock', 'sku text, on_hand bigint, bu
 SELECT order_credit_proxy.define_call('adjust_stock', 'sku text, delta bigint, reason text', 'order_credit.stock_status', 'order_credit_proxy.route(sku)');
 
 SELECT order_credit_proxy.define_call('stock_status', 'sku text', 'order_credit.stock_status', 'order_credit_proxy.route(sku)');
+
+SELECT order_credit_proxy.define_call('set_stock_alert', 'sku text, threshold bigint', 'order_credit.stock_alert', 'order_credit_proxy.route(sku)');
 
 SELECT order_credit_proxy.define_call('reserve_stock', 'sku text, quantity bigint, order_ref text, expires_in interval DEFAULT order_credit.default_ttl()', 'order_credit.stock_reservation', 'order_credit_proxy.route(sku, order_ref)');
 

@@ -162,7 +162,7 @@ INSERT INTO order_credit.function_access (function, tier) VALUES
 -- Roles of the admin tier read the new view and functions after
 -- grant_admin() runs again.
 
--- ============================================================
+-- ===================================================================
 -- Lifecycle of finished rows (docs/lifecycle.md): purge() deletes finished
 -- orders (with their history), holds and reservations past
 -- order_credit.finished_retention, then idempotency keys, events and
@@ -370,7 +370,6 @@ INSERT INTO order_credit.function_access (function, tier) VALUES
 REVOKE EXECUTE ON FUNCTION order_credit.set_stock_alert(text, bigint) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION order_credit._stock_crossed(text, int, bigint, bigint, bigint) FROM PUBLIC;
 REVOKE ALL ON order_credit.stock_alerts FROM PUBLIC;
-=======
 -- holds_pending_expiry names expires_at < 'infinity' in its predicate, so
 -- that only the due scan (which states it) can use it: with status =
 -- 'pending' alone, statements on one account's pending holds could be
