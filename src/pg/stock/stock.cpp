@@ -160,41 +160,22 @@ Statement S_commit_one(
 
 // active -> released or expired ($2); the units of its claim (if expire_due
 // has not taken it yet) back to their buckets.
-Statement S_release_one(
-    "WITH r AS ("
-    "    UPDATE order_credit.reservations SET status = $2, reason = $3, "
-    "           updated_at = statement_timestamp() "
-    "     WHERE reservation_id = $1 AND status = 'active' "
-    // clang-format off
-    "    RETURNING reservation_id, sku, expires_at), "
-    OC_DELETE_CLAIM
-    // clang-format on
-    "u AS ("
-    "    UPDATE order_credit.stock_buckets s SET reserved = s.reserved - p.q, "
-    "           updated_at = statement_timestamp() "
-    "      FROM c, unnest(c.part_buckets, c.part_qty) AS p(b, q) "
-    "     WHERE s.sku = c.sku AND s.bucket = p.b RETURNING " OC_BUCKET_CROSSED("p.q") ") "
-    "SELECT count(*) FROM r",
-    {INT8OID, TEXTOID, TEXTOID});
+#define OC_RELEASE_ONE(returning)                                               \
+    "WITH r AS ("                                                               \
+    "    UPDATE order_credit.reservations SET status = $2, reason = $3, "       \
+    "           updated_at = statement_timestamp() "                            \
+    "     WHERE reservation_id = $1 AND status = 'active' "                     \
+    "    RETURNING reservation_id, sku, expires_at), " OC_DELETE_CLAIM          \
+    "u AS ("                                                                    \
+    "    UPDATE order_credit.stock_buckets s SET reserved = s.reserved - p.q, " \
+    "           updated_at = statement_timestamp() "                            \
+    "      FROM c, unnest(c.part_buckets, c.part_qty) AS p(b, q) "              \
+    "     WHERE s.sku = c.sku AND s.bucket = p.b RETURNING " returning          \
+    ") "                                                                        \
+    "SELECT count(*) FROM r"
+Statement S_release_one(OC_RELEASE_ONE(OC_BUCKET_CROSSED("p.q")), {INT8OID, TEXTOID, TEXTOID});
 // The same for a database still on 1.0 (no alert columns; notify.hpp).
-Statement S_release_one_v1_0(
-    "WITH r AS ("
-    "    UPDATE order_credit.reservations SET status = $2, reason = $3, "
-    "           updated_at = statement_timestamp() "
-    "     WHERE reservation_id = $1 AND status = 'active' "
-    // clang-format off
-    "    RETURNING reservation_id, sku, expires_at), "
-    OC_DELETE_CLAIM
-    // clang-format on
-    "u AS ("
-    "    UPDATE order_credit.stock_buckets s SET reserved = s.reserved - p.q, "
-    "           updated_at = statement_timestamp() "
-    "      FROM c, unnest(c.part_buckets, c.part_qty) AS p(b, q) "
-    "     WHERE s.sku = c.sku AND s.bucket = p.b RETURNING "
-    "1"
-    ") "
-    "SELECT count(*) FROM r",
-    {INT8OID, TEXTOID, TEXTOID});
+Statement S_release_one_v1_0(OC_RELEASE_ONE("1"), {INT8OID, TEXTOID, TEXTOID});
 
 // Re-striping: a live part (a claim's) in bucket b moves to b % n
 // (core::remap_bucket), parts landing in one bucket merge; the reservation
