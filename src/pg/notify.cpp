@@ -64,16 +64,17 @@ bool alerts_schema() {
     });
 }
 
-void stock_change(std::string_view sku, int bucket, int64_t before, int64_t after,
+bool stock_change(std::string_view sku, int bucket, int64_t before, int64_t after,
                   std::optional<int64_t> threshold_before, std::optional<int64_t> threshold_after) {
     core::Crossing c = core::crossing(before, threshold_before, after, threshold_after);
-    if (c == core::Crossing::None) return;
+    if (c == core::Crossing::None) return false;
     if (MyProc->lxid != counted_lxid) {
         counted_lxid = MyProc->lxid;
         counted = 0;
     }
     send(core::kStockChannel,
          core::stock_payload(sku, bucket, c, after, *threshold_after, ++counted));
+    return true;
 }
 
 void order_change(std::string_view order_ref, std::optional<std::string_view> from,
@@ -101,9 +102,7 @@ OC_FUNCTION(oc_stock_crossed) {
         });
         int64_t before = DatumGetInt64(fc->args[2].value), after = DatumGetInt64(fc->args[3].value),
                 threshold = DatumGetInt64(fc->args[4].value);
-        notify::stock_change(notify::text_view(sku), DatumGetInt32(fc->args[1].value), before,
-                             after, threshold);
-        return BoolGetDatum(oc::core::crossing(before, after, threshold) !=
-                            oc::core::Crossing::None);
+        return BoolGetDatum(notify::stock_change(
+            notify::text_view(sku), DatumGetInt32(fc->args[1].value), before, after, threshold));
     });
 }

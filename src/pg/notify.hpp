@@ -19,13 +19,13 @@ extern bool guc_orders;  // order_credit.notify_orders
 // A bucket's available units went from `before` to `after`; its threshold
 // (stock_buckets.alert_below) was `threshold_before` and is `threshold_after`
 // (the same unless a re-stripe gave it a new share). Notifies
-// order_credit_stock when core::crossing says it crossed. No threshold:
-// returns at once.
-void stock_change(std::string_view sku, int bucket, int64_t before, int64_t after,
+// order_credit_stock when core::crossing says it crossed, and returns whether
+// it did. No threshold: returns false at once.
+bool stock_change(std::string_view sku, int bucket, int64_t before, int64_t after,
                   std::optional<int64_t> threshold_before, std::optional<int64_t> threshold_after);
-inline void stock_change(std::string_view sku, int bucket, int64_t before, int64_t after,
+inline bool stock_change(std::string_view sku, int bucket, int64_t before, int64_t after,
                          std::optional<int64_t> threshold) {
-    if (threshold) stock_change(sku, bucket, before, after, threshold, threshold);
+    return threshold && stock_change(sku, bucket, before, after, threshold, threshold);
 }
 
 // Whether the installed schema has the alert columns (version 1.1): a
