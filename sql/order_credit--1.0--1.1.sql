@@ -207,6 +207,90 @@ ALTER TABLE order_credit.idempotency_keys SET (autovacuum_vacuum_scale_factor = 
 ALTER TABLE order_credit.processed_events SET (autovacuum_vacuum_scale_factor = 0.02, autovacuum_analyze_scale_factor = 0.05);
 ALTER TABLE order_credit.leases SET (autovacuum_vacuum_scale_factor = 0.02, autovacuum_analyze_scale_factor = 0.05);
 
+-- Stock alerts (docs/monitoring.md, "Notifications"): a threshold per item,
+-- each bucket's share of it beside its levels, set_stock_alert, the
+-- statements' way to the crossing rule, and the stock_alerts view.
+ALTER TABLE order_credit.items ADD COLUMN alert_threshold bigint;
+ALTER TABLE order_credit.stock_buckets ADD COLUMN alert_below bigint;
+
+CREATE TYPE order_credit.stock_alert AS (
+    sku          text,
+    threshold    bigint,
+    buckets      int,
+    available    bigint,
+    low_buckets  int
+);
+
+CREATE VIEW order_credit.stock_alerts AS
+SELECT i.sku, i.alert_threshold AS threshold, i.buckets, l.available,
+       (SELECT count(*) FROM order_credit.stock_buckets s
+         WHERE s.sku = i.sku AND s.on_hand - s.reserved <= s.alert_below)::int AS low_buckets
+  FROM order_credit.items i JOIN order_credit.stock_levels l ON l.sku = i.sku
+ WHERE i.alert_threshold IS NOT NULL;
+COMMENT ON VIEW order_credit.stock_alerts IS
+    'Items with an alert threshold: threshold, available (exact, as stock_status), and low_buckets, the buckets at or below their share of the threshold (levels as stored: a reservation past expiry counts until it is expired). An item''s available can be at or below its threshold only while low_buckets > 0.';
+
+CREATE FUNCTION order_credit.set_stock_alert(sku text, threshold bigint)
+    RETURNS order_credit.stock_alert
+    LANGUAGE c VOLATILE SECURITY DEFINER
+    AS 'MODULE_PATHNAME', 'oc_set_stock_alert';
+COMMENT ON FUNCTION order_credit.set_stock_alert(text, bigint) IS
+    'Sets the alert threshold of an item (NULL removes it): channel order_credit_stock is notified when a bucket''s available units fall to or below its share of the threshold, and when they rise above it again (docs/monitoring.md). Setting it notifies nothing. 22023 negative threshold, OC005 unknown SKU.';
+
+CREATE FUNCTION order_credit._stock_crossed(sku text, bucket int, before bigint, after bigint,
+                                            threshold bigint)
+    RETURNS boolean
+    LANGUAGE c VOLATILE
+    AS 'MODULE_PATHNAME', 'oc_stock_crossed';
+COMMENT ON FUNCTION order_credit._stock_crossed(text, int, bigint, bigint, bigint) IS
+    'Internal: the threshold rule for the stock statements (a bucket''s available units went from before to after): notifies order_credit_stock and returns true when they crossed threshold.';
+
+INSERT INTO order_credit.function_access (function, tier) VALUES
+    ('order_credit.set_stock_alert(text, bigint)', 'admin');
+REVOKE EXECUTE ON FUNCTION order_credit.set_stock_alert(text, bigint) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION order_credit._stock_crossed(text, int, bigint, bigint, bigint) FROM PUBLIC;
+REVOKE ALL ON order_credit.stock_alerts FROM PUBLIC;
+
+-- Alert shares (part of verify(), which gains the check): an item's
+-- threshold is carried by its buckets, each with its share
+-- (core::bucket_share), the shares adding up to the threshold; an item
+-- without one has no shares.
+CREATE FUNCTION order_credit._verify_stock_alerts()
+    RETURNS TABLE (check_name text, subject text, detail text)
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT 'stock_alert', i.sku,
+           format('threshold=%s, buckets=%s, buckets with a share=%s, sum of shares=%s, lowest share=%s',
+                  i.alert_threshold, b.n, b.shares, b.s, b.lo)
+      FROM order_credit.items i
+      CROSS JOIN LATERAL (SELECT count(*) AS n, count(alert_below) AS shares,
+                                 sum(alert_below) AS s, min(alert_below) AS lo
+                            FROM order_credit.stock_buckets WHERE sku = i.sku) b
+     WHERE CASE WHEN i.alert_threshold IS NULL THEN b.shares > 0
+                ELSE b.shares <> b.n OR b.s <> i.alert_threshold OR b.lo < 0 END
+$$;
+COMMENT ON FUNCTION order_credit._verify_stock_alerts() IS
+    'Stock alert invariant checks used by verify(): the buckets'' shares add up to the item''s threshold.';
+REVOKE EXECUTE ON FUNCTION order_credit._verify_stock_alerts() FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION order_credit._verify_checks()
+    RETURNS TABLE (check_name text, subject text, detail text)
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT * FROM order_credit._verify_credit()
+    UNION ALL
+    SELECT * FROM order_credit._verify_stock()
+    UNION ALL
+    SELECT * FROM order_credit._verify_stock_alerts()
+    UNION ALL
+    SELECT * FROM order_credit._verify_orders()
+$$;
+
+COMMENT ON FUNCTION order_credit._verify_checks() IS
+    'Union of every area''s invariant checks; verify() orders and returns them.';
+
 -- ===================================================================
 -- Bounded verification for DBAs: verify_account(account) and
 -- verify_sku(sku) run verify()'s checks that can be answered from one
@@ -316,10 +400,18 @@ AS $$
     SELECT 'stock_audit_chain', au.sku, format('entry %s (%s %s) goes from on_hand=%s to %s',
                                                au.audit_id, au.kind, au.delta, au.prev, au.on_hand_after)
       FROM au WHERE au.on_hand_after <> au.prev + au.delta
+    UNION ALL
+    SELECT 'stock_alert', i.sku,
+           format('threshold=%s, buckets=%s, buckets with a share=%s, sum of shares=%s, lowest share=%s',
+                  i.alert_threshold, x.n, x.shares, x.s, x.lo)
+      FROM i, (SELECT count(*) AS n, count(alert_below) AS shares, sum(alert_below) AS s,
+                      min(alert_below) AS lo FROM b) x
+     WHERE CASE WHEN i.alert_threshold IS NULL THEN x.shares > 0
+                ELSE x.shares <> x.n OR x.s <> i.alert_threshold OR x.lo < 0 END
     ORDER BY 1, 2
 $$;
 COMMENT ON FUNCTION order_credit.verify_sku(text) IS
-    'verify()''s checks of one SKU, through its own rows only (its buckets, claims, audit entries): each bucket''s reserved equals its claims, every claim is of an active reservation, no bucket oversold, buckets 0..n-1, on_hand equals the audit and its chain; ''no such item'' for an unknown one. No rows when all hold.';
+    'verify()''s checks of one SKU, through its own rows only (its buckets, claims, audit entries): each bucket''s reserved equals its claims, every claim is of an active reservation, no bucket oversold, buckets 0..n-1, on_hand equals the audit and its chain, the alert shares add up to the threshold; ''no such item'' for an unknown one. No rows when all hold.';
 
 INSERT INTO order_credit.function_access (function, tier) VALUES
     ('order_credit.verify_account(text)', 'admin'),
@@ -327,49 +419,6 @@ INSERT INTO order_credit.function_access (function, tier) VALUES
 REVOKE EXECUTE ON FUNCTION order_credit.verify_account(text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION order_credit.verify_sku(text) FROM PUBLIC;
 
--- Stock alerts (docs/monitoring.md, "Notifications"): a threshold per item,
--- each bucket's share of it beside its levels, set_stock_alert, the
--- statements' way to the crossing rule, and the stock_alerts view.
-ALTER TABLE order_credit.items ADD COLUMN alert_threshold bigint;
-ALTER TABLE order_credit.stock_buckets ADD COLUMN alert_below bigint;
-
-CREATE TYPE order_credit.stock_alert AS (
-    sku          text,
-    threshold    bigint,
-    buckets      int,
-    available    bigint,
-    low_buckets  int
-);
-
-CREATE VIEW order_credit.stock_alerts AS
-SELECT i.sku, i.alert_threshold AS threshold, i.buckets, l.available,
-       (SELECT count(*) FROM order_credit.stock_buckets s
-         WHERE s.sku = i.sku AND s.on_hand - s.reserved <= s.alert_below)::int AS low_buckets
-  FROM order_credit.items i JOIN order_credit.stock_levels l ON l.sku = i.sku
- WHERE i.alert_threshold IS NOT NULL;
-COMMENT ON VIEW order_credit.stock_alerts IS
-    'Items with an alert threshold: threshold, available (exact, as stock_status), and low_buckets, the buckets at or below their share of the threshold (levels as stored: a reservation past expiry counts until it is expired). An item''s available can be at or below its threshold only while low_buckets > 0.';
-
-CREATE FUNCTION order_credit.set_stock_alert(sku text, threshold bigint)
-    RETURNS order_credit.stock_alert
-    LANGUAGE c VOLATILE SECURITY DEFINER
-    AS 'MODULE_PATHNAME', 'oc_set_stock_alert';
-COMMENT ON FUNCTION order_credit.set_stock_alert(text, bigint) IS
-    'Sets the alert threshold of an item (NULL removes it): channel order_credit_stock is notified when a bucket''s available units fall to or below its share of the threshold, and when they rise above it again (docs/monitoring.md). Setting it notifies nothing. 22023 negative threshold, OC005 unknown SKU.';
-
-CREATE FUNCTION order_credit._stock_crossed(sku text, bucket int, before bigint, after bigint,
-                                            threshold bigint)
-    RETURNS boolean
-    LANGUAGE c VOLATILE
-    AS 'MODULE_PATHNAME', 'oc_stock_crossed';
-COMMENT ON FUNCTION order_credit._stock_crossed(text, int, bigint, bigint, bigint) IS
-    'Internal: the threshold rule for the stock statements (a bucket''s available units went from before to after): notifies order_credit_stock and returns true when they crossed threshold.';
-
-INSERT INTO order_credit.function_access (function, tier) VALUES
-    ('order_credit.set_stock_alert(text, bigint)', 'admin');
-REVOKE EXECUTE ON FUNCTION order_credit.set_stock_alert(text, bigint) FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION order_credit._stock_crossed(text, int, bigint, bigint, bigint) FROM PUBLIC;
-REVOKE ALL ON order_credit.stock_alerts FROM PUBLIC;
 -- holds_pending_expiry names expires_at < 'infinity' in its predicate, so
 -- that only the due scan (which states it) can use it: with status =
 -- 'pending' alone, statements on one account's pending holds could be

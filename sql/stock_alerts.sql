@@ -54,6 +54,29 @@ SELECT has_function_privilege('public', 'order_credit.set_stock_alert(text, bigi
        has_function_privilege('public', 'order_credit._stock_crossed(text, int, bigint, bigint, bigint)',
                               'EXECUTE') AS public_wrapper;
 
+-- verify() and verify_sku() check the shares: they add up to the threshold,
+-- every bucket has one, and an item without a threshold has none. A
+-- re-stripe gives the new buckets new shares.
+SELECT sku FROM order_credit.set_stock('alert-split', 30, 3);
+SELECT threshold FROM order_credit.set_stock_alert('alert-split', 10);
+SELECT sku FROM order_credit.set_stock('alert-split', 30, 4);
+SELECT bucket, alert_below FROM order_credit.stock_buckets WHERE sku = 'alert-split' ORDER BY bucket;
+SELECT * FROM order_credit.verify_sku('alert-split');
+BEGIN;
+UPDATE order_credit.stock_buckets SET alert_below = alert_below + 1 WHERE sku = 'alert-split' AND bucket = 1;
+SELECT * FROM order_credit.verify_sku('alert-split');
+SELECT * FROM order_credit.verify() WHERE check_name = 'stock_alert';
+ROLLBACK;
+BEGIN;
+UPDATE order_credit.stock_buckets SET alert_below = NULL WHERE sku = 'alert-split' AND bucket = 3;
+SELECT * FROM order_credit.verify_sku('alert-split');
+ROLLBACK;
+BEGIN;
+SELECT threshold FROM order_credit.set_stock_alert('alert-split', NULL);
+UPDATE order_credit.stock_buckets SET alert_below = 0 WHERE sku = 'alert-split' AND bucket = 0;
+SELECT * FROM order_credit.verify() WHERE check_name = 'stock_alert';
+ROLLBACK;
+
 -- Orders: order_credit.notify_orders is off unless set.
 SHOW order_credit.notify_orders;
 SELECT * FROM order_credit.verify();

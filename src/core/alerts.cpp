@@ -19,6 +19,8 @@ std::string_view to_string(Crossing c) noexcept {
             return "fell";
         case Crossing::Rose:
             return "rose";
+        case Crossing::Removed:
+            return "removed";
         case Crossing::None:
             break;
     }
@@ -38,6 +40,10 @@ Crossing crossing(int64_t before, std::optional<int64_t> threshold_before, int64
 
 Crossing crossing(int64_t before, int64_t after, std::optional<int64_t> threshold) noexcept {
     return crossing(before, threshold, after, threshold);
+}
+
+Crossing removal(int64_t before, std::optional<int64_t> threshold) noexcept {
+    return threshold && before <= *threshold ? Crossing::Removed : Crossing::None;
 }
 
 int64_t bucket_share(int64_t threshold, int buckets, int bucket) noexcept {

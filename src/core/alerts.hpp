@@ -19,7 +19,7 @@ constexpr std::string_view kOrdersChannel = "order_credit_orders";
 // threshold: NULL clears it, otherwise >= 0 (22023).
 void require_threshold(int64_t threshold, std::string_view what);
 
-enum class Crossing { None, Fell, Rose };
+enum class Crossing { None, Fell, Rose, Removed };
 std::string_view to_string(Crossing c) noexcept;
 
 // THE threshold-crossing rule. A bucket is low while its available units
@@ -33,6 +33,12 @@ Crossing crossing(int64_t before, int64_t after, std::optional<int64_t> threshol
 Crossing crossing(int64_t before, std::optional<int64_t> threshold_before, int64_t after,
                   std::optional<int64_t> threshold_after) noexcept;
 
+// A re-stripe removes a bucket whose level was `before` against its share
+// `threshold`: Removed when the bucket was low (a listener that holds it as
+// low must forget it; its units went to the remaining buckets), otherwise
+// None. No threshold: None.
+Crossing removal(int64_t before, std::optional<int64_t> threshold) noexcept;
+
 // The share of an item's threshold that bucket `bucket` of `buckets` carries
 // (stock_buckets.alert_below): threshold / buckets, the first threshold %
 // buckets buckets one more, so the shares add up to the threshold. Hence
@@ -41,11 +47,12 @@ Crossing crossing(int64_t before, std::optional<int64_t> threshold_before, int64
 int64_t bucket_share(int64_t threshold, int buckets, int bucket) noexcept;
 
 // Payload of order_credit_stock:
-// {"sku":…,"bucket":…,"event":"fell"|"rose","available":…,"threshold":…,"n":…}
+// {"sku":…,"bucket":…,"event":"fell"|"rose"|"removed","available":…,
+//  "threshold":…,"n":…}
 // available and threshold are the bucket's (the item's for a one-bucket
-// item); n numbers the stock notifications of one transaction from 1, so no
-// two of its payloads are equal (PostgreSQL delivers equal payloads of one
-// transaction once).
+// item), both 0 for a removed bucket; n numbers the stock notifications of
+// one transaction from 1, so no two of its payloads are equal (PostgreSQL
+// delivers equal payloads of one transaction once).
 std::string stock_payload(std::string_view sku, int bucket, Crossing c, int64_t available,
                           int64_t threshold, int64_t n);
 

@@ -41,6 +41,16 @@ void send(std::string_view channel, const std::string &payload) {
     });
 }
 
+// One stock notification, numbered within its transaction.
+void send_stock(std::string_view sku, int bucket, core::Crossing c, int64_t available,
+                int64_t threshold) {
+    if (MyProc->lxid != counted_lxid) {
+        counted_lxid = MyProc->lxid;
+        counted = 0;
+    }
+    send(core::kStockChannel, core::stock_payload(sku, bucket, c, available, threshold, ++counted));
+}
+
 int alerts_cached = -1;  // -1: not known
 bool alerts_callback = false;
 void forget_alerts_schema(Datum, Oid) {
@@ -68,12 +78,15 @@ bool stock_change(std::string_view sku, int bucket, int64_t before, int64_t afte
                   std::optional<int64_t> threshold_before, std::optional<int64_t> threshold_after) {
     core::Crossing c = core::crossing(before, threshold_before, after, threshold_after);
     if (c == core::Crossing::None) return false;
-    if (MyProc->lxid != counted_lxid) {
-        counted_lxid = MyProc->lxid;
-        counted = 0;
-    }
-    send(core::kStockChannel,
-         core::stock_payload(sku, bucket, c, after, *threshold_after, ++counted));
+    send_stock(sku, bucket, c, after, *threshold_after);
+    return true;
+}
+
+bool stock_removed(std::string_view sku, int bucket, int64_t before,
+                   std::optional<int64_t> threshold) {
+    core::Crossing c = core::removal(before, threshold);
+    if (c == core::Crossing::None) return false;
+    send_stock(sku, bucket, c, 0, 0);
     return true;
 }
 

@@ -28,6 +28,12 @@ inline bool stock_change(std::string_view sku, int bucket, int64_t before, int64
     return threshold && stock_change(sku, bucket, before, after, threshold, threshold);
 }
 
+// A re-stripe removed bucket `bucket`, whose level was `before` against its
+// share `threshold`: notifies order_credit_stock with event "removed" when
+// core::removal says it was low, and returns whether it did.
+bool stock_removed(std::string_view sku, int bucket, int64_t before,
+                   std::optional<int64_t> threshold);
+
 // Whether the installed schema has the alert columns (version 1.1): a
 // database still on 1.0 runs this library without them, and the stock
 // statements and writers then take their 1.0 form. Cached per backend,

@@ -382,3 +382,24 @@ AS $$
               FROM order_credit.stock_audit a WINDOW w AS (PARTITION BY a.sku ORDER BY a.audit_id)) c
      WHERE c.on_hand_after <> c.prev + c.delta
 $$;
+
+-- Alert shares (part of verify()): an item's threshold is carried by its
+-- buckets, each with its share (core::bucket_share), the shares adding up to
+-- the threshold; an item without one has no shares.
+CREATE FUNCTION order_credit._verify_stock_alerts()
+    RETURNS TABLE (check_name text, subject text, detail text)
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT 'stock_alert', i.sku,
+           format('threshold=%s, buckets=%s, buckets with a share=%s, sum of shares=%s, lowest share=%s',
+                  i.alert_threshold, b.n, b.shares, b.s, b.lo)
+      FROM order_credit.items i
+      CROSS JOIN LATERAL (SELECT count(*) AS n, count(alert_below) AS shares,
+                                 sum(alert_below) AS s, min(alert_below) AS lo
+                            FROM order_credit.stock_buckets WHERE sku = i.sku) b
+     WHERE CASE WHEN i.alert_threshold IS NULL THEN b.shares > 0
+                ELSE b.shares <> b.n OR b.s <> i.alert_threshold OR b.lo < 0 END
+$$;
+COMMENT ON FUNCTION order_credit._verify_stock_alerts() IS
+    'Stock alert invariant checks used by verify(): the buckets'' shares add up to the item''s threshold.';

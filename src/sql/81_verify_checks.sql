@@ -9,6 +9,8 @@ AS $$
     UNION ALL
     SELECT * FROM order_credit._verify_stock()
     UNION ALL
+    SELECT * FROM order_credit._verify_stock_alerts()
+    UNION ALL
     SELECT * FROM order_credit._verify_orders()
 $$;
 

@@ -107,10 +107,18 @@ AS $$
     SELECT 'stock_audit_chain', au.sku, format('entry %s (%s %s) goes from on_hand=%s to %s',
                                                au.audit_id, au.kind, au.delta, au.prev, au.on_hand_after)
       FROM au WHERE au.on_hand_after <> au.prev + au.delta
+    UNION ALL
+    SELECT 'stock_alert', i.sku,
+           format('threshold=%s, buckets=%s, buckets with a share=%s, sum of shares=%s, lowest share=%s',
+                  i.alert_threshold, x.n, x.shares, x.s, x.lo)
+      FROM i, (SELECT count(*) AS n, count(alert_below) AS shares, sum(alert_below) AS s,
+                      min(alert_below) AS lo FROM b) x
+     WHERE CASE WHEN i.alert_threshold IS NULL THEN x.shares > 0
+                ELSE x.shares <> x.n OR x.s <> i.alert_threshold OR x.lo < 0 END
     ORDER BY 1, 2
 $$;
 COMMENT ON FUNCTION order_credit.verify_sku(text) IS
-    'verify()''s checks of one SKU, through its own rows only (its buckets, claims, audit entries): each bucket''s reserved equals its claims, every claim is of an active reservation, no bucket oversold, buckets 0..n-1, on_hand equals the audit and its chain; ''no such item'' for an unknown one. No rows when all hold.';
+    'verify()''s checks of one SKU, through its own rows only (its buckets, claims, audit entries): each bucket''s reserved equals its claims, every claim is of an active reservation, no bucket oversold, buckets 0..n-1, on_hand equals the audit and its chain, the alert shares add up to the threshold; ''no such item'' for an unknown one. No rows when all hold.';
 
 INSERT INTO order_credit.function_access (function, tier) VALUES
     ('order_credit.verify_account(text)', 'admin'),

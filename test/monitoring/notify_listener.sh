@@ -83,6 +83,12 @@ SELECT order_credit.set_stock('s4', (SELECT on_hand FROM order_credit.stock_stat
 SELECT wl_record_all();
 SELECT order_credit.adjust_stock('s4', 40, 'receipt');
 SELECT wl_record_all();
+-- Every bucket of s4 low (each share at least the whole item's available),
+-- then re-striped to 2: bucket 2 is removed while low, 0 and 1 stay low.
+SELECT order_credit.set_stock_alert('s4', 3 * (SELECT available FROM order_credit.stock_status('s4')));
+SELECT wl_record_all(true);
+SELECT order_credit.set_stock('s4', (SELECT on_hand FROM order_credit.stock_status('s4')), 2);
+SELECT wl_record_all();
 SQL
 
 echo "SELECT 'done';" >&7
@@ -118,5 +124,7 @@ oc_check "no notification for the item without threshold" "0" \
     "$(oc_value $DB "SELECT count(*) FROM received WHERE p->>'sku' = 'quiet'")"
 oc_check "the expiry phases: h1 and h2 fell and rose" "h1 fell,h1 rose,h2 fell,h2 rose" \
     "$(oc_value $DB "SELECT string_agg(sku || ' ' || event, ',' ORDER BY sku, seq) FROM expected WHERE event IS NOT NULL AND seq > $phase_start AND sku IN ('h1', 'h2')")"
+oc_check "the last re-stripe: bucket 2 of s4 removed while low" "s4#2 removed 0 0" \
+    "$(oc_value $DB "SELECT string_agg(format('%s#%s %s %s %s', p->>'sku', p->>'bucket', p->>'event', p->>'available', p->>'threshold'), ',' ORDER BY n) FROM received WHERE p->>'event' = 'removed' AND n > (SELECT max(n) FROM received) - 1")"
 oc_check "verify" "" "$(oc_value $DB "SELECT string_agg(check_name || ' ' || subject, ', ') FROM order_credit.verify()")"
 [ "$OC_FAILURES" -eq 0 ]

@@ -53,6 +53,15 @@ TEST(Crossing, MovedThreshold) {
     EXPECT_EQ(crossing(4, 5, 2, 3), Crossing::None);
 }
 
+TEST(Removal, OnlyALowBucketIsReported) {
+    EXPECT_EQ(removal(3, 3), Crossing::Removed);  // at its share: low
+    EXPECT_EQ(removal(0, 0), Crossing::Removed);
+    EXPECT_EQ(removal(-1, 0), Crossing::Removed);
+    EXPECT_EQ(removal(4, 3), Crossing::None);  // above: nothing to forget
+    EXPECT_EQ(removal(0, std::nullopt), Crossing::None);
+    EXPECT_EQ(to_string(Crossing::Removed), "removed");
+}
+
 TEST(BucketShare, SharesAddUpToTheThreshold) {
     for (int64_t t : {0, 1, 7, 8, 9, 1000, 1001}) {
         for (int n : {1, 2, 3, 8, 1024}) {

@@ -406,7 +406,7 @@ std::vector<int64_t> shares(int64_t threshold, int n) {
 // and applies the threshold rule to each bucket: bucket k of `old` (the
 // levels before, every bucket locked) against bucket k of the layout, each
 // with its share of `threshold`; a bucket the layout adds counts as above
-// its share before.
+// its share before, and a bucket it removes is reported by core::removal.
 void apply_layout(Datum sku_d, const std::string &sku, int old_n,
                   const std::vector<core::BucketLevel> &old,
                   const std::vector<core::BucketLevel> &layout, std::optional<int64_t> threshold) {
@@ -437,6 +437,10 @@ void apply_layout(Datum sku_d, const std::string &sku, int old_n,
         notify::stock_change(sku, l.bucket, before, l.available(), share_before,
                              a[static_cast<size_t>(l.bucket)]);
     }
+    for (const auto &x : old)
+        if (x.bucket >= n)
+            notify::stock_removed(sku, x.bucket, x.available(),
+                                  core::bucket_share(*threshold, old_n, x.bucket));
 }
 
 std::optional<int64_t> opt_int8(const Rows &r, int col) {

@@ -12,7 +12,8 @@ CREATE TABLE hist (
     avail   bigint NOT NULL,
     share   bigint,         -- the bucket's alert_below then
     counted boolean NOT NULL DEFAULT false,  -- its crossing (if any) is in crossings_tried
-    baseline boolean NOT NULL DEFAULT false  -- after set_stock_alert: no crossing, a new start
+    baseline boolean NOT NULL DEFAULT false, -- after set_stock_alert: no crossing, a new start
+    removed boolean NOT NULL DEFAULT false   -- a re-stripe removed the bucket (avail, share 0)
 );
 CREATE SEQUENCE crossings_tried;
 CREATE SEQUENCE wl_refs;
@@ -116,25 +117,35 @@ END
 $$;
 
 -- Records every bucket of every item (single-session phases); `baseline`
--- after a threshold was set (setting one notifies nothing).
+-- after a threshold was set (setting one notifies nothing). A bucket whose
+-- latest record is of a bucket that no longer exists gets a `removed` one.
 CREATE FUNCTION wl_record_all(baseline boolean DEFAULT false) RETURNS void
 LANGUAGE sql AS $$
+    INSERT INTO hist (sku, bucket, avail, share, removed)
+    SELECT DISTINCT ON (h.sku, h.bucket) h.sku, h.bucket, 0, 0, true
+      FROM hist h
+     WHERE NOT EXISTS (SELECT 1 FROM order_credit.stock_buckets b WHERE b.sku = h.sku AND b.bucket = h.bucket)
+       AND NOT (SELECT l.removed FROM hist l WHERE l.sku = h.sku AND l.bucket = h.bucket ORDER BY seq DESC LIMIT 1)
+     ORDER BY h.sku, h.bucket;
     INSERT INTO hist (sku, bucket, avail, share, baseline)
     SELECT sku, bucket, on_hand - reserved, alert_below, baseline FROM order_credit.stock_buckets
-     ORDER BY sku, bucket
+     ORDER BY sku, bucket;
 $$;
 
 -- The crossings hist implies, per bucket in order: the first row of a
 -- bucket compares with its level before the run (levels0), or, for a bucket
--- a re-stripe added, counts as above.
+-- a re-stripe added (or added again), counts as above; a removed bucket
+-- that was low is reported as removed.
 CREATE VIEW expected AS
 SELECT h.sku, h.bucket, h.seq, h.counted,
        CASE WHEN h.baseline THEN NULL
+            WHEN h.removed THEN CASE WHEN h.prev_avail <= h.prev_share THEN 'removed' END
             WHEN h.prev_avail > h.prev_share AND h.avail <= h.share THEN 'fell'
             WHEN h.prev_avail <= h.prev_share AND h.avail > h.share THEN 'rose' END AS event,
        h.avail
   FROM (SELECT hist.*,
-               coalesce(lag(hist.avail) OVER w, l.avail, 9223372036854775807) AS prev_avail,
+               coalesce(CASE WHEN lag(hist.removed) OVER w THEN 9223372036854775807 ELSE lag(hist.avail) OVER w END,
+                        l.avail, 9223372036854775807) AS prev_avail,
                coalesce(lag(hist.share) OVER w, l.share, hist.share) AS prev_share
           FROM hist LEFT JOIN levels0 l USING (sku, bucket)
         WINDOW w AS (PARTITION BY hist.sku, hist.bucket ORDER BY seq)) h
