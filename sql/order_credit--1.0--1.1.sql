@@ -195,13 +195,21 @@ REVOKE EXECUTE ON FUNCTION order_credit.purge(int) FROM PUBLIC;
 -- Autovacuum for the tables every call updates or that are queues
 -- (inserted, then deleted by commit, expiry or the purge): vacuumed after
 -- 2% of their rows changed instead of 20%, so dead rows and index entries
--- stay a small fraction of each table as it grows.
+-- stay a small fraction of each table as it grows. holds and orders carry
+-- the due queues expire_due scans from their oldest entry
+-- (holds_pending_expiry, orders_pending_expiry): an entry of a row that
+-- left 'pending' stays in them until a vacuum with index cleanup, and every
+-- due scan steps over it. They are vacuumed after 5,000 changed rows,
+-- whatever their size, with index cleanup always (not skipped when few heap
+-- pages have dead rows).
 ALTER TABLE order_credit.accounts SET (autovacuum_vacuum_scale_factor = 0.02, autovacuum_analyze_scale_factor = 0.05);
 ALTER TABLE order_credit.stock_buckets SET (autovacuum_vacuum_scale_factor = 0.02, autovacuum_analyze_scale_factor = 0.05);
-ALTER TABLE order_credit.holds SET (autovacuum_vacuum_scale_factor = 0.02, autovacuum_analyze_scale_factor = 0.05);
+ALTER TABLE order_credit.holds SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 5000,
+                                   vacuum_index_cleanup = on, autovacuum_analyze_scale_factor = 0.05);
 ALTER TABLE order_credit.reservations SET (autovacuum_vacuum_scale_factor = 0.02, autovacuum_analyze_scale_factor = 0.05);
 ALTER TABLE order_credit.reservation_claims SET (autovacuum_vacuum_scale_factor = 0.02, autovacuum_analyze_scale_factor = 0.05);
-ALTER TABLE order_credit.orders SET (autovacuum_vacuum_scale_factor = 0.02, autovacuum_analyze_scale_factor = 0.05);
+ALTER TABLE order_credit.orders SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 5000,
+                                    vacuum_index_cleanup = on, autovacuum_analyze_scale_factor = 0.05);
 ALTER TABLE order_credit.order_history SET (autovacuum_vacuum_scale_factor = 0.02, autovacuum_analyze_scale_factor = 0.05);
 ALTER TABLE order_credit.idempotency_keys SET (autovacuum_vacuum_scale_factor = 0.02, autovacuum_analyze_scale_factor = 0.05);
 ALTER TABLE order_credit.processed_events SET (autovacuum_vacuum_scale_factor = 0.02, autovacuum_analyze_scale_factor = 0.05);
@@ -426,3 +434,8 @@ REVOKE EXECUTE ON FUNCTION order_credit.verify_sku(text) FROM PUBLIC;
 DROP INDEX order_credit.holds_pending_expiry;
 CREATE INDEX holds_pending_expiry ON order_credit.holds (expires_at)
     WHERE status = 'pending' AND expires_at < 'infinity';
+-- ... and holds_account_pending names account IS NOT NULL, so that the due
+-- scan (which names no account) cannot use it.
+DROP INDEX order_credit.holds_account_pending;
+CREATE INDEX holds_account_pending ON order_credit.holds (account, expires_at)
+    WHERE status = 'pending' AND account IS NOT NULL;

@@ -53,3 +53,21 @@ SELECT account FROM order_credit.holds
  WHERE status = 'pending' AND expires_at < 'infinity' AND expires_at <= statement_timestamp()
  ORDER BY expires_at LIMIT 4;
 ROLLBACK;
+-- Nor can holds_account_pending serve the due scan (which names no
+-- account): through it the scan reads every pending hold and sorts them,
+-- which the planner takes whenever ANALYZE saw few pending holds. With
+-- holds_pending_expiry dropped and sequential scans priced out, no index
+-- may appear in the first plan; the account's statements still use it.
+BEGIN;
+DROP INDEX order_credit.holds_pending_expiry;
+SET LOCAL enable_seqscan = off;
+SET LOCAL enable_bitmapscan = off;
+EXPLAIN (COSTS OFF)
+SELECT account FROM order_credit.holds
+ WHERE status = 'pending' AND expires_at < 'infinity' AND expires_at <= statement_timestamp()
+ ORDER BY expires_at LIMIT 4;
+EXPLAIN (COSTS OFF)
+SELECT hold_id FROM order_credit.holds
+ WHERE account = 'a' AND status = 'pending' AND expires_at <= statement_timestamp()
+ ORDER BY expires_at LIMIT 4;
+ROLLBACK;

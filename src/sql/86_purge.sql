@@ -30,13 +30,21 @@ INSERT INTO order_credit.function_access (function, tier) VALUES
 -- Autovacuum for the tables every call updates or that are queues
 -- (inserted, then deleted by commit, expiry or the purge): vacuumed after
 -- 2% of their rows changed instead of 20%, so dead rows and index entries
--- stay a small fraction of each table as it grows.
+-- stay a small fraction of each table as it grows. holds and orders carry
+-- the due queues expire_due scans from their oldest entry
+-- (holds_pending_expiry, orders_pending_expiry): an entry of a row that
+-- left 'pending' stays in them until a vacuum with index cleanup, and every
+-- due scan steps over it. They are vacuumed after 5,000 changed rows,
+-- whatever their size, with index cleanup always (not skipped when few heap
+-- pages have dead rows).
 ALTER TABLE order_credit.accounts SET (autovacuum_vacuum_scale_factor = 0.02, autovacuum_analyze_scale_factor = 0.05);
 ALTER TABLE order_credit.stock_buckets SET (autovacuum_vacuum_scale_factor = 0.02, autovacuum_analyze_scale_factor = 0.05);
-ALTER TABLE order_credit.holds SET (autovacuum_vacuum_scale_factor = 0.02, autovacuum_analyze_scale_factor = 0.05);
+ALTER TABLE order_credit.holds SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 5000,
+                                   vacuum_index_cleanup = on, autovacuum_analyze_scale_factor = 0.05);
 ALTER TABLE order_credit.reservations SET (autovacuum_vacuum_scale_factor = 0.02, autovacuum_analyze_scale_factor = 0.05);
 ALTER TABLE order_credit.reservation_claims SET (autovacuum_vacuum_scale_factor = 0.02, autovacuum_analyze_scale_factor = 0.05);
-ALTER TABLE order_credit.orders SET (autovacuum_vacuum_scale_factor = 0.02, autovacuum_analyze_scale_factor = 0.05);
+ALTER TABLE order_credit.orders SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 5000,
+                                    vacuum_index_cleanup = on, autovacuum_analyze_scale_factor = 0.05);
 ALTER TABLE order_credit.order_history SET (autovacuum_vacuum_scale_factor = 0.02, autovacuum_analyze_scale_factor = 0.05);
 ALTER TABLE order_credit.idempotency_keys SET (autovacuum_vacuum_scale_factor = 0.02, autovacuum_analyze_scale_factor = 0.05);
 ALTER TABLE order_credit.processed_events SET (autovacuum_vacuum_scale_factor = 0.02, autovacuum_analyze_scale_factor = 0.05);
