@@ -32,7 +32,8 @@
 #
 #   OC_SCALE=0.1 test/bench/scale_bench.sh      development size
 #   OC_SCALE=1 test/bench/scale_bench.sh        full size (~25 GB of disk)
-#   OC_BENCH_SECONDS (10) per run; OC_SCALE_PARTS="ops bounded latency burst
+#   OC_BENCH_SECONDS (10) per run; OC_SCALE_ROUNDS (3) runs of each pair
+#   in parts 1 and 2, alternately; OC_SCALE_PARTS="ops bounded latency burst
 #   verify" ("none": build only; verify() of the full-size database runs
 #   for more than 8 minutes: run that part alone)
 #   OC_SCALE_OPS: the operations of part 1 (default all: reserve_credit
@@ -46,6 +47,7 @@ SECS=${OC_BENCH_SECONDS:-10}
 PORT=${OC_BENCH_PORT:-55510}
 PARTS=${OC_SCALE_PARTS:-"ops bounded latency burst verify"}
 BURSTS=${OC_BURSTS:-5}
+ROUNDS=${OC_SCALE_ROUNDS:-3}
 OPS=${OC_SCALE_OPS:-"reserve_credit capture_credit reserve_stock reserve_striped order_confirm expire_due"}
 S=$PWD/test/bench/scale
 W=${OC_SCALE_DIR:-$(mktemp -d /tmp/oc_scale_bench.XXXXXX)}
@@ -158,16 +160,24 @@ part_ops() {
     # has cold caches, which only the large database's first run would pay.
     pgb oc_small 8 reserve_credit.sql -D accounts=1000 >/dev/null
     pgb oc_large 8 reserve_credit.sql -D accounts="$NACC_LARGE" >/dev/null
-    printf '   %-34s %7s %10s %10s %6s\n' operation clients small large ratio
+    # Each pair is run $ROUNDS times, small and large alternately (the
+    # machine drifts by up to 30% within minutes); the ratio is that of the
+    # mean TPS, each round's ratio printed beside it.
+    printf '   %-34s %7s %10s %10s %6s  %s\n' operation clients small large ratio rounds
     for op in $OPS; do
         for c in 8 32; do
-            psql -d oc_small -c CHECKPOINT >/dev/null
-            local a b
-            a=$(pgb oc_small "$c" $op.sql -D accounts=1000)
-            b=$(pgb oc_large "$c" $op.sql -D accounts="$NACC_LARGE")
+            local a=0 b=0 rounds="" i x y
+            for i in $(seq 1 "$ROUNDS"); do
+                psql -d oc_small -c CHECKPOINT >/dev/null
+                x=$(pgb oc_small "$c" $op.sql -D accounts=1000)
+                y=$(pgb oc_large "$c" $op.sql -D accounts="$NACC_LARGE")
+                a=$(awk -v s="$a" -v v="$x" -v n="$ROUNDS" 'BEGIN {print s + v / n}')
+                b=$(awk -v s="$b" -v v="$y" -v n="$ROUNDS" 'BEGIN {print s + v / n}')
+                rounds="$rounds $(ratio "$y" "$x")"
+            done
             local r
             r=$(ratio "$b" "$a")
-            printf '   %-34s %7s %10.1f %10.1f %6s %s\n' "$op" "$c" "$a" "$b" "$r" "$(mark "$r" ">=" 0.8)"
+            printf '   %-34s %7s %10.1f %10.1f %6s %s (%s)\n' "$op" "$c" "$a" "$b" "$r" "$(mark "$r" ">=" 0.8)" "${rounds# }"
             target "$op, $c clients: large / small" "$r" ">=" 0.8
         done
     done
@@ -219,24 +229,32 @@ part_latency() {
     local mode c side
     for mode in hot distinct; do
         for c in 8 32 64; do
-            declare -A P99=()
+            # $ROUNDS rounds, plain and order_credit alternately; the
+            # percentiles are over every transaction of a side's rounds.
+            declare -A P99=() TPS=()
+            rm -f "$D"/out/lat.*
+            local i
+            for i in $(seq 1 "$ROUNDS"); do
+                for side in plain ext; do
+                    # Due holds expired first: the plain statement's guard, like
+                    # reserve_credit's, refuses an account whose next_expiry has
+                    # passed (reserve_credit expires them itself), and a refused
+                    # write is no baseline. Every transaction must add a hold.
+                    val -d oc_small -c "SELECT order_credit.expire_due(1000000)" >/dev/null
+                    local tps before after done
+                    before=$(val -d oc_small -c "SELECT count(*) FROM order_credit.holds")
+                    tps=$(cd "$D/out" && pgb oc_small "$c" lat_${side}_$mode.sql --log --log-prefix="$D/out/lat.$side.$i")
+                    after=$(val -d oc_small -c "SELECT count(*) FROM order_credit.holds")
+                    done=$(cat "$D"/out/lat.$side.$i.* | wc -l)
+                    [ $((after - before)) -eq "$done" ] ||
+                        { echo "   $mode $c $side: $done transactions but $((after - before)) holds"; exit 1; }
+                    TPS[$side]=$(awk -v s="${TPS[$side]:-0}" -v v="$tps" -v n="$ROUNDS" 'BEGIN {print s + v / n}')
+                done
+            done
             for side in plain ext; do
-                rm -f "$D"/out/lat.*
-                # Due holds expired first: the plain statement's guard, like
-                # reserve_credit's, refuses an account whose next_expiry has
-                # passed (reserve_credit expires them itself), and a refused
-                # write is no baseline. Every transaction must add a hold.
-                val -d oc_small -c "SELECT order_credit.expire_due(1000000)" >/dev/null
-                local tps before after done
-                before=$(val -d oc_small -c "SELECT count(*) FROM order_credit.holds")
-                tps=$(cd "$D/out" && pgb oc_small "$c" lat_${side}_$mode.sql --log --log-prefix="$D/out/lat")
-                after=$(val -d oc_small -c "SELECT count(*) FROM order_credit.holds")
-                done=$(cat "$D"/out/lat.* | wc -l)
-                [ $((after - before)) -eq "$done" ] ||
-                    { echo "   $mode $c $side: $done transactions but $((after - before)) holds"; exit 1; }
-                read -r p50 p95 p99 max <<<"$(pct "$D"/out/lat.*)"
+                read -r p50 p95 p99 max <<<"$(pct "$D"/out/lat.$side.*)"
                 P99[$side]=$p99
-                printf '   %-9s %7s %-9s %8s %8s %8s %8s %9.1f\n' "$mode" "$c" "$side" "$p50" "$p95" "$p99" "$max" "$tps"
+                printf '   %-9s %7s %-9s %8s %8s %8s %8s %9.1f\n' "$mode" "$c" "$side" "$p50" "$p95" "$p99" "$max" "${TPS[$side]}"
             done
             local r
             r=$(ratio "${P99[ext]}" "${P99[plain]}")
