@@ -6,7 +6,7 @@ WITH a AS (
        SET pending = pending + 1,
            next_expiry = least(next_expiry, statement_timestamp() + interval '15 minutes'),
            updated_at = statement_timestamp()
-     WHERE account = 'hot' AND status = 'active'
+     WHERE account = :acct || 'hot' AND status = 'active'
        AND (next_expiry IS NULL OR next_expiry > statement_timestamp())
        AND credit_limit - posted - pending >= 1
     RETURNING account, credit_limit, posted, pending),
