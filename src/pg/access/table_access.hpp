@@ -176,6 +176,14 @@ inline bool buckets_writable(Relation rel, const AttrNumber *att) {
     return att[B_ALERT_BELOW] != InvalidAttrNumber ? writable(rel, true, {att[B_ALERT_BELOW]})
                                                    : writable(rel, true, {});
 }
+// A bucket row's share of its item's alert threshold (the row's attributes
+// fetched into `slot`; `att` as buckets_shape filled it): true and the share
+// in *alert_below when it has one, false for none or a 1.0 table.
+inline bool bucket_alert(TupleTableSlot *slot, const AttrNumber *att, int64 *alert_below) {
+    bool has = att[B_ALERT_BELOW] != InvalidAttrNumber && !slot->tts_isnull[att[B_ALERT_BELOW] - 1];
+    *alert_below = has ? DatumGetInt64(slot->tts_values[att[B_ALERT_BELOW] - 1]) : 0;
+    return has;
+}
 
 // The current user (a writer's owner: the functions are SECURITY DEFINER)
 // holds all of `modes` on `rel`, as the SQL statements' privilege check

@@ -618,10 +618,7 @@ void prepare_bucket(Sweep *s, const Need *n) {
     slot_getallattrs(s->bucket);
     int64 reserved = DatumGetInt64(s->bucket->tts_values[buckets_att[B_RESERVED] - 1]);
     s->free_before = DatumGetInt64(s->bucket->tts_values[buckets_att[B_ON_HAND] - 1]) - reserved;
-    s->has_alert = buckets_att[B_ALERT_BELOW] != InvalidAttrNumber &&
-                   !s->bucket->tts_isnull[buckets_att[B_ALERT_BELOW] - 1];
-    s->alert_below =
-        s->has_alert ? DatumGetInt64(s->bucket->tts_values[buckets_att[B_ALERT_BELOW] - 1]) : 0;
+    s->has_alert = bucket_alert(s->bucket, buckets_att, &s->alert_below);
     int64 next = 0;
     if (pg_sub_s64_overflow(reserved, n->give_back, &next))
         ereport(ERROR,
@@ -681,8 +678,7 @@ Expired expire_claims(int64 budget) {
                     throw core::Error(core::Code::Internal,
                                       "order_credit: a locked stock bucket changed");
                 if (s->has_alert)  // the threshold rule, as every writer of a bucket
-                    notify::stock_change(std::string_view(VARDATA_ANY(s->due[from].sku),
-                                                          VARSIZE_ANY_EXHDR(s->due[from].sku)),
+                    notify::stock_change(notify::text_view(PointerGetDatum(s->due[from].sku)),
                                          n->bucket, s->free_before, s->free_before + n->give_back,
                                          s->alert_below);
             }

@@ -437,10 +437,7 @@ Step prepare_locked(Write *w, int32 bucket) {
     ExecStoreVirtualTuple(n);
     w->chosen = bucket;
     w->free_after = after->available();
-    w->has_alert =
-        w->b[B_ALERT_BELOW] != InvalidAttrNumber && !w->bucket->tts_isnull[w->b[B_ALERT_BELOW] - 1];
-    w->alert_below =
-        w->has_alert ? DatumGetInt64(w->bucket->tts_values[w->b[B_ALERT_BELOW] - 1]) : 0;
+    w->has_alert = bucket_alert(w->bucket, w->b, &w->alert_below);
     return Step::Go;
 }
 
